@@ -1,0 +1,214 @@
+#include "eft/iso8583/message.hpp"
+
+#include <charconv>
+
+namespace eft::iso8583 {
+
+namespace {
+// Splits "127.2.1" into its first component and the rest.
+std::pair<std::string_view, std::string_view> split_first(std::string_view path) noexcept {
+  const auto dot = path.find('.');
+  if (dot == std::string_view::npos) return {path, {}};
+  return {path.substr(0, dot), path.substr(dot + 1)};
+}
+
+bool parse_number(std::string_view s, std::uint32_t& out) noexcept {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+}  // namespace
+
+message::message(const spec& dialect) noexcept : spec_(&dialect) { top_.fill(-1); }
+
+void message::clear() noexcept {
+  mti_size_ = 0;
+  present_.fill(0);
+  top_.fill(-1);
+  nodes_.clear();
+  arena_.clear();
+}
+
+void message::set_mti(std::string_view mti) noexcept {
+  mti_size_ = static_cast<std::uint8_t>(mti.size() < mti_.size() ? mti.size() : mti_.size());
+  for (std::size_t i = 0; i < mti_size_; ++i) mti_[i] = mti[i];
+}
+
+std::size_t message::field_count() const noexcept {
+  std::size_t count = 0;
+  for (auto w : present_) count += static_cast<std::size_t>(__builtin_popcountll(w));
+  return count;
+}
+
+void message::set_top(std::uint32_t field, std::int32_t index) noexcept {
+  top_[field] = index;
+  const std::uint64_t bit = std::uint64_t{1} << (field % 64);
+  if (index >= 0) {
+    present_[field / 64] |= bit;
+  } else {
+    present_[field / 64] &= ~bit;
+  }
+}
+
+std::uint32_t message::store(std::string_view value) {
+  const auto offset = static_cast<std::uint32_t>(arena_.size());
+  arena_.append(value);
+  return offset;
+}
+
+std::int32_t message::add_node(std::uint32_t number, const field_spec* s, std::string_view value) {
+  node n;
+  n.number = number;
+  n.spec = s;
+  n.value_offset = store(value);
+  n.value_size = static_cast<std::uint32_t>(value.size());
+  nodes_.push_back(n);
+  return static_cast<std::int32_t>(nodes_.size() - 1);
+}
+
+std::int32_t message::find(std::string_view path) const noexcept {
+  auto [head, rest] = split_first(path);
+  std::uint32_t number = 0;
+  if (!parse_number(head, number) || !has(number)) return -1;
+  std::int32_t index = top_[number];
+  while (!rest.empty()) {
+    auto [part, tail] = split_first(rest);
+    rest = tail;
+    const node& parent = nodes_[static_cast<std::size_t>(index)];
+    std::uint32_t sub = 0;
+    const bool numeric = parse_number(part, sub);
+    index = -1;
+    for (std::int32_t c = parent.first_child; c >= 0; c = nodes_[static_cast<std::size_t>(c)].next_sibling) {
+      const node& child = nodes_[static_cast<std::size_t>(c)];
+      if ((child.tag_size != 0 && child.tag_view() == part) || (child.tag_size == 0 && numeric && child.number == sub)) {
+        index = c;
+        break;
+      }
+    }
+    if (index < 0) return -1;
+  }
+  return index;
+}
+
+std::optional<std::string_view> message::get(std::uint32_t field) const noexcept {
+  if (!has(field)) return std::nullopt;
+  return value(nodes_[static_cast<std::size_t>(top_[field])]);
+}
+
+std::optional<std::string_view> message::get(std::string_view path) const noexcept {
+  const std::int32_t index = find(path);
+  if (index < 0) return std::nullopt;
+  return value(nodes_[static_cast<std::size_t>(index)]);
+}
+
+status message::set(std::uint32_t field, std::string_view value) {
+  const field_spec* s = spec_->field(field);
+  if (s == nullptr) {
+    field_path p;
+    p.push(field);
+    status st;
+    st.code = errc::unknown_field;
+    st.field = p;
+    return st;
+  }
+  set_top(field, add_node(field, s, value));
+  return {};
+}
+
+status message::set(std::string_view path, std::string_view value) {
+  auto [head, rest] = split_first(path);
+  std::uint32_t number = 0;
+  const auto unknown = [&] { return status::failure(errc::unknown_field, path, 0); };
+  if (!parse_number(head, number)) return unknown();
+  if (rest.empty()) return set(number, value);
+  const field_spec* s = spec_->field(number);
+  if (s == nullptr || s->composite == composite_kind::none || s->composite == composite_kind::tlv) return unknown();
+  if (!has(number)) set_top(number, add_node(number, s, {}));
+  std::int32_t parent = top_[number];
+  while (!rest.empty()) {
+    auto [part, tail] = split_first(rest);
+    rest = tail;
+    const field_spec* ps = nodes_[static_cast<std::size_t>(parent)].spec;
+    if (ps == nullptr || ps->composite == composite_kind::none || ps->composite == composite_kind::tlv) {
+      return unknown();
+    }
+    const bool tagged = ps->composite == composite_kind::tagged;
+    std::uint32_t sub = 0;
+    const field_spec* cs = nullptr;
+    if (tagged) {
+      if (part.size() != ps->tag_length || part.size() > 8) return unknown();
+    } else {
+      if (!parse_number(part, sub) || (cs = ps->subfield(sub)) == nullptr) return unknown();
+    }
+    // The parent's own value is rebuilt from its subfields at pack time.
+    nodes_[static_cast<std::size_t>(parent)].value_size = 0;
+    // Find the child, or the place to insert it (numbered subfields stay sorted, tags keep order).
+    std::int32_t prev = -1;
+    std::int32_t cur = nodes_[static_cast<std::size_t>(parent)].first_child;
+    std::int32_t found = -1;
+    while (cur >= 0) {
+      const node& c = nodes_[static_cast<std::size_t>(cur)];
+      if (tagged ? c.tag_view() == part : c.number == sub) {
+        found = cur;
+        break;
+      }
+      if (!tagged && c.number > sub) break;
+      prev = cur;
+      cur = c.next_sibling;
+    }
+    if (found < 0) {
+      found = add_node(sub, cs, {});
+      node& fresh = nodes_[static_cast<std::size_t>(found)];
+      if (tagged) {
+        for (std::size_t i = 0; i < part.size(); ++i) fresh.tag[i] = part[i];
+        fresh.tag_size = static_cast<std::uint8_t>(part.size());
+      }
+      fresh.next_sibling = cur;
+      if (prev < 0) {
+        nodes_[static_cast<std::size_t>(parent)].first_child = found;
+      } else {
+        nodes_[static_cast<std::size_t>(prev)].next_sibling = found;
+      }
+    }
+    parent = found;
+  }
+  node& target = nodes_[static_cast<std::size_t>(parent)];
+  target.value_offset = store(value);
+  target.value_size = static_cast<std::uint32_t>(value.size());
+  target.first_child = -1;
+  return {};
+}
+
+void message::unset(std::uint32_t field) noexcept {
+  if (field < top_.size()) set_top(field, -1);
+}
+
+bool message::unset(std::string_view path) noexcept {
+  auto [head, rest] = split_first(path);
+  std::uint32_t number = 0;
+  if (!parse_number(head, number) || !has(number)) return false;
+  if (rest.empty()) {
+    unset(number);
+    return true;
+  }
+  const std::int32_t target = find(path);
+  if (target < 0) return false;
+  // Unlink the node from its parent's list (the parent is found by walking from the field).
+  const auto last_dot = path.rfind('.');
+  const std::int32_t parent = find(path.substr(0, last_dot));
+  node& p = nodes_[static_cast<std::size_t>(parent)];
+  if (p.first_child == target) {
+    p.first_child = nodes_[static_cast<std::size_t>(target)].next_sibling;
+    return true;
+  }
+  for (std::int32_t c = p.first_child; c >= 0; c = nodes_[static_cast<std::size_t>(c)].next_sibling) {
+    node& n = nodes_[static_cast<std::size_t>(c)];
+    if (n.next_sibling == target) {
+      n.next_sibling = nodes_[static_cast<std::size_t>(target)].next_sibling;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace eft::iso8583

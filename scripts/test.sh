@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds with warnings as errors, builds the libFuzzer
+# targets with clang, and runs every test (unit, interoperability, bounded fuzzing) under ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+jobs=$(nproc)
+fuzz_seconds=${EFT_FUZZ_SECONDS:-60}
+
+# libFuzzer targets (clang 14, instrumented with ASan and UBSan).
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DEFT_FUZZ=ON -DEFT_WARNINGS_AS_ERRORS=ON >/dev/null
+cmake --build build-fuzz -j "$jobs"
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFT_WARNINGS_AS_ERRORS=ON \
+  -DEFT_FUZZERS_DIR="$PWD/build-fuzz/bin" -DEFT_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+cmake --build build -j "$jobs"
+
+cd build
+ctest --output-on-failure -j "$jobs" --timeout 900

@@ -1,0 +1,12 @@
+#pragma once
+// Sub-commands of eftctl. Each registers its options on the app and returns the exit status to use
+// after parsing through its callback.
+
+#include <CLI/CLI.hpp>
+
+namespace eftctl {
+
+/// `eftctl iso8583 decode|encode|specs`.
+void add_iso8583_command(CLI::App& app, int& exit_status);
+
+}  // namespace eftctl
