@@ -29,6 +29,18 @@ constexpr std::array<std::uint8_t, 256> make_class_table() {
 }
 constexpr auto class_table = make_class_table();
 
+// Each BCD byte as its two ASCII digits, {0, 0} when a nibble is above 9.
+constexpr std::array<std::array<char, 2>, 256> make_bcd_pairs() {
+  std::array<std::array<char, 2>, 256> t{};
+  for (unsigned b = 0; b < 256; ++b) {
+    const unsigned hi = b >> 4;
+    const unsigned lo = b & 0x0F;
+    if (hi <= 9 && lo <= 9) t[b] = {static_cast<char>('0' + hi), static_cast<char>('0' + lo)};
+  }
+  return t;
+}
+constexpr auto bcd_pairs = make_bcd_pairs();
+
 // Index of the first character not allowed by the class, or npos.
 std::size_t first_invalid(field_class cls, const char* p, std::size_t n) noexcept {
   if (cls == field_class::b) return std::string_view::npos;
@@ -89,19 +101,34 @@ struct source {
 
 struct unpacker {
   message& msg;
-  field_path path;
+  field_path path;            // the enclosing field's path, or a name ("MTI")
+  std::uint32_t current = 0;  // number of the field being decoded under `path` (0: none)
 
-  status fail(errc code, std::uint32_t offset, std::uint32_t got = 0, std::uint32_t limit = 0) const {
-    status s;
-    s.code = code;
-    s.offset = offset;
-    s.field = path;
-    s.got = got;
-    s.limit = limit;
-    return s;
+  // The full path of the field being decoded; built only when needed (errors, composites).
+  field_path where() const noexcept {
+    field_path p = path;
+    if (current != 0) p.push(current);
+    return p;
   }
 
-  status read_prefix(const field_spec& f, const source& src, std::size_t& pos, std::size_t& len) const {
+  // The first error, kept here so that the per-field functions return a plain bool: returning a
+  // status by value from every field costs more than decoding most fields.
+  status error;
+
+  bool fail(errc code, std::uint32_t offset, std::uint32_t got = 0, std::uint32_t limit = 0) {
+    error.code = code;
+    error.offset = offset;
+    error.field = where();
+    error.got = got;
+    error.limit = limit;
+    return false;
+  }
+  status fail_status(errc code, std::uint32_t offset, std::uint32_t got = 0, std::uint32_t limit = 0) {
+    fail(code, offset, got, limit);
+    return error;
+  }
+
+  bool read_prefix(const field_spec& f, const source& src, std::size_t& pos, std::size_t& len) {
     const std::size_t n = prefix_size(f);
     const auto at = static_cast<std::uint32_t>(src.report_base + pos);
     if (src.size - pos < n) return fail(errc::truncated, at, static_cast<std::uint32_t>(n),
@@ -134,11 +161,11 @@ struct unpacker {
     }
     pos += n;
     len = value;
-    return {};
+    return true;
   }
 
   // Decodes one field at src[pos..]; its decoded value is appended to the message's buffer.
-  status decode(const field_spec& f, const source& src, std::size_t& pos, std::uint32_t& value_offset,
+  bool decode(const field_spec& f, const source& src, std::size_t& pos, std::uint32_t& value_offset,
                 std::uint32_t& value_size) {
     const std::size_t field_start = pos;
     std::size_t units = f.length;
@@ -146,7 +173,7 @@ struct unpacker {
     bool odd_from_pad = false;  // BCD counted in bytes: an odd digit count shows as an F pad nibble
     if (!f.fixed()) {
       std::size_t len = 0;
-      if (status s = read_prefix(f, src, pos, len); !s) return s;
+      if (!read_prefix(f, src, pos, len)) return false;
       if (f.unit == length_unit::units) {
         if (len > f.length) return fail(errc::length_over_max, static_cast<std::uint32_t>(src.report_base + field_start),
                                         static_cast<std::uint32_t>(len), f.length);
@@ -240,7 +267,23 @@ struct unpacker {
             first = 1;
           }
         }
-        for (std::size_t i = first; i < last; ++i) {
+        std::size_t i = first;
+        if (i % 2 != 0 && i < last) {
+          const unsigned v = digits[i / 2] & 0x0F;
+          if (v <= 9) {
+            out[o++] = static_cast<char>('0' + v);
+            ++i;
+          }
+        }
+        // Whole bytes two digits at a time; anything else (a separator, a bad nibble) goes nibble
+        // by nibble below.
+        for (; i + 1 < last; i += 2) {
+          const auto& pair = bcd_pairs[digits[i / 2]];
+          if (pair[0] == 0) break;
+          std::memcpy(out + o, pair.data(), 2);
+          o += 2;
+        }
+        for (; i < last; ++i) {
           const unsigned v = (i % 2 == 0) ? digits[i / 2] >> 4 : digits[i / 2] & 0x0F;
           if (v <= 9) {
             out[o++] = static_cast<char>('0' + v);
@@ -255,7 +298,10 @@ struct unpacker {
       }
     }
     if (produced != out_size) arena.resize(out_at + produced);
-    if (f.composite == composite_kind::none || f.composite == composite_kind::tlv) {
+    // BCD and hex decoding only produce digits (and '=' for z) or bytes: nothing left to check.
+    const bool checked =
+        (f.encoding == data_encoding::bcd && f.cls != field_class::xn) || f.encoding == data_encoding::hex;
+    if (!checked && (f.composite == composite_kind::none || f.composite == composite_kind::tlv)) {
       if (const std::size_t bad = first_invalid(f.cls, arena.data() + out_at, produced); bad != std::string_view::npos) {
         arena.resize(out_at);
         return fail(errc::invalid_character, data_at, static_cast<std::uint32_t>(bad));
@@ -269,18 +315,18 @@ struct unpacker {
     pos += wire;
     value_offset = static_cast<std::uint32_t>(out_at);
     value_size = static_cast<std::uint32_t>(produced);
-    return {};
+    return true;
   }
 
   // Decodes a field and, for composites, its subfields; returns the node index in `index`.
-  status decode_node(const field_spec& f, std::uint32_t number, const source& src, std::size_t& pos,
+  bool decode_node(const field_spec& f, std::uint32_t number, const source& src, std::size_t& pos,
                      std::int32_t& index, int depth) {
     const auto field_at = static_cast<std::uint32_t>(src.report_base + pos);
     std::uint32_t off = 0;
     std::uint32_t size = 0;
-    if (status s = decode(f, src, pos, off, size); !s) return s;
+    if (!decode(f, src, pos, off, size)) return false;
     index = message_access::add_node(msg, number, &f, off, size);
-    if (f.composite == composite_kind::none || f.composite == composite_kind::tlv) return {};
+    if (f.composite == composite_kind::none || f.composite == composite_kind::tlv) return true;
     source inner;
     inner.arena = &message_access::arena(msg);
     inner.base = off;
@@ -289,7 +335,7 @@ struct unpacker {
     return decode_children(f, inner, index, depth + 1);
   }
 
-  status decode_children(const field_spec& f, const source& src, std::int32_t parent, int depth) {
+  bool decode_children(const field_spec& f, const source& src, std::int32_t parent, int depth) {
     if (depth > 4) return fail(errc::undefined_field, src.report_base);
     std::size_t pos = 0;
     std::int32_t last = -1;
@@ -303,20 +349,23 @@ struct unpacker {
       last = child;
     };
     const field_path saved = path;
+    const std::uint32_t saved_current = current;
+    const field_path parent_path = where();
+    path = parent_path;
+    current = 0;
     switch (f.composite) {
       case composite_kind::positional:
         for (std::uint32_t n = 1; n < f.subfields.size() && pos < src.size; ++n) {
           const field_spec* sf = f.subfield(n);
           if (sf == nullptr) continue;
-          path = saved;
-          path.push(n);
+          current = n;
           std::int32_t child = -1;
-          if (status s = decode_node(*sf, n, src, pos, child, depth); !s) return s;
+          if (!decode_node(*sf, n, src, pos, child, depth)) return false;
           link(child);
         }
         break;
       case composite_kind::bitmap: {
-        path = saved;
+        current = 0;
         const std::size_t bitmap_size = f.subfield_bitmap == bitmap_encoding::hex ? 16 : 8;
         if (src.size < bitmap_size) {
           return fail(errc::truncated, src.report_base, static_cast<std::uint32_t>(bitmap_size),
@@ -327,19 +376,19 @@ struct unpacker {
         pos = bitmap_size;
         for (std::uint32_t n = 1; n <= 64; ++n) {
           if ((bits & (std::uint64_t{1} << (64 - n))) == 0) continue;
-          path = saved;
-          path.push(n);
+          current = n;
           const field_spec* sf = f.subfield(n);
           if (sf == nullptr) return fail(errc::undefined_field, src.report_base, n);
           std::int32_t child = -1;
-          if (status s = decode_node(*sf, n, src, pos, child, depth); !s) return s;
+          if (!decode_node(*sf, n, src, pos, child, depth)) return false;
           link(child);
         }
         break;
       }
       case composite_kind::tagged:
         while (pos < src.size) {
-          path = saved;
+          path = parent_path;
+          current = 0;
           const std::size_t head = std::size_t{f.tag_length} + f.tag_length_digits;
           const auto at = static_cast<std::uint32_t>(src.report_base + pos);
           if (src.size - pos < head) {
@@ -380,12 +429,15 @@ struct unpacker {
       default:
         break;
     }
-    path = saved;
+    path = parent_path;
+    current = 0;
     if (pos != src.size) {
       return fail(errc::trailing_bytes, static_cast<std::uint32_t>(src.report_base + pos),
                   static_cast<std::uint32_t>(src.size - pos));
     }
-    return {};
+    path = saved;
+    current = saved_current;
+    return true;
   }
 
   static bool read_bitmap(const std::uint8_t* p, bitmap_encoding enc, std::uint64_t& bits) noexcept {
@@ -422,18 +474,31 @@ std::string& scratch(int depth) {
 
 struct packer {
   const message& msg;
-  field_path path;
-  std::size_t base = 0;  // output size before this message, for offsets
+  field_path path;            // the enclosing field's path, or a name ("MTI")
+  std::size_t base = 0;       // output size before this message, for offsets
+  std::uint32_t current = 0;  // number of the field being encoded under `path` (0: none)
+
+  field_path where() const noexcept {
+    field_path p = path;
+    if (current != 0) p.push(current);
+    return p;
+  }
+
+  status error;  // the first error (see unpacker::error)
 
   template <typename Out>
-  status fail(errc code, const Out& out, std::uint32_t got = 0, std::uint32_t limit = 0) const {
-    status s;
-    s.code = code;
-    s.offset = static_cast<std::uint32_t>(out.size() - base);
-    s.field = path;
-    s.got = got;
-    s.limit = limit;
-    return s;
+  bool fail(errc code, const Out& out, std::uint32_t got = 0, std::uint32_t limit = 0) {
+    error.code = code;
+    error.offset = static_cast<std::uint32_t>(out.size() - base);
+    error.field = where();
+    error.got = got;
+    error.limit = limit;
+    return false;
+  }
+  template <typename Out>
+  status fail_status(errc code, const Out& out) {
+    fail(code, out);
+    return error;
   }
 
   template <typename Out>
@@ -470,7 +535,7 @@ struct packer {
   }
 
   template <typename Out>
-  status encode(const field_spec& f, std::string_view value, Out& out, int depth) {
+  bool encode(const field_spec& f, std::string_view value, Out& out, int depth) {
     const std::size_t sign = f.cls == field_class::xn ? 1 : 0;
     if (const std::size_t bad = first_invalid(f.cls, value.data(), value.size()); bad != std::string_view::npos) {
       return fail(errc::invalid_character, out, static_cast<std::uint32_t>(bad));
@@ -544,12 +609,12 @@ struct packer {
       }
     }
     (void)wire;
-    return {};
+    return true;
   }
 
   // Encodes a node: its subfields first (into a scratch buffer) when it has any.
   template <typename Out>
-  status encode_node(const message::node& node, Out& out, int depth) {
+  bool encode_node(const message::node& node, Out& out, int depth) {
     const field_spec& f = *node.spec;
     if (node.first_child < 0 || f.composite == composite_kind::none || f.composite == composite_kind::tlv) {
       return encode(f, msg.value(node), out, depth);
@@ -558,7 +623,10 @@ struct packer {
     std::string& inner = scratch(depth);
     inner.clear();
     const field_path saved = path;
-    status result;
+    const std::uint32_t saved_current = current;
+    const field_path parent_path = where();
+    current = 0;
+    bool result = true;
     std::uint64_t bits = 0;
     std::uint32_t expected = 1;
     if (f.composite == composite_kind::bitmap) {
@@ -573,7 +641,8 @@ struct packer {
     }
     msg.for_each_child(node, [&](const message::node& c) {
       if (!result) return;
-      path = saved;
+      path = parent_path;
+      current = 0;
       if (f.composite == composite_kind::tagged) {
         path.push(c.tag_view());
         const std::string_view v = msg.value(c);
@@ -596,7 +665,7 @@ struct packer {
         inner.append(v);
         return;
       }
-      path.push(c.number);
+      current = c.number;
       if (c.spec == nullptr) {
         result = fail(errc::unknown_field, out);
         return;
@@ -613,7 +682,8 @@ struct packer {
       result = encode_node(c, inner, depth + 1);
     });
     path = saved;
-    if (!result) return result;
+    current = saved_current;
+    if (!result) return false;
     return encode(f, inner, out, depth);
   }
 };
@@ -631,13 +701,13 @@ status unpack(std::span<const std::byte> bytes, message& out) {
   const auto* in = reinterpret_cast<const std::uint8_t*>(bytes.data());
   const std::size_t size = bytes.size();
   std::size_t pos = 0;
-  unpacker u{out, field_path("MTI")};
+  unpacker u{out, field_path("MTI"), 0, {}};
 
   // MTI
   {
     char mti[4];
     const std::size_t n = sp.mti_encoding == data_encoding::bcd ? 2 : 4;
-    if (size < n) return u.fail(errc::truncated, 0, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(size));
+    if (size < n) return u.fail_status(errc::truncated, 0, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(size));
     for (std::size_t i = 0; i < 4; ++i) {
       unsigned d = 0;
       switch (sp.mti_encoding) {
@@ -645,7 +715,7 @@ status unpack(std::span<const std::byte> bytes, message& out) {
         case data_encoding::ebcdic: d = static_cast<unsigned>(in[i] - 0xF0); break;
         default: d = static_cast<unsigned>(in[i] - '0'); break;
       }
-      if (d > 9) return u.fail(errc::bad_mti, 0, static_cast<std::uint32_t>(i));
+      if (d > 9) return u.fail_status(errc::bad_mti, 0, static_cast<std::uint32_t>(i));
       mti[i] = static_cast<char>('0' + d);
     }
     message_access::set_mti_raw(out, mti);
@@ -661,28 +731,29 @@ status unpack(std::span<const std::byte> bytes, message& out) {
     if (b == 1 && (bitmap[0] >> 63) == 0) break;
     if (b == 2 && (!sp.tertiary_bitmap || (bitmap[1] >> 63) == 0)) break;
     if (size - pos < bitmap_size) {
-      return u.fail(errc::truncated, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(bitmap_size),
+      return u.fail_status(errc::truncated, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(bitmap_size),
                     static_cast<std::uint32_t>(size - pos));
     }
     if (!unpacker::read_bitmap(in + pos, sp.bitmap, bitmap[b])) {
-      return u.fail(errc::bad_bitmap, static_cast<std::uint32_t>(pos));
+      return u.fail_status(errc::bad_bitmap, static_cast<std::uint32_t>(pos));
     }
     pos += bitmap_size;
   }
   // Every field the bitmaps name must be defined before anything is decoded.
-  for (std::uint32_t n = 2; n <= 192; ++n) {
-    if ((bitmap[(n - 1) / 64] & (std::uint64_t{1} << (63 - (n - 1) % 64))) == 0) continue;
-    if (n == 65 && sp.tertiary_bitmap) continue;
-    if (sp.field(n) == nullptr) {
+  for (std::size_t w = 0; w < 3; ++w) {
+    std::uint64_t undefined = bitmap[w] & ~sp.bitmap_bits[w];
+    if (w == 0 || (w == 1 && sp.tertiary_bitmap)) undefined &= ~(std::uint64_t{1} << 63);  // bitmap bits
+    if (undefined != 0) {
       u.path = field_path();
-      u.path.push(n);
-      return u.fail(errc::undefined_field, bitmap_at, n);
+      u.current = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_clzll(undefined)) + 1);
+      return u.fail_status(errc::undefined_field, bitmap_at, u.current);
     }
   }
 
   source src;
   src.input = in;
   src.size = size;
+  u.path = field_path();
   for (std::size_t w = 0; w < 3; ++w) {
     std::uint64_t bits = bitmap[w];
     if (w == 0) bits &= ~(std::uint64_t{1} << 63);
@@ -691,16 +762,16 @@ status unpack(std::span<const std::byte> bytes, message& out) {
       const int lead = __builtin_clzll(bits);
       bits &= ~(std::uint64_t{1} << (63 - lead));
       const auto n = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(lead) + 1);
-      u.path = field_path();
-      u.path.push(n);
+      u.current = n;
       std::int32_t index = -1;
-      if (status s = u.decode_node(sp.fields[n], n, src, pos, index, 0); !s) return s;
+      if (!u.decode_node(sp.fields[n], n, src, pos, index, 0)) return u.error;
       message_access::set_top(out, n, index);
     }
   }
   if (pos != size) {
     u.path = field_path("message");
-    return u.fail(errc::trailing_bytes, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(size - pos));
+    u.current = 0;
+    return u.fail_status(errc::trailing_bytes, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(size - pos));
   }
   return {};
 }
@@ -708,10 +779,10 @@ status unpack(std::span<const std::byte> bytes, message& out) {
 status pack(const message& msg, std::vector<std::byte>& out) {
   const spec& sp = msg.dialect();
   const std::size_t start = out.size();
-  packer p{msg, field_path("MTI"), start};
+  packer p{msg, field_path("MTI"), start, 0, {}};
   const std::string_view mti = msg.mti();
   if (mti.size() != 4 || first_invalid(field_class::n, mti.data(), 4) != std::string_view::npos) {
-    return p.fail(errc::bad_mti, out);
+    return p.fail_status(errc::bad_mti, out);
   }
   switch (sp.mti_encoding) {
     case data_encoding::bcd:
@@ -733,9 +804,9 @@ status pack(const message& msg, std::vector<std::byte>& out) {
   if (bitmap[2] != 0) {
     if (!sp.tertiary_bitmap) {
       p.path = field_path("bitmap");
-      const status s = p.fail(errc::bad_bitmap, out);
+      p.fail(errc::bad_bitmap, out);
       out.resize(start);
-      return s;
+      return p.error;
     }
     bitmap[1] |= std::uint64_t{1} << 63;
   }
@@ -749,19 +820,20 @@ status pack(const message& msg, std::vector<std::byte>& out) {
     }
   }
 
-  status result;
+  bool result = true;
+  p.path = field_path();
   msg.for_each_field([&](std::uint32_t n, const message::node& node) {
     if (!result) return;
-    p.path = field_path();
-    p.path.push(n);
+    p.current = n;
     if (n == 65 && sp.tertiary_bitmap) {
       result = p.fail(errc::unknown_field, out);
       return;
     }
     result = p.encode_node(node, out, 0);
   });
-  if (!result) out.resize(start);
-  return result;
+  if (result) return {};
+  out.resize(start);
+  return p.error;
 }
 
 }  // namespace eft::iso8583

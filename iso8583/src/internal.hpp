@@ -48,12 +48,12 @@ struct message_access {
   static std::string& arena(message& m) noexcept { return m.arena_; }
   static std::int32_t add_node(message& m, std::uint32_t number, const field_spec* s, std::uint32_t offset,
                                std::uint32_t size) {
-    message::node n;
+    // Built in place: copying a node assembled on the stack stalls on store forwarding.
+    message::node& n = m.nodes_.emplace_back();
     n.number = number;
     n.spec = s;
     n.value_offset = offset;
     n.value_size = size;
-    m.nodes_.push_back(n);
     return static_cast<std::int32_t>(m.nodes_.size() - 1);
   }
   static void set_top(message& m, std::uint32_t field, std::int32_t index) noexcept { m.set_top(field, index); }

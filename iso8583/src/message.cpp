@@ -23,8 +23,7 @@ message::message(const spec& dialect) noexcept : spec_(&dialect) { top_.fill(-1)
 
 void message::clear() noexcept {
   mti_size_ = 0;
-  present_.fill(0);
-  top_.fill(-1);
+  present_.fill(0);  // top_ entries only count where present_ says so
   nodes_.clear();
   arena_.clear();
 }

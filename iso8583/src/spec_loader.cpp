@@ -278,6 +278,7 @@ class loader {
       if (num > 128 && !s.tertiary_bitmap) fail(kv.first, "fields above 128 need bitmap: {tertiary: true}");
       if (s.fields[num].defined) fail(kv.first, "field " + std::to_string(num) + " defined twice");
       s.fields[num] = field(kv.second, num, d, 0);
+      s.bitmap_bits[(num - 1) / 64] |= std::uint64_t{1} << (63 - (num - 1) % 64);
     }
     return s;
   }

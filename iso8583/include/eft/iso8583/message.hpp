@@ -52,7 +52,9 @@ class message {
   void set_mti(std::string_view mti) noexcept;
 
   /// True when field n (2-192) is present.
-  bool has(std::uint32_t field) const noexcept { return field < top_.size() && top_[field] >= 0; }
+  bool has(std::uint32_t field) const noexcept {
+    return field < top_.size() && ((present_[field / 64] >> (field % 64)) & 1U) != 0;
+  }
   /// True when the field or subfield at path ("127.2", "48.AB") is present.
   bool has(std::string_view path) const noexcept { return find(path) >= 0; }
 
@@ -114,7 +116,7 @@ class message {
   std::array<char, 4> mti_{};
   std::uint8_t mti_size_ = 0;
   std::array<std::uint64_t, 4> present_{};  // bit n: field n present
-  std::array<std::int32_t, 193> top_{};     // field number -> node index, -1 when absent
+  std::array<std::int32_t, 193> top_{};     // field number -> node index, valid when present
   std::vector<node> nodes_;
   std::string arena_;
 };

@@ -98,6 +98,9 @@ struct spec {
   bitmap_encoding bitmap = bitmap_encoding::binary;
   bool tertiary_bitmap = false;  ///< bit 65 announces a third bitmap (fields 129-192)
   std::array<field_spec, 193> fields{};
+  /// The defined fields as bitmaps: word w, bit 63 - k stands for field 64 * w + k + 1 (set by the
+  /// loader; lets unpack check a whole bitmap at once).
+  std::array<std::uint64_t, 3> bitmap_bits{};
 
   /// Field n (2-192), or nullptr when the spec does not define it.
   const field_spec* field(std::uint32_t n) const noexcept {
