@@ -6,6 +6,7 @@
 //
 //   node tests/interop/iso8583_npm_interop.mjs build/bin/eftctl
 //   node tests/interop/iso8583_npm_interop.mjs --npm-only      (checks the npm half alone)
+// Each eftctl run is killed after 15 s (EFT_INTEROP_TIMEOUT_MS overrides it).
 //
 // For every message below:
 //   npm-self      the npm package packs it and unpacks its own bytes back (checks this harness);
@@ -30,27 +31,41 @@
 //   digits) is written as M/2 raw bytes. Its built-in formats give 64, 65, 96 and 128 only
 //   MaxLen 8/1/8/8 (4, 1/2, 4, 4 bytes), so those four are given customFormats of 16 hex digits =
 //   8 raw bytes (the package's documented customisation API), as in iso87-ascii.
-// * Field 52 (b, 16 hex digits = 8 bytes) agrees with no customisation.
+// * Fields 52 (b, 16 hex digits = 8 bytes) and 53 (b, 96 hex digits = 48 bytes) agree with no
+//   customisation. (iso87-ascii follows the package where it departs from the 1987 table: 53 is
+//   b 48 bytes, not n 16; 58 is n ..11 LL and 59 ans ...255 LLL, not ans ...999 LLL; so these are
+//   tested too.)
 // * Variable-length fields are always written as the JS string's characters (Buffer.alloc with
 //   a utf8 string) and read back with toString(), whatever the ContentType: the package cannot
 //   put arbitrary raw bytes in an LLL field. Field 55 (LLL raw bytes in iso87-ascii, "ans" in the
 //   package) is therefore tested only with BER-TLV whose every byte is below 0x80, given to the
-//   package as a latin1 string under a custom format (ContentType 'z', lllvar, 255), so that one
+//   package as a latin1 string under a custom format (ContentType 'z', lllvar, 999), so that one
 //   character = one byte; EMV data with bytes >= 0x80 (most tags, e.g. 9F26, 82, 95) cannot be
 //   produced or read by the package and is left out.
 // * Field 127: the package writes a 6-digit (LLLLLL) length, an 8-byte binary bitmap and the
-//   Postilion-style subfields of its lib/formats.js ('127.N'); its 127.25 (nested ICC data with
-//   an ASCII-hex bitmap and a LLLL length) is Postilion-specific and left out.
+//   Postilion-style subfields of its lib/formats.js ('127.N'), as iso87-ascii does. 127.29 is a
+//   fixed b field (40 hex digits = 20 raw bytes) in both.
+// * Field 127.25 (Postilion ICC data: LLLL length, a bitmap in 16 ASCII hex characters, then
+//   subfields '127.25.N'): the package's unpacker reads it, but its packer
+//   (lib/pack/assemble127_25_extensions.js) refuses any 127.25 that lacks one of the subfields
+//   2..40 and otherwise falls back to writing the '127.25' value as plain LLLL text. So for the
+//   packing side this script lays 127.25 out itself (bitmap + subfields, lengths taken from the
+//   package's own lib/formats.js) and hands it to the package as that text; the `npm-self` line
+//   then checks that the package's independent 127.25 unpacker reads back exactly the subfields
+//   meant, before eftctl is asked to decode the same bytes.
+// * Field 90 is a positional composite in iso87-ascii: eftctl prints it as
+//   {"1": MTI, "2": STAN, "3": date-time, "4": acquirer, "5": forwarder}; the package sees the
+//   42 digits as one string. The script splits/joins it (4, 6, 10, 11, 11 digits).
 //
-// Fields left out entirely, with the reason:
-// * 1 (bitmap) and 65 as a bitmap: not data; 65 is tested as 8 raw bytes (see above).
-// * 53: the package defines it as b/96 hex digits (48 bytes); ISO 8583:1987 and iso87-ascii
-//   define n 16. The two disagree, so it is not sent.
-// * 58, 59: the package defines 58 as n..11 LL and 59 as ans..255 LLL; ISO 8583:1987 has
-//   ans..999 LLL for both. Not sent.
-// * 127.25 (see above); subfields of 127 beyond the package's 127.39.
-// The package's data-type checks also refuse '@', '#' and '\' in ans fields, so the text
-// values below avoid them.
+// Fields left out, with the reason:
+// * 1 (the bitmap itself): not data. 65 is sent as 8 raw bytes of data (iso87-ascii has no
+//   tertiary bitmap), as the package does with the custom format above.
+// * 127.32 (UCAF, b ..33 LL): the package writes the hex text and counts characters; iso87-ascii
+//   writes raw bytes and counts bytes. They disagree, so it is not sent.
+// * Field 55 bytes >= 0x80 (see above), and 127 subfields above 39 / 127.25 subfields above 33,
+//   which the package does not define.
+// The package's data-type checks also refuse '@', '#' and '\' in ans fields, letters in 34
+// (ns there, ans in iso87-ascii) and spaces in an fields, so the values below avoid them.
 
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -58,10 +73,19 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const Iso8583 = require('iso_8583');
+let Iso8583;
+let NPM_BUILTIN_FORMATS;
+try {
+  Iso8583 = require('iso_8583');
+  NPM_BUILTIN_FORMATS = require('iso_8583/lib/formats');
+} catch (e) {
+  console.log(`FAIL  setup: cannot load the npm package iso_8583 (run \`npm ci\` in tests/interop): ${e.message.split('\n')[0]}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 
 const SPEC = 'iso87-ascii';
-const TIMEOUT_MS = 15000;
+const TIMEOUT_MS = Number(process.env.EFT_INTEROP_TIMEOUT_MS) || 15000;
 
 // ---------------------------------------------------------------- npm package configuration
 const B8 = (label) => ({ ContentType: 'b', Label: label, LenType: 'fixed', MaxLen: 16 });
@@ -70,9 +94,13 @@ const NPM_FORMATS = {
   '65': B8('Bitmap, extended (8 bytes in iso87-ascii)'),
   '96': B8('Message security code'),
   '128': B8('Message authentication code'),
-  '55': { ContentType: 'z', Label: 'ICC data (raw bytes < 0x80 as latin1 text)', LenType: 'lllvar', MaxLen: 255 },
+  '55': { ContentType: 'z', Label: 'ICC data (raw bytes < 0x80 as latin1 text)', LenType: 'lllvar', MaxLen: 999 },
 };
-const BINARY_FIXED = new Set(['52', '64', '65', '96', '128']);
+const BINARY_FIXED = new Set(['52', '53', '64', '65', '96', '128']); // hex in the JSON of both sides
+const BINARY_FIXED_127 = new Set(['29']);
+// Positional composites of iso87-ascii: subfield widths.
+const POSITIONAL = { '90': [4, 6, 10, 11, 11] };
+const LEN_DIGITS = { lvar: 1, llvar: 2, lllvar: 3, llllvar: 4, lllllvar: 5, llllllvar: 6 };
 
 // ---------------------------------------------------------------- helpers
 const hexOf = (s) => Buffer.from(s, 'latin1').toString('hex').toUpperCase();
@@ -125,6 +153,35 @@ function eftForm(msg) {
     const t = parseTlv(out['55']);
     if (t) out['55'] = t;
   }
+  for (const [f, widths] of Object.entries(POSITIONAL)) {
+    if (typeof out[f] !== 'string') continue;
+    const v = out[f];
+    const sub = {};
+    let at = 0;
+    widths.forEach((w, i) => {
+      sub[String(i + 1)] = v.slice(at, at + w);
+      at += w;
+    });
+    out[f] = sub;
+  }
+  return out;
+}
+
+// Lay out field 127.25 as the package's unpacker reads it: 16 hex characters of bitmap, then
+// each subfield with the length prefix of the package's own format table.
+function build127_25(sub) {
+  const nums = Object.keys(sub).map(Number).sort((a, b) => a - b);
+  const bits = new Array(64).fill(0);
+  for (const n of nums) bits[n - 1] = 1;
+  let out = '';
+  for (let i = 0; i < 64; i += 4) out += parseInt(bits.slice(i, i + 4).join(''), 2).toString(16).toUpperCase();
+  for (const n of nums) {
+    const f = NPM_BUILTIN_FORMATS[`127.25.${n}`];
+    const v = sub[n];
+    if (!f) throw new Error(`127.25.${n} is not defined by the npm package`);
+    const ll = LEN_DIGITS[f.LenType];
+    out += ll ? String(v.length).padStart(ll, '0') + v : v;
+  }
   return out;
 }
 
@@ -133,7 +190,7 @@ function npmForm(msg) {
   const out = {};
   for (const [k, v] of Object.entries(msg)) {
     if (k === '127') {
-      for (const [s, sv] of Object.entries(v)) out[`127.${s}`] = sv;
+      for (const [s, sv] of Object.entries(v)) out[`127.${s}`] = s === '25' ? build127_25(sv) : sv;
     } else if (k === '55') {
       const raw = Buffer.from(v, 'hex');
       if (raw.some((x) => x >= 0x80)) throw new Error('field 55 bytes >= 0x80 cannot go through the npm package');
@@ -149,9 +206,14 @@ function npmForm(msg) {
 function fromNpm(flat) {
   const out = {};
   for (const [k, v] of Object.entries(flat)) {
-    if (k.startsWith('127.')) {
+    if (k.startsWith('127.25.')) {
       out['127'] ??= {};
-      out['127'][k.slice(4)] = v;
+      out['127']['25'] ??= {};
+      out['127']['25'][k.slice(7)] = v;
+    } else if (k.startsWith('127.')) {
+      out['127'] ??= {};
+      const s = k.slice(4);
+      out['127'][s] = BINARY_FIXED_127.has(s) ? v.toUpperCase() : v;
     } else if (k === '55') {
       out[k] = hexOf(v);
     } else if (BINARY_FIXED.has(k)) {
@@ -328,6 +390,59 @@ const MESSAGES = [
       0: '0200', 2: PAN, 3: '000000', 4: '000000005000', 7: '0911131411', 11: '000125',
       41: 'TERM0001', 49: '404',
       127: { 2: '000123456789', 3: text(48, 'ROUTE 0123456789'), 6: '11', 20: '20240911', 33: '6011' },
+    },
+  },
+  {
+    name: '0200 with every field 2-128 (bitmaps full)',
+    msg: (() => {
+      const m = {
+        0: '0200', 2: PAN, 3: '000000', 4: '000000001000', 5: '000000001100', 6: '000000001200',
+        7: '0911131411', 8: '00000100', 9: '61000000', 10: '61000001', 11: '000001', 12: '131411',
+        13: '0911', 14: '2512', 15: '0912', 16: '0911', 17: '0911', 18: '5999', 19: '404', 20: '404',
+        21: '404', 22: '051', 23: '001', 24: '001', 25: '00', 26: '12', 27: '6', 28: 'C00000100',
+        29: 'D00000200', 30: 'C00000300', 31: 'D00000400', 32: '423935', 33: '423936',
+        34: '1234567890123456789', 35: `${PAN}=22122011758928889`, 36: digits(60, 2),
+        37: '000000000001', 38: 'ABC123', 39: '00', 40: '101', 41: 'TERM0009', 42: 'MERCHANT0000009',
+        43: TXT43, 44: 'ADDL RESP', 45: `B${PAN}^DOE/JOHN^22122011758928889`, 46: 'ISO ADDL',
+        47: 'NATIONAL ADDL', 48: 'PRIVATE ADDL', 49: '404', 50: '840', 51: '978',
+        52: '0123456789ABCDEF', 53: 'A5'.repeat(48), 54: '1002404C000000005000', 55: EMV,
+        56: '1510', 57: 'RESERVED NATIONAL', 58: '12345', 59: 'RESERVED 59', 60: 'R60', 61: 'R61',
+        62: 'R62', 63: 'R63', 64: '1111111111111111', 65: '2222222222222222', 66: '1', 67: '01',
+        68: '404', 69: '404', 70: '001', 71: '0001', 72: '0002', 73: '240911',
+        90: '0100' + '000001' + '0911131411' + '00000423935' + '00000423936',
+        91: '1', 92: 'AB', 93: 'RI123', 94: 'SVC1234', 95: 'A'.repeat(42),
+        96: '3333333333333333', 97: 'C0000000000001000', 98: 'PAYEE NAME'.padEnd(25),
+        99: '423935', 100: '423936', 101: 'FILE.NAME.01', 102: 'ACCT1', 103: 'ACCT2', 104: 'DESC',
+        123: 'AN123', 127: { 2: '000000000012' }, 128: '4444444444444444',
+      };
+      for (let f = 74; f <= 89; f++) m[f] = digits(f <= 81 ? 10 : f <= 85 ? 12 : 16, f);
+      for (let f = 105; f <= 126; f++) if (!m[f]) m[f] = f >= 118 && f <= 122 ? String(f).repeat(3) : `R${f}`;
+      return m;
+    })(),
+  },
+  {
+    name: '0200 with field 127 subfields 2-39 (incl. 127.25 ICC data)',
+    msg: {
+      0: '0200', 2: PAN, 3: '000000', 4: '000000005000', 11: '000126', 41: 'TERM0001', 49: '404',
+      127: {
+        2: '000123456789012', 3: text(48, 'ROUTE 0123456789'), 4: text(22, 'POS DATA 1'), 5: text(73),
+        6: '01', 7: 'CHECK DATA', 8: text(150), 9: 'ADDITIONAL NODE DATA', 10: '123',
+        11: 'ORIGINAL KEY 0001', 12: 'TERMINAL OWNER', 13: 'NAIROBI KE 00100'.padEnd(17), 14: 'SPONSOR1',
+        15: 'P O BOX 123 NAIROBI', 16: 'Y', 17: 'JOHN DOE', 18: 'VALIDATION', 19: text(31, 'BANK '),
+        20: '20240911', 21: 'REC000000001', 22: '212PostilionData3ABC', 23: text(253, 'PAYEE '),
+        24: 'PAYER ACCT 00000001',
+        25: {
+          2: '000000005000', 3: '000000000000', 4: 'A0000000031010', 5: '5C00', 6: '0123', 7: 'FF00',
+          8: '00', 9: '1', 10: 'A', 11: '0', 12: '1A2B3C4D5E6F7081', 13: '80', 14: '000000000000000042031E031F00',
+          15: '420300', 16: '12345678', 17: 'FC50BC8800Z', 18: '06010A03A0B800', 19: '0000000000',
+          20: '008C', 21: 'E0F8C8', 22: '404', 23: '22', 24: '0000008000', 25: 'R', 26: '404',
+          27: '240911', 28: '123', 29: '00', 30: '1A2B3C4D', 31: '1A2B3C4D5E6F70810012',
+          32: '9F1804000000018609', 33: '860D8424000008',
+        },
+        26: 'ORIGNODE', 27: 'M', 28: '1234', 29: '0123456789ABCDEF0123456789ABCDEF01234567',
+        30: '1', 31: 'ISSNET01', 33: '6011', 34: '10', 35: 'ACQNET01', 36: 'CUSTOMER ID 42',
+        37: 'A001', 38: 'ADDLPOS0001', 39: '00',
+      },
     },
   },
 ];
