@@ -134,11 +134,11 @@ struct layout {
   int length;  // digits or bytes
 };
 constexpr std::array<layout, 19> purchase_layout{{
-    {2, kind::llvar_bcd, 0},    {3, kind::fixed_bcd, 6},    {4, kind::fixed_bcd, 12},  {7, kind::fixed_bcd, 10},
-    {11, kind::fixed_bcd, 6},   {12, kind::fixed_bcd, 6},   {13, kind::fixed_bcd, 4},  {14, kind::fixed_bcd, 4},
-    {18, kind::fixed_bcd, 4},   {22, kind::fixed_bcd, 3},   {23, kind::fixed_bcd, 3},  {25, kind::fixed_bcd, 2},
+    {2, kind::llvar_bcd, 0},    {3, kind::fixed_bcd, 6},     {4, kind::fixed_bcd, 12},   {7, kind::fixed_bcd, 10},
+    {11, kind::fixed_bcd, 6},   {12, kind::fixed_bcd, 6},    {13, kind::fixed_bcd, 4},   {14, kind::fixed_bcd, 4},
+    {18, kind::fixed_bcd, 4},   {22, kind::fixed_bcd, 3},    {23, kind::fixed_bcd, 3},   {25, kind::fixed_bcd, 2},
     {35, kind::llvar_bcd, 0},   {37, kind::fixed_ascii, 12}, {41, kind::fixed_ascii, 8}, {42, kind::fixed_ascii, 15},
-    {49, kind::fixed_ascii, 3},   {52, kind::fixed_bin, 8},   {55, kind::lllvar_bin, 0},
+    {49, kind::fixed_ascii, 3}, {52, kind::fixed_bin, 8},    {55, kind::lllvar_bin, 0},
 }};
 
 bool baseline_parse(std::span<const std::byte> in, std::array<view_field, 129>& out) {
@@ -147,9 +147,13 @@ bool baseline_parse(std::span<const std::byte> in, std::array<view_field, 129>& 
   for (const auto& f : purchase_layout) {
     std::size_t n = 0;
     switch (f.k) {
-      case kind::fixed_bcd: n = (static_cast<std::size_t>(f.length) + 1) / 2; break;
+      case kind::fixed_bcd:
+        n = (static_cast<std::size_t>(f.length) + 1) / 2;
+        break;
       case kind::fixed_ascii:
-      case kind::fixed_bin: n = static_cast<std::size_t>(f.length); break;
+      case kind::fixed_bin:
+        n = static_cast<std::size_t>(f.length);
+        break;
       case kind::llvar_bcd: {
         if (pos >= in.size()) return false;
         const auto b = std::to_integer<unsigned>(in[pos++]);

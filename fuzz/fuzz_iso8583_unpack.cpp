@@ -43,7 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "unpack of our own packing failed (%s): %s\n", sp.name.c_str(), st.message().c_str());
     std::abort();
   }
-  if (eft::iso8583::to_json(first, eft::iso8583::reveal::yes) != eft::iso8583::to_json(second, eft::iso8583::reveal::yes)) {
+  if (eft::iso8583::to_json(first, eft::iso8583::reveal::yes) !=
+      eft::iso8583::to_json(second, eft::iso8583::reveal::yes)) {
     std::fprintf(stderr, "round trip changed the message (%s)\n", sp.name.c_str());
     std::abort();
   }

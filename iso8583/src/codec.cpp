@@ -140,7 +140,7 @@ struct unpacker {
       case prefix_encoding::ebcdic: {
         const std::uint8_t zero = f.prefix == prefix_encoding::ascii ? 0x30 : 0xF0;
         for (std::size_t i = 0; i < n; ++i) {
-          const unsigned d = static_cast<unsigned>(p[i] - zero);
+          const auto d = static_cast<unsigned>(p[i] - zero);
           if (d > 9) return fail(errc::bad_length_prefix, at);
           value = value * 10 + d;
         }
@@ -151,7 +151,7 @@ struct unpacker {
           const unsigned hi = p[i] >> 4;
           const unsigned lo = p[i] & 0x0F;
           if (hi > 9 || lo > 9) return fail(errc::bad_length_prefix, at);
-          value = value * 100 + hi * 10 + lo;
+          value = value * 100 + std::size_t{hi} * 10 + lo;
         }
         if (value >= pow10(f.prefix_digits)) return fail(errc::bad_length_prefix, at);
         break;
@@ -397,7 +397,7 @@ struct unpacker {
           const std::uint8_t* p = src.data() + pos;
           std::size_t len = 0;
           for (std::size_t i = 0; i < f.tag_length_digits; ++i) {
-            const unsigned d = static_cast<unsigned>(p[f.tag_length + i] - '0');
+            const auto d = static_cast<unsigned>(p[f.tag_length + i] - '0');
             if (d > 9) return fail(errc::bad_length_prefix, at);
             len = len * 10 + d;
           }

@@ -6,22 +6,38 @@ namespace eft::iso8583 {
 
 std::string_view describe(errc e) noexcept {
   switch (e) {
-    case errc::ok: return "ok";
-    case errc::truncated: return "truncated";
-    case errc::bad_length_prefix: return "bad length prefix";
-    case errc::length_over_max: return "length over the maximum";
-    case errc::invalid_character: return "character not allowed by the field class";
-    case errc::bad_bcd_nibble: return "bad BCD nibble";
-    case errc::undefined_field: return "bitmap names a field the spec does not define";
-    case errc::trailing_bytes: return "trailing bytes after the last field";
-    case errc::bad_mti: return "bad MTI";
-    case errc::bad_bitmap: return "bad bitmap";
-    case errc::bad_tlv: return "bad BER-TLV data";
-    case errc::missing_subfield: return "positional subfield missing before a later one";
-    case errc::value_length: return "value length differs from the fixed length";
-    case errc::bad_hex: return "not an even number of hex digits";
-    case errc::unknown_field: return "field not defined by the spec";
-    case errc::bad_json: return "bad JSON form";
+    case errc::ok:
+      return "ok";
+    case errc::truncated:
+      return "truncated";
+    case errc::bad_length_prefix:
+      return "bad length prefix";
+    case errc::length_over_max:
+      return "length over the maximum";
+    case errc::invalid_character:
+      return "character not allowed by the field class";
+    case errc::bad_bcd_nibble:
+      return "bad BCD nibble";
+    case errc::undefined_field:
+      return "bitmap names a field the spec does not define";
+    case errc::trailing_bytes:
+      return "trailing bytes after the last field";
+    case errc::bad_mti:
+      return "bad MTI";
+    case errc::bad_bitmap:
+      return "bad bitmap";
+    case errc::bad_tlv:
+      return "bad BER-TLV data";
+    case errc::missing_subfield:
+      return "positional subfield missing before a later one";
+    case errc::value_length:
+      return "value length differs from the fixed length";
+    case errc::bad_hex:
+      return "not an even number of hex digits";
+    case errc::unknown_field:
+      return "field not defined by the spec";
+    case errc::bad_json:
+      return "bad JSON form";
   }
   return "unknown error";
 }

@@ -31,13 +31,18 @@ const ebcdic_table& ebcdic(codepage cp) noexcept;
 constexpr bool char_allowed(field_class cls, unsigned char c) noexcept {
   switch (cls) {
     case field_class::n:
-    case field_class::xn: return c >= '0' && c <= '9';
-    case field_class::a: return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == ' ';
+    case field_class::xn:
+      return c >= '0' && c <= '9';
+    case field_class::a:
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == ' ';
     case field_class::an:
       return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ';
-    case field_class::ans: return c >= 0x20 && c <= 0x7E;
-    case field_class::z: return (c >= '0' && c <= '9') || c == '=' || c == 'D';
-    case field_class::b: return true;
+    case field_class::ans:
+      return c >= 0x20 && c <= 0x7E;
+    case field_class::z:
+      return (c >= '0' && c <= '9') || c == '=' || c == 'D';
+    case field_class::b:
+      return true;
   }
   return false;
 }

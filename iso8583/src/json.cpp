@@ -114,15 +114,20 @@ status set_from_json(message& out, const std::string& path, const field_spec* f,
     }
     case composite_kind::tagged:
       for (const auto& [tag, v] : value.items()) {
-        if (!v.is_string() || tag.size() != f->tag_length) return status::failure(errc::bad_json, path + "." + tag, 0);
-        if (status s = out.set(path + "." + tag, v.get_ref<const std::string&>()); !s) return s;
+        std::string sub = path;
+        sub += '.';
+        sub += tag;
+        if (!v.is_string() || tag.size() != f->tag_length) return status::failure(errc::bad_json, sub, 0);
+        if (status s = out.set(sub, v.get_ref<const std::string&>()); !s) return s;
       }
       return {};
     case composite_kind::positional:
     case composite_kind::bitmap:
       for (const auto& [key, v] : value.items()) {
         std::uint32_t n = 0;
-        const std::string sub = path + "." + key;
+        std::string sub = path;
+        sub += '.';
+        sub += key;
         if (!parse_number(key, n)) return status::failure(errc::unknown_field, sub, 0);
         if (status s = set_from_json(out, sub, f->subfield(n), v); !s) return s;
       }

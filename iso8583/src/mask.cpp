@@ -15,12 +15,15 @@ std::string mask_pan(std::string_view pan) {
 
 std::string mask_value(sensitivity s, std::string_view value) {
   switch (s) {
-    case sensitivity::none: return std::string(value);
-    case sensitivity::pan: return mask_pan(value);
+    case sensitivity::none:
+      return std::string(value);
+    case sensitivity::pan:
+      return mask_pan(value);
     case sensitivity::track:
     case sensitivity::pin:
     case sensitivity::secret:
-    case sensitivity::tags: return std::string(redacted);
+    case sensitivity::tags:
+      return std::string(redacted);
   }
   return std::string(redacted);
 }

@@ -126,11 +126,16 @@ void add_iso8583_command(CLI::App& app, int& exit_status) {
 
   auto dec = std::make_shared<decode_options>();
   auto* d = iso->add_subcommand("decode", "Print a message as JSON (masked unless --reveal) or as a dump");
-  d->add_option("--spec", dec->spec, "Built-in spec name (" + [] {
-    std::string names;
-    for (const auto& n : eft::iso8583::builtin_spec_names()) names += (names.empty() ? "" : ", ") + n;
-    return names;
-  }() + ") or YAML file")->required();
+  d->add_option(
+       "--spec", dec->spec,
+       "Built-in spec name (" +
+           [] {
+             std::string names;
+             for (const auto& n : eft::iso8583::builtin_spec_names()) names += (names.empty() ? "" : ", ") + n;
+             return names;
+           }() +
+           ") or YAML file")
+      ->required();
   auto* hex = d->add_option("--hex", dec->hex, "The message as hex (no length header unless --framed)");
   auto* file = d->add_option("--file", dec->file, "File holding the message bytes");
   hex->excludes(file);

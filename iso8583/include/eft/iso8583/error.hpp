@@ -11,26 +11,28 @@ namespace eft::iso8583 {
 /// What went wrong while packing or unpacking a message.
 enum class errc : std::uint8_t {
   ok = 0,
-  truncated,           ///< the bytes end before the field does
-  bad_length_prefix,   ///< a length prefix holds a non-digit or an impossible value
-  length_over_max,     ///< a length prefix (or a value) is longer than the spec allows
-  invalid_character,   ///< a character outside the field's class (a non-digit in an n field, ...)
-  bad_bcd_nibble,      ///< a BCD nibble above 9 where a digit is expected
-  undefined_field,     ///< a bitmap names a field or subfield the spec does not define
-  trailing_bytes,      ///< bytes left after the last field the bitmap names
-  bad_mti,             ///< the message type indicator is missing or not 4 digits
-  bad_bitmap,          ///< a bitmap that cannot be read (bad hex, tertiary not allowed)
-  bad_tlv,             ///< BER-TLV content that cannot be read or built
-  missing_subfield,    ///< a positional subfield is absent before a later one that is present
-  value_length,        ///< a fixed-length binary value of the wrong length
-  bad_hex,             ///< a binary value given as text that is not an even number of hex digits
-  unknown_field,       ///< a field number or path the spec does not define
-  bad_json,            ///< a JSON form that does not describe a message
+  truncated,          ///< the bytes end before the field does
+  bad_length_prefix,  ///< a length prefix holds a non-digit or an impossible value
+  length_over_max,    ///< a length prefix (or a value) is longer than the spec allows
+  invalid_character,  ///< a character outside the field's class (a non-digit in an n field, ...)
+  bad_bcd_nibble,     ///< a BCD nibble above 9 where a digit is expected
+  undefined_field,    ///< a bitmap names a field or subfield the spec does not define
+  trailing_bytes,     ///< bytes left after the last field the bitmap names
+  bad_mti,            ///< the message type indicator is missing or not 4 digits
+  bad_bitmap,         ///< a bitmap that cannot be read (bad hex, tertiary not allowed)
+  bad_tlv,            ///< BER-TLV content that cannot be read or built
+  missing_subfield,   ///< a positional subfield is absent before a later one that is present
+  value_length,       ///< a fixed-length binary value of the wrong length
+  bad_hex,            ///< a binary value given as text that is not an even number of hex digits
+  unknown_field,      ///< a field number or path the spec does not define
+  bad_json,           ///< a JSON form that does not describe a message
 };
 
 /// The error category of `errc` ("iso8583").
 const std::error_category& iso8583_category() noexcept;
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), iso8583_category()}; }
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), iso8583_category()};
+}
 
 /// Short English description of an error kind ("truncated", "length over the maximum", ...).
 std::string_view describe(errc e) noexcept;

@@ -29,8 +29,8 @@ class message {
     std::uint32_t number = 0;        ///< field or subfield number (0 for tagged subfields)
     std::uint32_t value_offset = 0;  ///< value bytes in the message's buffer
     std::uint32_t value_size = 0;
-    std::int32_t first_child = -1;   ///< first subfield, -1 when none
-    std::int32_t next_sibling = -1;  ///< next subfield of the same parent, -1 when last
+    std::int32_t first_child = -1;     ///< first subfield, -1 when none
+    std::int32_t next_sibling = -1;    ///< next subfield of the same parent, -1 when last
     const field_spec* spec = nullptr;  ///< layout (nullptr for tagged subfields)
     std::array<char, 8> tag{};         ///< tag of a tagged subfield
     std::uint8_t tag_size = 0;

@@ -60,27 +60,27 @@ enum class bitmap_encoding : std::uint8_t { binary, hex };
 
 /// How one field (or subfield) is laid out.
 struct field_spec {
-  bool defined = false;                 ///< false for holes in the field table
-  std::uint32_t number = 0;             ///< field or subfield number
-  std::string name;                     ///< name from the standard, for dumps
+  bool defined = false;      ///< false for holes in the field table
+  std::uint32_t number = 0;  ///< field or subfield number
+  std::string name;          ///< name from the standard, for dumps
   field_class cls = field_class::ans;
-  std::uint32_t length = 0;             ///< exact length (fixed) or maximum (variable), in units
-  std::uint8_t prefix_digits = 0;       ///< 0: fixed length; 1-6: LL.. prefix digits
+  std::uint32_t length = 0;        ///< exact length (fixed) or maximum (variable), in units
+  std::uint8_t prefix_digits = 0;  ///< 0: fixed length; 1-6: LL.. prefix digits
   prefix_encoding prefix = prefix_encoding::ascii;
-  std::uint8_t prefix_bytes = 0;        ///< width of a binary prefix
+  std::uint8_t prefix_bytes = 0;  ///< width of a binary prefix
   length_unit unit = length_unit::units;
   data_encoding encoding = data_encoding::ascii;
   codepage ebcdic_codepage = codepage::cp037;
-  bool bcd_left_justified = false;      ///< odd BCD digit counts: pad nibble last (true) or first
-  std::uint8_t pad_nibble = 0;          ///< value of that pad nibble
-  char pad_side = 'N';                  ///< fixed fields filled at pack: 'L', 'R' or 'N' (refuse)
+  bool bcd_left_justified = false;  ///< odd BCD digit counts: pad nibble last (true) or first
+  std::uint8_t pad_nibble = 0;      ///< value of that pad nibble
+  char pad_side = 'N';              ///< fixed fields filled at pack: 'L', 'R' or 'N' (refuse)
   char pad_char = ' ';
   sensitivity sensitive = sensitivity::none;
   composite_kind composite = composite_kind::none;
   bitmap_encoding subfield_bitmap = bitmap_encoding::binary;
-  std::uint8_t tag_length = 2;          ///< tagged composites: characters per tag
-  std::uint8_t tag_length_digits = 3;   ///< tagged composites: digits per length
-  std::vector<field_spec> subfields;    ///< by number; index 0 unused
+  std::uint8_t tag_length = 2;         ///< tagged composites: characters per tag
+  std::uint8_t tag_length_digits = 3;  ///< tagged composites: digits per length
+  std::vector<field_spec> subfields;   ///< by number; index 0 unused
 
   bool fixed() const noexcept { return prefix_digits == 0; }
   /// The subfield with this number, or nullptr.
