@@ -41,13 +41,19 @@ std::string read_all(std::istream& in) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-int run_decode(const decode_options& o) {
-  std::shared_ptr<const eft::iso8583::spec> sp;
+// The spec by name or path; on failure the reason is reported and nullptr returned.
+std::shared_ptr<const eft::iso8583::spec> load_spec_or_report(const std::string& name) {
   try {
-    sp = eft::iso8583::load_spec(o.spec);
+    return eft::iso8583::load_spec(name);
   } catch (const eft::iso8583::spec_error& e) {
-    return fail(e.what());
+    fail(e.what());
+    return nullptr;
   }
+}
+
+int run_decode(const decode_options& o) {
+  const auto sp = load_spec_or_report(o.spec);
+  if (!sp) return 1;
   std::string bytes;
   if (!o.hex.empty()) {
     std::string hex;
@@ -85,12 +91,8 @@ int run_decode(const decode_options& o) {
 }
 
 int run_encode(const encode_options& o) {
-  std::shared_ptr<const eft::iso8583::spec> sp;
-  try {
-    sp = eft::iso8583::load_spec(o.spec);
-  } catch (const eft::iso8583::spec_error& e) {
-    return fail(e.what());
-  }
+  const auto sp = load_spec_or_report(o.spec);
+  if (!sp) return 1;
   std::string text;
   if (o.json_path == "-") {
     text = read_all(std::cin);
