@@ -9,4 +9,7 @@ namespace eftctl {
 /// `eftctl iso8583 decode|encode|specs`.
 void add_iso8583_command(CLI::App& app, int& exit_status);
 
+/// `eftctl crypto ...`: the calculator commands registered through crypto_cli.hpp.
+void add_crypto_command(CLI::App& app, int& exit_status);
+
 }  // namespace eftctl

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     int exit_status = 0;
     eftctl::add_iso8583_command(app, exit_status);
+    eftctl::add_crypto_command(app, exit_status);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

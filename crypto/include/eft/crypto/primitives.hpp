@@ -1,0 +1,60 @@
+#pragma once
+/// Block-cipher building blocks over OpenSSL 3: TDES (2- and 3-key), single DES (as TDES with one key
+/// repeated, so no legacy provider is needed), AES-128/192/256, in ECB and CBC without padding;
+/// CMAC and HMAC-SHA256. Every algorithm of the crypto library is written on top of these.
+
+#include <cstdint>
+
+#include "eft/crypto/bytes.hpp"
+#include "eft/crypto/error.hpp"
+
+namespace eft::crypto {
+
+/// Block cipher families.
+enum class cipher : std::uint8_t {
+  des,   ///< single DES, 8-byte key
+  tdes,  ///< triple DES EDE, 16-byte (K1 K2 K1) or 24-byte key
+  aes,   ///< AES, 16-, 24- or 32-byte key
+};
+
+/// Block size in bytes (8 for DES and TDES, 16 for AES).
+constexpr std::size_t block_size(cipher c) noexcept { return c == cipher::aes ? 16 : 8; }
+
+/// Why a key length does not suit the cipher ("TDES keys are 16 or 24 bytes").
+std::string key_length_hint(cipher c);
+
+/// True when the key length suits the cipher.
+bool key_length_ok(cipher c, std::size_t n) noexcept;
+
+/// ECB encryption or decryption of whole blocks; `out` may equal `in`. Errors: bad_key_length,
+/// bad_data_length (not whole blocks), backend.
+status ecb_encrypt(cipher c, byte_view key, byte_view in, std::uint8_t* out);
+status ecb_decrypt(cipher c, byte_view key, byte_view in, std::uint8_t* out);
+
+/// CBC encryption or decryption of whole blocks with the given IV (block size; all zeros when empty).
+status cbc_encrypt(cipher c, byte_view key, byte_view iv, byte_view in, std::uint8_t* out);
+status cbc_decrypt(cipher c, byte_view key, byte_view iv, byte_view in, std::uint8_t* out);
+
+/// Convenience forms returning a new buffer.
+outcome<bytes> ecb_encrypt(cipher c, byte_view key, byte_view in);
+outcome<bytes> ecb_decrypt(cipher c, byte_view key, byte_view in);
+outcome<bytes> cbc_encrypt(cipher c, byte_view key, byte_view iv, byte_view in);
+outcome<bytes> cbc_decrypt(cipher c, byte_view key, byte_view iv, byte_view in);
+
+/// CMAC (NIST SP 800-38B) with TDES or AES; the full block-size tag.
+outcome<bytes> cmac(cipher c, byte_view key, byte_view data);
+
+/// HMAC-SHA256 (RFC 2104, FIPS 198-1); the 32-byte tag.
+outcome<bytes> hmac_sha256(byte_view key, byte_view data);
+
+/// Cryptographically strong random bytes.
+outcome<secure_bytes> random_bytes(std::size_t n);
+
+/// Sets the DES odd-parity bit of every byte (the low bit), as key generation and derivations that
+/// produce DES keys do.
+void set_odd_parity(std::span<std::uint8_t> key) noexcept;
+
+/// XOR of two equal-length byte ranges into `out`.
+void xor_into(byte_view a, byte_view b, std::uint8_t* out) noexcept;
+
+}  // namespace eft::crypto

@@ -1,0 +1,192 @@
+#include "eft/crypto/primitives.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstring>
+#include <memory>
+
+namespace eft::crypto {
+
+namespace {
+
+struct cipher_ctx_free {
+  void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
+};
+struct mac_ctx_free {
+  void operator()(EVP_MAC_CTX* c) const noexcept { EVP_MAC_CTX_free(c); }
+};
+
+enum class mode : std::uint8_t { ecb, cbc };
+
+// Fetched once: EVP_CIPHER_fetch is expensive and the results are immutable and thread-safe.
+const EVP_CIPHER* evp_cipher(cipher c, std::size_t key_len, mode m) noexcept {
+  static EVP_CIPHER* table[2][4] = {};
+  static const bool fetched = [] {
+    const char* names[2][4] = {{"DES-EDE3-ECB", "AES-128-ECB", "AES-192-ECB", "AES-256-ECB"},
+                               {"DES-EDE3-CBC", "AES-128-CBC", "AES-192-CBC", "AES-256-CBC"}};
+    for (int mm = 0; mm < 2; ++mm) {
+      for (int i = 0; i < 4; ++i) table[mm][i] = EVP_CIPHER_fetch(nullptr, names[mm][i], nullptr);
+    }
+    return true;
+  }();
+  (void)fetched;
+  int index = 0;
+  if (c == cipher::aes) index = key_len == 16 ? 1 : key_len == 24 ? 2 : 3;
+  return table[m == mode::cbc ? 1 : 0][index];
+}
+
+// DES and 2-key TDES run as 3-key TDES: K -> K K K, K1 K2 -> K1 K2 K1.
+struct expanded_key {
+  std::array<std::uint8_t, 32> buf{};
+  std::size_t size = 0;
+  ~expanded_key() { wipe(buf.data(), buf.size()); }
+};
+
+bool expand(cipher c, byte_view key, expanded_key& out) noexcept {
+  if (!key_length_ok(c, key.size())) return false;
+  if (c == cipher::des) {
+    for (int i = 0; i < 3; ++i) std::memcpy(out.buf.data() + 8 * i, key.data(), 8);
+    out.size = 24;
+  } else if (c == cipher::tdes && key.size() == 16) {
+    std::memcpy(out.buf.data(), key.data(), 16);
+    std::memcpy(out.buf.data() + 16, key.data(), 8);
+    out.size = 24;
+  } else {
+    std::memcpy(out.buf.data(), key.data(), key.size());
+    out.size = key.size();
+  }
+  return true;
+}
+
+status run(cipher c, mode m, bool encrypt, byte_view key, byte_view iv, byte_view in, std::uint8_t* out) {
+  expanded_key k;
+  if (!expand(c, key, k)) return {errc::bad_key_length, key_length_hint(c)};
+  const std::size_t bs = block_size(c);
+  if (in.size() % bs != 0) return {errc::bad_data_length, "data is not a whole number of cipher blocks"};
+  if (m == mode::cbc && !iv.empty() && iv.size() != bs) return {errc::bad_data_length, "IV is not one block"};
+  if (in.empty()) return ok();
+  thread_local std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_free> ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return {errc::backend, "EVP_CIPHER_CTX_new failed"};
+  const std::array<std::uint8_t, 16> zero_iv{};
+  const std::uint8_t* ivp = m == mode::cbc ? (iv.empty() ? zero_iv.data() : iv.data()) : nullptr;
+  const EVP_CIPHER* evp = evp_cipher(c, k.size, m);
+  if (evp == nullptr) return {errc::backend, "cipher not available in OpenSSL"};
+  if (EVP_CipherInit_ex2(ctx.get(), evp, k.buf.data(), ivp, encrypt ? 1 : 0, nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) {
+    return {errc::backend, "cipher initialisation failed"};
+  }
+  int len = 0;
+  if (EVP_CipherUpdate(ctx.get(), out, &len, in.data(), static_cast<int>(in.size())) != 1 ||
+      static_cast<std::size_t>(len) != in.size()) {
+    return {errc::backend, "cipher operation failed"};
+  }
+  return ok();
+}
+
+outcome<bytes> run_copy(cipher c, mode m, bool encrypt, byte_view key, byte_view iv, byte_view in) {
+  bytes out(in.size());
+  if (auto st = run(c, m, encrypt, key, iv, in, out.data()); !st) return st.error();
+  return out;
+}
+
+}  // namespace
+
+std::string key_length_hint(cipher c) {
+  switch (c) {
+    case cipher::des: return "DES keys are 8 bytes";
+    case cipher::tdes: return "TDES keys are 16 or 24 bytes";
+    case cipher::aes: return "AES keys are 16, 24 or 32 bytes";
+  }
+  return {};
+}
+
+bool key_length_ok(cipher c, std::size_t n) noexcept {
+  switch (c) {
+    case cipher::des: return n == 8;
+    case cipher::tdes: return n == 16 || n == 24;
+    case cipher::aes: return n == 16 || n == 24 || n == 32;
+  }
+  return false;
+}
+
+status ecb_encrypt(cipher c, byte_view key, byte_view in, std::uint8_t* out) {
+  return run(c, mode::ecb, true, key, {}, in, out);
+}
+status ecb_decrypt(cipher c, byte_view key, byte_view in, std::uint8_t* out) {
+  return run(c, mode::ecb, false, key, {}, in, out);
+}
+status cbc_encrypt(cipher c, byte_view key, byte_view iv, byte_view in, std::uint8_t* out) {
+  return run(c, mode::cbc, true, key, iv, in, out);
+}
+status cbc_decrypt(cipher c, byte_view key, byte_view iv, byte_view in, std::uint8_t* out) {
+  return run(c, mode::cbc, false, key, iv, in, out);
+}
+outcome<bytes> ecb_encrypt(cipher c, byte_view key, byte_view in) { return run_copy(c, mode::ecb, true, key, {}, in); }
+outcome<bytes> ecb_decrypt(cipher c, byte_view key, byte_view in) { return run_copy(c, mode::ecb, false, key, {}, in); }
+outcome<bytes> cbc_encrypt(cipher c, byte_view key, byte_view iv, byte_view in) {
+  return run_copy(c, mode::cbc, true, key, iv, in);
+}
+outcome<bytes> cbc_decrypt(cipher c, byte_view key, byte_view iv, byte_view in) {
+  return run_copy(c, mode::cbc, false, key, iv, in);
+}
+
+outcome<bytes> cmac(cipher c, byte_view key, byte_view data) {
+  expanded_key k;
+  if (!expand(c, key, k)) return failure{errc::bad_key_length, key_length_hint(c)};
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "CMAC", nullptr);
+  if (mac == nullptr) return failure{errc::backend, "CMAC not available in OpenSSL"};
+  std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx(EVP_MAC_CTX_new(mac));
+  const char* name = c == cipher::aes ? (k.size == 16 ? "AES-128-CBC" : k.size == 24 ? "AES-192-CBC" : "AES-256-CBC")
+                                      : "DES-EDE3-CBC";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, const_cast<char*>(name), 0),  // NOLINT
+      OSSL_PARAM_construct_end()};
+  bytes out(block_size(c));
+  std::size_t len = 0;
+  if (!ctx || EVP_MAC_init(ctx.get(), k.buf.data(), k.size, params) != 1 ||
+      EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
+    return failure{errc::backend, "CMAC computation failed"};
+  }
+  return out;
+}
+
+outcome<bytes> hmac_sha256(byte_view key, byte_view data) {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) return failure{errc::backend, "HMAC not available in OpenSSL"};
+  std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx(EVP_MAC_CTX_new(mac));
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  bytes out(32);
+  std::size_t len = 0;
+  const std::uint8_t empty_key = 0;
+  if (!ctx || EVP_MAC_init(ctx.get(), key.empty() ? &empty_key : key.data(), key.size(), params) != 1 ||
+      EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != 32) {
+    return failure{errc::backend, "HMAC computation failed"};
+  }
+  return out;
+}
+
+outcome<secure_bytes> random_bytes(std::size_t n) {
+  secure_bytes out(n);
+  if (n > 0 && RAND_bytes(out.data(), static_cast<int>(n)) != 1) return failure{errc::backend, "RAND_bytes failed"};
+  return out;
+}
+
+void set_odd_parity(std::span<std::uint8_t> key) noexcept {
+  for (auto& b : key) {
+    const auto ones = __builtin_popcount(static_cast<unsigned>(b & 0xFE));
+    b = static_cast<std::uint8_t>((b & 0xFE) | (ones % 2 == 0 ? 1 : 0));
+  }
+}
+
+void xor_into(byte_view a, byte_view b, std::uint8_t* out) noexcept {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) out[i] = static_cast<std::uint8_t>(a[i] ^ b[i]);
+}
+
+}  // namespace eft::crypto

@@ -1,0 +1,76 @@
+// Block-cipher building blocks against published vectors.
+#include <gtest/gtest.h>
+
+#include "eft/crypto/primitives.hpp"
+
+namespace eft::crypto {
+namespace {
+
+bytes hex(std::string_view h) { return from_hex(h).value(); }
+
+TEST(Primitives, SingleDesFips81Example) {
+  // FIPS 81 (DES modes of operation), ECB example: key 0123456789ABCDEF, "Now is t" -> 3FA40E8A984D4815.
+  EXPECT_EQ(to_hex(ecb_encrypt(cipher::des, hex("0123456789ABCDEF"), hex("4E6F772069732074")).value()), "3FA40E8A984D4815");
+}
+
+TEST(Primitives, TdesEncryptsZeroBlockToKnownCheckValue) {
+  // X9.24 key check value of the classic test key: first 3 bytes of E(0) = 08D7B4.
+  const auto e = ecb_encrypt(cipher::tdes, hex("0123456789ABCDEFFEDCBA9876543210"), hex("0000000000000000")).value();
+  EXPECT_EQ(to_hex(e).substr(0, 6), "08D7B4");
+  EXPECT_EQ(to_hex(ecb_decrypt(cipher::tdes, hex("0123456789ABCDEFFEDCBA9876543210"), e).value()), "0000000000000000");
+}
+
+TEST(Primitives, AesFips197AppendixC1) {
+  EXPECT_EQ(to_hex(ecb_encrypt(cipher::aes, hex("000102030405060708090A0B0C0D0E0F"),
+                               hex("00112233445566778899AABBCCDDEEFF"))
+                       .value()),
+            "69C4E0D86A7B0430D8CDB78070B4C55A");
+}
+
+TEST(Primitives, AesCbcSp80038aF21) {
+  // NIST SP 800-38A F.2.1 CBC-AES128.Encrypt, first block.
+  EXPECT_EQ(to_hex(cbc_encrypt(cipher::aes, hex("2B7E151628AED2A6ABF7158809CF4F3C"), hex("000102030405060708090A0B0C0D0E0F"),
+                               hex("6BC1BEE22E409F96E93D7E117393172A"))
+                       .value()),
+            "7649ABAC8119B246CEE98E9B12E9197D");
+}
+
+TEST(Primitives, AesCmacRfc4493) {
+  const auto key = hex("2B7E151628AED2A6ABF7158809CF4F3C");
+  EXPECT_EQ(to_hex(cmac(cipher::aes, key, {}).value()), "BB1D6929E95937287FA37D129B756746");
+  EXPECT_EQ(to_hex(cmac(cipher::aes, key, hex("6BC1BEE22E409F96E93D7E117393172A")).value()),
+            "070A16B46B4D4144F79BDD9DD04A287C");
+}
+
+TEST(Primitives, HmacSha256Rfc4231Case1) {
+  EXPECT_EQ(to_hex(hmac_sha256(hex("0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B"), hex("4869205468657265")).value()),
+            "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7");
+}
+
+TEST(Primitives, RejectsBadKeyAndDataLengths) {
+  EXPECT_EQ(ecb_encrypt(cipher::tdes, hex("0011"), hex("0000000000000000")).error().code, errc::bad_key_length);
+  EXPECT_EQ(ecb_encrypt(cipher::aes, hex("000102030405060708090A0B0C0D0E0F"), hex("00")).error().code,
+            errc::bad_data_length);
+  EXPECT_EQ(from_hex("0G").error().code, errc::bad_input);
+  EXPECT_EQ(from_hex("000").error().code, errc::bad_input);
+}
+
+TEST(Primitives, OddParity) {
+  bytes k = hex("0123456789ABCDEF");
+  set_odd_parity(k);
+  EXPECT_EQ(to_hex(k), "0123456789ABCDEF");  // already odd parity
+  bytes z = hex("0000");
+  set_odd_parity(z);
+  EXPECT_EQ(to_hex(z), "0101");
+}
+
+TEST(Primitives, SecureBytesWipeOnClear) {
+  secure_bytes s{1, 2, 3};
+  s.clear();
+  EXPECT_TRUE(s.empty());
+  EXPECT_TRUE(equal_ct(hex("0102"), hex("0102")));
+  EXPECT_FALSE(equal_ct(hex("0102"), hex("0103")));
+}
+
+}  // namespace
+}  // namespace eft::crypto
