@@ -19,6 +19,7 @@ std::string_view describe(errc e) noexcept {
     case errc::key_usage: return "key usage does not allow this operation";
     case errc::unknown_key: return "unknown key";
     case errc::backend: return "crypto backend failure";
+    case errc::busy: return "HSM queue full";
     case errc::bad_input: return "bad input";
   }
   return "unknown error";

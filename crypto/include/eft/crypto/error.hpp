@@ -28,6 +28,7 @@ enum class errc : std::uint8_t {
   key_usage,           ///< a key used for something its usage or mode of use does not allow
   unknown_key,         ///< no key of that name
   backend,             ///< the crypto library or token failed
+  busy,                ///< the backend's queue is full (back-pressure); try again later
   bad_input,           ///< other malformed input (hex, digits, lengths)
 };
 
