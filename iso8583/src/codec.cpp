@@ -13,7 +13,9 @@ using detail::message_access;
 // ---------------------------------------------------------------------------------------------
 // Character classes as a table: one bit per class, so validating a value is one load per byte.
 
-constexpr std::uint8_t class_bit(field_class c) noexcept { return static_cast<std::uint8_t>(1U << static_cast<unsigned>(c)); }
+constexpr std::uint8_t class_bit(field_class c) noexcept {
+  return static_cast<std::uint8_t>(1U << static_cast<unsigned>(c));
+}
 
 constexpr std::array<std::uint8_t, 256> make_class_table() {
   std::array<std::uint8_t, 256> t{};
@@ -60,18 +62,24 @@ std::size_t first_invalid(field_class cls, const char* p, std::size_t n) noexcep
 std::size_t wire_size(const field_spec& f, std::size_t units) noexcept {
   const std::size_t sign = f.cls == field_class::xn ? 1 : 0;
   switch (f.encoding) {
-    case data_encoding::bcd: return sign + (units + 1) / 2;
-    case data_encoding::hex: return 2 * units;
-    default: return sign + units;
+    case data_encoding::bcd:
+      return sign + (units + 1) / 2;
+    case data_encoding::hex:
+      return 2 * units;
+    default:
+      return sign + units;
   }
 }
 
 // Bytes a length prefix takes.
 std::size_t prefix_size(const field_spec& f) noexcept {
   switch (f.prefix) {
-    case prefix_encoding::bcd: return (f.prefix_digits + 1U) / 2U;
-    case prefix_encoding::binary: return f.prefix_bytes;
-    default: return f.prefix_digits;
+    case prefix_encoding::bcd:
+      return (f.prefix_digits + 1U) / 2U;
+    case prefix_encoding::binary:
+      return f.prefix_bytes;
+    default:
+      return f.prefix_digits;
   }
 }
 
@@ -131,8 +139,8 @@ struct unpacker {
   bool read_prefix(const field_spec& f, const source& src, std::size_t& pos, std::size_t& len) {
     const std::size_t n = prefix_size(f);
     const auto at = static_cast<std::uint32_t>(src.report_base + pos);
-    if (src.size - pos < n) return fail(errc::truncated, at, static_cast<std::uint32_t>(n),
-                                        static_cast<std::uint32_t>(src.size - pos));
+    if (src.size - pos < n)
+      return fail(errc::truncated, at, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(src.size - pos));
     const std::uint8_t* p = src.data() + pos;
     std::size_t value = 0;
     switch (f.prefix) {
@@ -166,7 +174,7 @@ struct unpacker {
 
   // Decodes one field at src[pos..]; its decoded value is appended to the message's buffer.
   bool decode(const field_spec& f, const source& src, std::size_t& pos, std::uint32_t& value_offset,
-                std::uint32_t& value_size) {
+              std::uint32_t& value_size) {
     const std::size_t field_start = pos;
     std::size_t units = f.length;
     std::size_t wire = 0;
@@ -175,8 +183,9 @@ struct unpacker {
       std::size_t len = 0;
       if (!read_prefix(f, src, pos, len)) return false;
       if (f.unit == length_unit::units) {
-        if (len > f.length) return fail(errc::length_over_max, static_cast<std::uint32_t>(src.report_base + field_start),
-                                        static_cast<std::uint32_t>(len), f.length);
+        if (len > f.length)
+          return fail(errc::length_over_max, static_cast<std::uint32_t>(src.report_base + field_start),
+                      static_cast<std::uint32_t>(len), f.length);
         units = len;
         wire = wire_size(f, units);
       } else {
@@ -186,12 +195,14 @@ struct unpacker {
         }
         wire = len;
         const std::size_t sign = f.cls == field_class::xn ? 1 : 0;
-        if (wire < sign) return fail(errc::bad_length_prefix, static_cast<std::uint32_t>(src.report_base + field_start));
+        if (wire < sign)
+          return fail(errc::bad_length_prefix, static_cast<std::uint32_t>(src.report_base + field_start));
         if (f.encoding == data_encoding::bcd) {
           units = 2 * (wire - sign);
           odd_from_pad = true;
         } else if (f.encoding == data_encoding::hex) {
-          if (wire % 2 != 0) return fail(errc::bad_length_prefix, static_cast<std::uint32_t>(src.report_base + field_start));
+          if (wire % 2 != 0)
+            return fail(errc::bad_length_prefix, static_cast<std::uint32_t>(src.report_base + field_start));
           units = wire / 2;
         } else {
           units = wire - sign;
@@ -202,14 +213,15 @@ struct unpacker {
     }
     const auto data_at = static_cast<std::uint32_t>(src.report_base + pos);
     if (src.size - pos < wire) {
-      return fail(errc::truncated, data_at, static_cast<std::uint32_t>(wire), static_cast<std::uint32_t>(src.size - pos));
+      return fail(errc::truncated, data_at, static_cast<std::uint32_t>(wire),
+                  static_cast<std::uint32_t>(src.size - pos));
     }
 
     std::string& arena = message_access::arena(msg);
     const std::size_t out_at = arena.size();
     const std::size_t sign = f.cls == field_class::xn ? 1 : 0;
-    const std::size_t out_size = f.encoding == data_encoding::bcd || f.encoding == data_encoding::hex ? units + sign
-                                                                                                      : wire;
+    const std::size_t out_size =
+        f.encoding == data_encoding::bcd || f.encoding == data_encoding::hex ? units + sign : wire;
     arena.resize(out_at + out_size);
     const std::uint8_t* in = src.data() + pos;
     char* out = arena.data() + out_at;
@@ -302,7 +314,8 @@ struct unpacker {
     const bool checked =
         (f.encoding == data_encoding::bcd && f.cls != field_class::xn) || f.encoding == data_encoding::hex;
     if (!checked && (f.composite == composite_kind::none || f.composite == composite_kind::tlv)) {
-      if (const std::size_t bad = first_invalid(f.cls, arena.data() + out_at, produced); bad != std::string_view::npos) {
+      if (const std::size_t bad = first_invalid(f.cls, arena.data() + out_at, produced);
+          bad != std::string_view::npos) {
         arena.resize(out_at);
         return fail(errc::invalid_character, data_at, static_cast<std::uint32_t>(bad));
       }
@@ -319,8 +332,8 @@ struct unpacker {
   }
 
   // Decodes a field and, for composites, its subfields; returns the node index in `index`.
-  bool decode_node(const field_spec& f, std::uint32_t number, const source& src, std::size_t& pos,
-                     std::int32_t& index, int depth) {
+  bool decode_node(const field_spec& f, std::uint32_t number, const source& src, std::size_t& pos, std::int32_t& index,
+                   int depth) {
     const auto field_at = static_cast<std::uint32_t>(src.report_base + pos);
     std::uint32_t off = 0;
     std::uint32_t size = 0;
@@ -331,7 +344,7 @@ struct unpacker {
     inner.arena = &message_access::arena(msg);
     inner.base = off;
     inner.size = size;
-    inner.report_base = field_at;
+    inner.report_base = field_at + static_cast<std::uint32_t>(f.fixed() ? 0 : prefix_size(f));  // after the prefix
     return decode_children(f, inner, index, depth + 1);
   }
 
@@ -392,20 +405,22 @@ struct unpacker {
           const std::size_t head = std::size_t{f.tag_length} + f.tag_length_digits;
           const auto at = static_cast<std::uint32_t>(src.report_base + pos);
           if (src.size - pos < head) {
-            return fail(errc::truncated, at, static_cast<std::uint32_t>(head), static_cast<std::uint32_t>(src.size - pos));
+            return fail(errc::truncated, at, static_cast<std::uint32_t>(head),
+                        static_cast<std::uint32_t>(src.size - pos));
           }
           const std::uint8_t* p = src.data() + pos;
+          std::array<char, 8> tag{};
+          for (std::size_t i = 0; i < f.tag_length; ++i) tag[i] = static_cast<char>(p[i]);
+          // The tag goes into error paths only once it is known to be printable.
+          if (first_invalid(field_class::ans, tag.data(), f.tag_length) != std::string_view::npos) {
+            return fail(errc::invalid_character, at);
+          }
+          path.push(std::string_view(tag.data(), f.tag_length));
           std::size_t len = 0;
           for (std::size_t i = 0; i < f.tag_length_digits; ++i) {
             const auto d = static_cast<unsigned>(p[f.tag_length + i] - '0');
             if (d > 9) return fail(errc::bad_length_prefix, at);
             len = len * 10 + d;
-          }
-          std::array<char, 8> tag{};
-          for (std::size_t i = 0; i < f.tag_length; ++i) tag[i] = static_cast<char>(p[i]);
-          path.push(std::string_view(tag.data(), f.tag_length));
-          if (first_invalid(field_class::ans, tag.data(), f.tag_length) != std::string_view::npos) {
-            return fail(errc::invalid_character, at);
           }
           if (src.size - pos - head < len) {
             return fail(errc::truncated, at, static_cast<std::uint32_t>(head + len),
@@ -462,9 +477,15 @@ void put(std::vector<std::byte>& out, const void* p, std::size_t n) {
   const auto* b = static_cast<const std::byte*>(p);
   out.insert(out.end(), b, b + n);
 }
-void put(std::string& out, const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
-void put_byte(std::vector<std::byte>& out, std::uint8_t b) { out.push_back(static_cast<std::byte>(b)); }
-void put_byte(std::string& out, std::uint8_t b) { out.push_back(static_cast<char>(b)); }
+void put(std::string& out, const void* p, std::size_t n) {
+  out.append(static_cast<const char*>(p), n);
+}
+void put_byte(std::vector<std::byte>& out, std::uint8_t b) {
+  out.push_back(static_cast<std::byte>(b));
+}
+void put_byte(std::string& out, std::uint8_t b) {
+  out.push_back(static_cast<char>(b));
+}
 
 // Scratch buffers for composite content, one per nesting depth, reused across calls.
 std::string& scratch(int depth) {
@@ -477,6 +498,15 @@ struct packer {
   field_path path;            // the enclosing field's path, or a name ("MTI")
   std::size_t base = 0;       // output size before this message, for offsets
   std::uint32_t current = 0;  // number of the field being encoded under `path` (0: none)
+  std::size_t nested = 0;     // message offset of the composite content built in a scratch buffer
+
+  // Message offset of the end of `out`: the message itself, or a composite's content in scratch.
+  std::uint32_t offset_of(const std::vector<std::byte>& out) const noexcept {
+    return static_cast<std::uint32_t>(out.size() - base);
+  }
+  std::uint32_t offset_of(const std::string& out) const noexcept {
+    return static_cast<std::uint32_t>(nested + out.size());
+  }
 
   field_path where() const noexcept {
     field_path p = path;
@@ -489,7 +519,7 @@ struct packer {
   template <typename Out>
   bool fail(errc code, const Out& out, std::uint32_t got = 0, std::uint32_t limit = 0) {
     error.code = code;
-    error.offset = static_cast<std::uint32_t>(out.size() - base);
+    error.offset = offset_of(out);
     error.field = where();
     error.got = got;
     error.limit = limit;
@@ -559,9 +589,13 @@ struct packer {
     const std::size_t wire = wire_size(f, units);
     if (!f.fixed()) {
       const std::size_t len = f.unit == length_unit::units ? units : wire;
-      if (len >= pow10(f.prefix_digits) ||
-          (f.prefix == prefix_encoding::binary && f.prefix_bytes < 4 && len >= (std::size_t{1} << (8 * f.prefix_bytes)))) {
-        return fail(errc::length_over_max, out, static_cast<std::uint32_t>(len), pow10(f.prefix_digits) - 1);
+      std::size_t max_len = pow10(f.prefix_digits) - 1;
+      if (f.prefix == prefix_encoding::binary && f.prefix_bytes < 4) {
+        const std::size_t binary_max = (std::size_t{1} << (8 * f.prefix_bytes)) - 1;  // e.g. 255 in one byte
+        if (binary_max < max_len) max_len = binary_max;
+      }
+      if (len > max_len) {
+        return fail(errc::length_over_max, out, static_cast<std::uint32_t>(len), static_cast<std::uint32_t>(max_len));
       }
       write_prefix(f, len, out);
     }
@@ -626,6 +660,8 @@ struct packer {
     const std::uint32_t saved_current = current;
     const field_path parent_path = where();
     current = 0;
+    const std::size_t saved_nested = nested;
+    nested = offset_of(out) + (f.fixed() ? 0 : prefix_size(f));
     bool result = true;
     std::uint64_t bits = 0;
     std::uint32_t expected = 1;
@@ -647,11 +683,12 @@ struct packer {
         path.push(c.tag_view());
         const std::string_view v = msg.value(c);
         if (v.size() >= pow10(f.tag_length_digits)) {
-          result = fail(errc::length_over_max, out, static_cast<std::uint32_t>(v.size()), pow10(f.tag_length_digits) - 1);
+          result =
+              fail(errc::length_over_max, inner, static_cast<std::uint32_t>(v.size()), pow10(f.tag_length_digits) - 1);
           return;
         }
         if (const auto bad = first_invalid(field_class::ans, v.data(), v.size()); bad != std::string_view::npos) {
-          result = fail(errc::invalid_character, out, static_cast<std::uint32_t>(bad));
+          result = fail(errc::invalid_character, inner, static_cast<std::uint32_t>(bad));
           return;
         }
         inner.append(c.tag_view());
@@ -667,13 +704,13 @@ struct packer {
       }
       current = c.number;
       if (c.spec == nullptr) {
-        result = fail(errc::unknown_field, out);
+        result = fail(errc::unknown_field, inner);
         return;
       }
       if (f.composite == composite_kind::positional) {
         for (; expected < c.number; ++expected) {
           if (f.subfield(expected) != nullptr) {
-            result = fail(errc::missing_subfield, out, expected);
+            result = fail(errc::missing_subfield, inner, expected);
             return;
           }
         }
@@ -683,6 +720,7 @@ struct packer {
     });
     path = saved;
     current = saved_current;
+    nested = saved_nested;
     if (!result) return false;
     return encode(f, inner, out, depth);
   }
@@ -707,13 +745,20 @@ status unpack(std::span<const std::byte> bytes, message& out) {
   {
     char mti[4];
     const std::size_t n = sp.mti_encoding == data_encoding::bcd ? 2 : 4;
-    if (size < n) return u.fail_status(errc::truncated, 0, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(size));
+    if (size < n)
+      return u.fail_status(errc::truncated, 0, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(size));
     for (std::size_t i = 0; i < 4; ++i) {
       unsigned d = 0;
       switch (sp.mti_encoding) {
-        case data_encoding::bcd: d = (i % 2 == 0) ? in[i / 2] >> 4 : in[i / 2] & 0x0F; break;
-        case data_encoding::ebcdic: d = static_cast<unsigned>(in[i] - 0xF0); break;
-        default: d = static_cast<unsigned>(in[i] - '0'); break;
+        case data_encoding::bcd:
+          d = (i % 2 == 0) ? in[i / 2] >> 4 : in[i / 2] & 0x0F;
+          break;
+        case data_encoding::ebcdic:
+          d = static_cast<unsigned>(in[i] - 0xF0);
+          break;
+        default:
+          d = static_cast<unsigned>(in[i] - '0');
+          break;
       }
       if (d > 9) return u.fail_status(errc::bad_mti, 0, static_cast<std::uint32_t>(i));
       mti[i] = static_cast<char>('0' + d);
@@ -732,7 +777,7 @@ status unpack(std::span<const std::byte> bytes, message& out) {
     if (b == 2 && (!sp.tertiary_bitmap || (bitmap[1] >> 63) == 0)) break;
     if (size - pos < bitmap_size) {
       return u.fail_status(errc::truncated, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(bitmap_size),
-                    static_cast<std::uint32_t>(size - pos));
+                           static_cast<std::uint32_t>(size - pos));
     }
     if (!unpacker::read_bitmap(in + pos, sp.bitmap, bitmap[b])) {
       return u.fail_status(errc::bad_bitmap, static_cast<std::uint32_t>(pos));
@@ -746,7 +791,7 @@ status unpack(std::span<const std::byte> bytes, message& out) {
     if (undefined != 0) {
       u.path = field_path();
       u.current = static_cast<std::uint32_t>(w * 64 + static_cast<std::size_t>(__builtin_clzll(undefined)) + 1);
-      return u.fail_status(errc::undefined_field, bitmap_at, u.current);
+      return u.fail_status(errc::undefined_field, static_cast<std::uint32_t>(bitmap_at + w * bitmap_size), u.current);
     }
   }
 
@@ -779,7 +824,7 @@ status unpack(std::span<const std::byte> bytes, message& out) {
 status pack(const message& msg, std::vector<std::byte>& out) {
   const spec& sp = msg.dialect();
   const std::size_t start = out.size();
-  packer p{msg, field_path("MTI"), start, 0, {}};
+  packer p{msg, field_path("MTI"), start, 0, 0, {}};
   const std::string_view mti = msg.mti();
   if (mti.size() != 4 || first_invalid(field_class::n, mti.data(), 4) != std::string_view::npos) {
     return p.fail_status(errc::bad_mti, out);
@@ -816,7 +861,8 @@ status pack(const message& msg, std::vector<std::byte>& out) {
     if (sp.bitmap == bitmap_encoding::binary) {
       for (int i = 7; i >= 0; --i) put_byte(out, static_cast<std::uint8_t>((bitmap[b] >> (8 * i)) & 0xFF));
     } else {
-      for (int i = 15; i >= 0; --i) put_byte(out, static_cast<std::uint8_t>(detail::hex_digits[(bitmap[b] >> (4 * i)) & 0x0F]));
+      for (int i = 15; i >= 0; --i)
+        put_byte(out, static_cast<std::uint8_t>(detail::hex_digits[(bitmap[b] >> (4 * i)) & 0x0F]));
     }
   }
 

@@ -39,11 +39,25 @@ std::optional<json> tlv_object(std::string_view data, int depth) {
   return obj;
 }
 
+// True when the bytes are exactly one BER tag (EMV Book 3 Annex B1): a single byte, or a first byte with
+// bits 1-5 set, then bytes with bit 8 set and a last one with bit 8 clear (at most 3, as walk_tlv reads).
+bool single_ber_tag(std::string_view tag) {
+  if (tag.empty()) return false;
+  if ((static_cast<unsigned char>(tag[0]) & 0x1F) != 0x1F) return tag.size() == 1;
+  if (tag.size() < 2 || tag.size() > 4) return false;
+  for (std::size_t i = 1; i < tag.size(); ++i) {
+    const bool more = (static_cast<unsigned char>(tag[i]) & 0x80) != 0;
+    if (more != (i + 1 < tag.size())) return false;
+  }
+  return true;
+}
+
 bool build_tlv(const json& j, std::string& out, int depth) {
   if (!j.is_object() || depth > 8) return false;
   for (const auto& [key, value] : j.items()) {
     std::string tag;
-    if (key.empty() || !append_hex_decoded(key, tag)) return false;
+    // A key that is not one whole tag would be written as bytes that read back as other objects.
+    if (key.empty() || !append_hex_decoded(key, tag) || !single_ber_tag(tag)) return false;
     std::string content;
     if (value.is_string()) {
       if (!append_hex_decoded(value.get_ref<const std::string&>(), content)) return false;
@@ -151,7 +165,9 @@ void dump_node(const message& msg, const message::node& node, const std::string&
   pad_to(line, 56);
   const field_spec* f = node.spec;
   const std::string_view value = msg.value(node);
-  if (node.first_child >= 0) {
+  const bool masked = show == reveal::no && f != nullptr && f->sensitive != sensitivity::none;
+  // A sensitive composite is hidden whole, as in the JSON form: its subfields are not listed.
+  if (node.first_child >= 0 && !masked) {
     out += line + "\n";
     msg.for_each_child(node, [&](const message::node& c) {
       const std::string sub = c.tag_size != 0 ? std::string(c.tag_view()) : std::to_string(c.number);
@@ -178,7 +194,7 @@ void dump_node(const message& msg, const message::node& node, const std::string&
     return;
   }
   std::string shown;
-  if (show == reveal::no && f != nullptr && f->sensitive != sensitivity::none) {
+  if (masked) {
     shown = mask_value(f->sensitive, f->cls == field_class::b ? to_hex(value) : std::string(value));
   } else if (f != nullptr && f->cls == field_class::b) {
     shown = to_hex(value);
@@ -193,7 +209,8 @@ void dump_node(const message& msg, const message::node& node, const std::string&
 json to_json(const message& msg, reveal show) {
   json j = json::object();
   j["0"] = std::string(msg.mti());
-  msg.for_each_field([&](std::uint32_t n, const message::node& node) { j[std::to_string(n)] = node_json(msg, node, show); });
+  msg.for_each_field(
+      [&](std::uint32_t n, const message::node& node) { j[std::to_string(n)] = node_json(msg, node, show); });
   return j;
 }
 
@@ -202,7 +219,10 @@ status from_json(const json& j, message& out) {
   if (!j.is_object()) return status::failure(errc::bad_json, "message", 0);
   for (const auto& [key, value] : j.items()) {
     std::uint32_t n = 0;
-    if (!parse_number(key, n)) return status::failure(errc::unknown_field, key, 0);
+    // Keys are canonical numbers: "0" is the MTI, "2" a field; "00" or "02" name nothing.
+    if (!parse_number(key, n) || (key.size() > 1 && key[0] == '0')) {
+      return status::failure(errc::unknown_field, key, 0);
+    }
     if (n == 0) {
       if (!value.is_string()) return status::failure(errc::bad_mti, "MTI", 0);
       out.set_mti(value.get_ref<const std::string&>());

@@ -17,9 +17,27 @@ bool parse_number(std::string_view s, std::uint32_t& out) noexcept {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && ptr == s.data() + s.size();
 }
+
+// True when `rest` ("25.2", "AB") names a subfield that the spec defines under f. Tagged elements are
+// leaves: a tag ends the path.
+bool subpath_defined(const field_spec* f, std::string_view rest) noexcept {
+  while (!rest.empty()) {
+    auto [part, tail] = split_first(rest);
+    rest = tail;
+    if (f == nullptr) return false;
+    if (f->composite == composite_kind::tagged) return tail.empty() && part.size() == f->tag_length;
+    std::uint32_t sub = 0;
+    const bool numbered = f->composite == composite_kind::positional || f->composite == composite_kind::bitmap;
+    if (!numbered || !parse_number(part, sub)) return false;
+    f = f->subfield(sub);
+  }
+  return f != nullptr;
+}
 }  // namespace
 
-message::message(const spec& dialect) noexcept : spec_(&dialect) { top_.fill(-1); }
+message::message(const spec& dialect) noexcept : spec_(&dialect) {
+  top_.fill(-1);
+}
 
 void message::clear() noexcept {
   mti_size_ = 0;
@@ -29,6 +47,8 @@ void message::clear() noexcept {
 }
 
 void message::set_mti(std::string_view mti) noexcept {
+  // Keeps one character more than an MTI has, so that pack refuses an over-long one instead of
+  // sending its first 4 characters.
   mti_size_ = static_cast<std::uint8_t>(mti.size() < mti_.size() ? mti.size() : mti_.size());
   for (std::size_t i = 0; i < mti_size_; ++i) mti_[i] = mti[i];
 }
@@ -66,6 +86,7 @@ std::int32_t message::add_node(std::uint32_t number, const field_spec* s, std::s
 }
 
 std::int32_t message::find(std::string_view path) const noexcept {
+  if (path.ends_with('.')) return -1;  // "127." is not field 127
   auto [head, rest] = split_first(path);
   std::uint32_t number = 0;
   if (!parse_number(head, number) || !has(number)) return -1;
@@ -79,7 +100,8 @@ std::int32_t message::find(std::string_view path) const noexcept {
     index = -1;
     for (std::int32_t c = parent.first_child; c >= 0; c = nodes_[static_cast<std::size_t>(c)].next_sibling) {
       const node& child = nodes_[static_cast<std::size_t>(c)];
-      if ((child.tag_size != 0 && child.tag_view() == part) || (child.tag_size == 0 && numeric && child.number == sub)) {
+      if ((child.tag_size != 0 && child.tag_view() == part) ||
+          (child.tag_size == 0 && numeric && child.number == sub)) {
         index = c;
         break;
       }
@@ -118,10 +140,11 @@ status message::set(std::string_view path, std::string_view value) {
   auto [head, rest] = split_first(path);
   std::uint32_t number = 0;
   const auto unknown = [&] { return status::failure(errc::unknown_field, path, 0); };
-  if (!parse_number(head, number)) return unknown();
+  if (!parse_number(head, number) || path.ends_with('.')) return unknown();
   if (rest.empty()) return set(number, value);
   const field_spec* s = spec_->field(number);
-  if (s == nullptr || s->composite == composite_kind::none || s->composite == composite_kind::tlv) return unknown();
+  // Checked whole before anything changes: a refused path leaves the message as it was.
+  if (!subpath_defined(s, rest)) return unknown();
   if (!has(number)) set_top(number, add_node(number, s, {}));
   std::int32_t parent = top_[number];
   while (!rest.empty()) {
@@ -185,7 +208,7 @@ void message::unset(std::uint32_t field) noexcept {
 bool message::unset(std::string_view path) noexcept {
   auto [head, rest] = split_first(path);
   std::uint32_t number = 0;
-  if (!parse_number(head, number) || !has(number)) return false;
+  if (!parse_number(head, number) || !has(number) || path.ends_with('.')) return false;
   if (rest.empty()) {
     unset(number);
     return true;

@@ -54,7 +54,8 @@ class loader {
     std::uint32_t v = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi) {
-      fail(n, std::string(what) + " '" + s + "' is not a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+      fail(n,
+           std::string(what) + " '" + s + "' is not a number from " + std::to_string(lo) + " to " + std::to_string(hi));
     }
     return v;
   }
@@ -87,23 +88,33 @@ class loader {
   }
 
   data_encoding encoding(const YAML::Node& n) const {
-    return choice<data_encoding>(n, "encoding", {{"ascii", data_encoding::ascii}, {"ebcdic", data_encoding::ebcdic},
-                                                 {"bcd", data_encoding::bcd}, {"binary", data_encoding::binary},
-                                                 {"hex", data_encoding::hex}});
+    return choice<data_encoding>(n, "encoding",
+                                 {{"ascii", data_encoding::ascii},
+                                  {"ebcdic", data_encoding::ebcdic},
+                                  {"bcd", data_encoding::bcd},
+                                  {"binary", data_encoding::binary},
+                                  {"hex", data_encoding::hex}});
   }
   prefix_encoding prefix(const YAML::Node& n) const {
-    return choice<prefix_encoding>(n, "prefix_encoding", {{"ascii", prefix_encoding::ascii}, {"ebcdic", prefix_encoding::ebcdic},
-                                                          {"bcd", prefix_encoding::bcd}, {"binary", prefix_encoding::binary}});
+    return choice<prefix_encoding>(n, "prefix_encoding",
+                                   {{"ascii", prefix_encoding::ascii},
+                                    {"ebcdic", prefix_encoding::ebcdic},
+                                    {"bcd", prefix_encoding::bcd},
+                                    {"binary", prefix_encoding::binary}});
   }
   codepage cp(const YAML::Node& n) const {
     return choice<codepage>(n, "codepage", {{"cp037", codepage::cp037}, {"cp1047", codepage::cp1047}});
   }
   length_unit unit(const YAML::Node& n) const {
-    return choice<length_unit>(n, "length_unit", {{"units", length_unit::units}, {"digits", length_unit::units},
-                                                  {"chars", length_unit::units}, {"bytes", length_unit::bytes}});
+    return choice<length_unit>(n, "length_unit",
+                               {{"units", length_unit::units},
+                                {"digits", length_unit::units},
+                                {"chars", length_unit::units},
+                                {"bytes", length_unit::bytes}});
   }
   bitmap_encoding bitmap(const YAML::Node& n) const {
-    return choice<bitmap_encoding>(n, "bitmap encoding", {{"binary", bitmap_encoding::binary}, {"hex", bitmap_encoding::hex}});
+    return choice<bitmap_encoding>(n, "bitmap encoding",
+                                   {{"binary", bitmap_encoding::binary}, {"hex", bitmap_encoding::hex}});
   }
 
   defaults read_defaults(const YAML::Node& n) const {
@@ -121,19 +132,27 @@ class loader {
   }
 
   field_spec field(const YAML::Node& n, std::uint32_t num, const defaults& d, int depth) const {
-    check_keys(n, {"name", "class", "length", "prefix", "prefix_encoding", "prefix_bytes", "length_unit", "encoding",
-                   "codepage", "justify", "pad_nibble", "pad", "pad_char", "sensitive", "composite", "subfields",
-                   "subfield_bitmap", "tag_length", "tag_length_digits"},
+    check_keys(n,
+               {"name", "class", "length", "prefix", "prefix_encoding", "prefix_bytes", "length_unit", "encoding",
+                "codepage", "justify", "pad_nibble", "pad", "pad_char", "sensitive", "composite", "subfields",
+                "subfield_bitmap", "tag_length", "tag_length_digits"},
                "field");
     field_spec f;
     f.defined = true;
     f.number = num;
     f.name = n["name"] ? text(n["name"], "name") : "Field " + std::to_string(num);
     if (!n["class"]) fail(n, "field " + std::to_string(num) + " has no class", "add class: n, a, an, ans, b, z or xn");
-    f.cls = choice<field_class>(n["class"], "class", {{"n", field_class::n}, {"a", field_class::a}, {"an", field_class::an},
-                                                      {"ans", field_class::ans}, {"b", field_class::b}, {"z", field_class::z},
-                                                      {"xn", field_class::xn}, {"x+n", field_class::xn}});
-    if (!n["length"]) fail(n, "field " + std::to_string(num) + " has no length", "add length: the exact or maximum length");
+    f.cls = choice<field_class>(n["class"], "class",
+                                {{"n", field_class::n},
+                                 {"a", field_class::a},
+                                 {"an", field_class::an},
+                                 {"ans", field_class::ans},
+                                 {"b", field_class::b},
+                                 {"z", field_class::z},
+                                 {"xn", field_class::xn},
+                                 {"x+n", field_class::xn}});
+    if (!n["length"])
+      fail(n, "field " + std::to_string(num) + " has no length", "add length: the exact or maximum length");
     f.length = number(n["length"], "length", 1, 999999);
     if (n["prefix"]) {
       const std::string p = text(n["prefix"], "prefix");
@@ -163,12 +182,24 @@ class loader {
       std::uint32_t max_prefix = 1;
       for (int i = 0; i < f.prefix_digits; ++i) max_prefix *= 10;
       if (f.length >= max_prefix) {
-        fail(n["length"], "field " + std::to_string(num) + ": length " + std::to_string(f.length) + " does not fit a " +
-                              std::to_string(f.prefix_digits) + "-digit prefix",
+        fail(n["length"],
+             "field " + std::to_string(num) + ": length " + std::to_string(f.length) + " does not fit a " +
+                 std::to_string(f.prefix_digits) + "-digit prefix",
              "lower the length or lengthen the prefix");
       }
       const std::uint32_t width = f.prefix_digits <= 2 ? 1 : f.prefix_digits <= 4 ? 2 : 3;
-      f.prefix_bytes = static_cast<std::uint8_t>(n["prefix_bytes"] ? number(n["prefix_bytes"], "prefix_bytes", 1, 4) : width);
+      f.prefix_bytes =
+          static_cast<std::uint8_t>(n["prefix_bytes"] ? number(n["prefix_bytes"], "prefix_bytes", 1, 4) : width);
+      if (f.prefix == prefix_encoding::binary && f.prefix_bytes < 4) {
+        const std::uint64_t max_binary = (std::uint64_t{1} << (8 * f.prefix_bytes)) - 1;
+        const std::uint64_t wire_max = f.unit == length_unit::bytes ? 2ULL * f.length + 1 : f.length;
+        if (wire_max > max_binary && f.length > max_binary) {
+          fail(n["length"],
+               "field " + std::to_string(num) + ": length " + std::to_string(f.length) + " does not fit a " +
+                   std::to_string(f.prefix_bytes) + "-byte binary prefix",
+               "lower the length or set prefix_bytes");
+        }
+      }
     }
     f.bcd_left_justified = n["justify"] && choice<bool>(n["justify"], "justify", {{"right", false}, {"left", true}});
     f.pad_nibble = f.bcd_left_justified ? 0x0F : 0x00;
@@ -196,14 +227,21 @@ class loader {
     }
     if (n["sensitive"]) {
       f.sensitive = choice<sensitivity>(n["sensitive"], "sensitive",
-                                        {{"pan", sensitivity::pan}, {"track", sensitivity::track}, {"pin", sensitivity::pin},
-                                         {"secret", sensitivity::secret}, {"tags", sensitivity::tags},
-                                         {"true", sensitivity::secret}, {"false", sensitivity::none}, {"none", sensitivity::none}});
+                                        {{"pan", sensitivity::pan},
+                                         {"track", sensitivity::track},
+                                         {"pin", sensitivity::pin},
+                                         {"secret", sensitivity::secret},
+                                         {"tags", sensitivity::tags},
+                                         {"true", sensitivity::secret},
+                                         {"false", sensitivity::none},
+                                         {"none", sensitivity::none}});
     }
     if (n["composite"]) {
       f.composite = choice<composite_kind>(n["composite"], "composite",
-                                           {{"positional", composite_kind::positional}, {"bitmap", composite_kind::bitmap},
-                                            {"tlv", composite_kind::tlv}, {"tagged", composite_kind::tagged}});
+                                           {{"positional", composite_kind::positional},
+                                            {"bitmap", composite_kind::bitmap},
+                                            {"tlv", composite_kind::tlv},
+                                            {"tagged", composite_kind::tagged}});
     }
     if (f.sensitive == sensitivity::tags && f.composite != composite_kind::tlv) {
       fail(n["sensitive"], "sensitive: tags needs composite: tlv", "use sensitive: secret to hide the whole value");
@@ -218,7 +256,8 @@ class loader {
     }
     const bool wants_subfields = f.composite == composite_kind::positional || f.composite == composite_kind::bitmap;
     if (wants_subfields != static_cast<bool>(n["subfields"])) {
-      fail(n, "field " + std::to_string(num) + (wants_subfields ? " needs subfields" : " has subfields but no composite"),
+      fail(n,
+           "field " + std::to_string(num) + (wants_subfields ? " needs subfields" : " has subfields but no composite"),
            wants_subfields ? "add subfields: {1: {...}, ...}" : "add composite: positional or bitmap");
     }
     if (wants_subfields) {
@@ -267,11 +306,13 @@ class loader {
     if (const YAML::Node b = root["bitmap"]) {
       check_keys(b, {"encoding", "tertiary"}, "bitmap");
       if (b["encoding"]) s.bitmap = bitmap(b["encoding"]);
-      if (b["tertiary"]) s.tertiary_bitmap = choice<bool>(b["tertiary"], "tertiary", {{"true", true}, {"false", false}});
+      if (b["tertiary"])
+        s.tertiary_bitmap = choice<bool>(b["tertiary"], "tertiary", {{"true", true}, {"false", false}});
     }
     const defaults d = read_defaults(root["defaults"]);
     const YAML::Node fields = root["fields"];
-    if (!fields || !fields.IsMap() || fields.size() == 0) fail(root, "a spec needs fields", "add fields: {2: {...}, ...}");
+    if (!fields || !fields.IsMap() || fields.size() == 0)
+      fail(root, "a spec needs fields", "add fields: {2: {...}, ...}");
     for (const auto& kv : fields) {
       const std::uint32_t num = number(kv.first, "field number", 2, 192);
       if (num == 65 && s.tertiary_bitmap) fail(kv.first, "field 65 is the tertiary bitmap in this spec", "remove it");
@@ -304,7 +345,9 @@ const field_spec* spec::find(std::string_view path) const noexcept {
   return cur;
 }
 
-spec parse_spec(std::string_view yaml_text, std::string_view source) { return loader(source).load(yaml_text); }
+spec parse_spec(std::string_view yaml_text, std::string_view source) {
+  return loader(source).load(yaml_text);
+}
 
 std::vector<std::string> builtin_spec_names() {
   std::vector<std::string> names;
@@ -337,24 +380,36 @@ std::shared_ptr<const spec> load_spec(std::string_view name_or_path) {
 
 std::string_view to_string(field_class c) noexcept {
   switch (c) {
-    case field_class::n: return "n";
-    case field_class::a: return "a";
-    case field_class::an: return "an";
-    case field_class::ans: return "ans";
-    case field_class::b: return "b";
-    case field_class::z: return "z";
-    case field_class::xn: return "x+n";
+    case field_class::n:
+      return "n";
+    case field_class::a:
+      return "a";
+    case field_class::an:
+      return "an";
+    case field_class::ans:
+      return "ans";
+    case field_class::b:
+      return "b";
+    case field_class::z:
+      return "z";
+    case field_class::xn:
+      return "x+n";
   }
   return "?";
 }
 
 std::string_view to_string(data_encoding e) noexcept {
   switch (e) {
-    case data_encoding::ascii: return "ascii";
-    case data_encoding::ebcdic: return "ebcdic";
-    case data_encoding::bcd: return "bcd";
-    case data_encoding::binary: return "binary";
-    case data_encoding::hex: return "hex";
+    case data_encoding::ascii:
+      return "ascii";
+    case data_encoding::ebcdic:
+      return "ebcdic";
+    case data_encoding::bcd:
+      return "bcd";
+    case data_encoding::binary:
+      return "binary";
+    case data_encoding::hex:
+      return "hex";
   }
   return "?";
 }

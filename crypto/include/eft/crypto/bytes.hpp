@@ -63,7 +63,6 @@ class secure_bytes {
   std::uint8_t& operator[](std::size_t i) noexcept { return data_[i]; }
   std::uint8_t operator[](std::size_t i) const noexcept { return data_[i]; }
   byte_view view() const noexcept { return {data_.data(), data_.size()}; }
-  operator byte_view() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
   std::span<std::uint8_t> span() noexcept { return {data_.data(), data_.size()}; }
   auto begin() noexcept { return data_.begin(); }
   auto end() noexcept { return data_.end(); }

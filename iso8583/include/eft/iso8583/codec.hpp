@@ -14,7 +14,8 @@ namespace eft::iso8583 {
 /// Unpacks one whole message (no length header) into `out`, which is cleared first and must have
 /// been made with the dialect to use. Never reads outside `bytes`, never allocates more than a few
 /// times the input size, and reports the first problem with field, byte offset and reason. Bytes
-/// left after the last field are an error (trailing_bytes).
+/// left after the last field are an error (trailing_bytes). After an error `out` holds the fields
+/// decoded before it and must not be used as a message.
 status unpack(std::span<const std::byte> bytes, message& out);
 
 /// Packs a message, appending its bytes to `out`. Checks every field's class and length against the

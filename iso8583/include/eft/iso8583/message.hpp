@@ -46,9 +46,10 @@ class message {
   /// Removes the MTI and every field, keeping the buffers' capacity.
   void clear() noexcept;
 
-  /// The 4-digit message type indicator ("0200"); empty when unset.
+  /// The message type indicator ("0200"); empty when unset (see set_mti() for longer values).
   std::string_view mti() const noexcept { return {mti_.data(), mti_size_}; }
-  /// Sets the MTI; it is checked (4 digits) when the message is packed.
+  /// Sets the MTI; it is checked (4 digits) when the message is packed. A longer value is not cut to
+  /// 4 characters: mti() shows it too long and pack refuses it.
   void set_mti(std::string_view mti) noexcept;
 
   /// True when field n (2-192) is present.
@@ -113,7 +114,7 @@ class message {
   std::uint32_t store(std::string_view value);
 
   const spec* spec_;
-  std::array<char, 4> mti_{};
+  std::array<char, 5> mti_{};  // one more than an MTI: see set_mti()
   std::uint8_t mti_size_ = 0;
   std::array<std::uint64_t, 4> present_{};  // bit n: field n present
   std::array<std::int32_t, 193> top_{};     // field number -> node index, valid when present

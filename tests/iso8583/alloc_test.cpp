@@ -1,0 +1,107 @@
+// "No per-field heap allocation on the unpack path": counts every operator new in this test binary
+// while a typical chip purchase is unpacked. A reused message must not allocate at all; a fresh one
+// may allocate its two buffers, whatever the number of fields.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "test_util.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}  // namespace
+
+// The replacement pair below allocates with malloc and frees with free, which GCC cannot see through.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+
+namespace eft::iso8583::test {
+namespace {
+
+std::string purchase_bytes(const spec& s) {
+  message m(s);
+  m.set_mti("0200");
+  const std::pair<std::uint32_t, std::string> fields[] = {
+      {2, "4761739001010010"},
+      {3, "000000"},
+      {4, "000000001234"},
+      {7, "1126101530"},
+      {11, "000123"},
+      {12, "101530"},
+      {13, "1126"},
+      {14, "2712"},
+      {18, "5411"},
+      {22, "051"},
+      {23, "001"},
+      {25, "00"},
+      {35, "4761739001010010=27122011758928889"},
+      {37, "633010000123"},
+      {41, "TERM0001"},
+      {42, "MERCHANT0000001"},
+      {49, "978"},
+      {52, bytes("4C3B8E1E4B82F0A9")},
+      {55, bytes("9F260829CCA15AE665FA2E9F2701809F100706011203A0B8009F3704012480009F3602001C950500000000009A03261126")},
+  };
+  for (const auto& [n, v] : fields) EXPECT_TRUE(m.set(n, v));
+  std::vector<std::byte> out;
+  EXPECT_TRUE(pack(m, out));
+  return {reinterpret_cast<const char*>(out.data()), out.size()};
+}
+
+class Allocations : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Allocations, ReusedMessageUnpacksWithoutAllocating) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  message m(*s);
+  ASSERT_TRUE(unpack(as_bytes(wire), m));  // grows the buffers once
+  const long before = allocations.load();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(unpack(as_bytes(wire), m));
+  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(m.field_count(), 19U);
+}
+
+TEST_P(Allocations, FreshMessageAllocatesItsBuffersOnly) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  const long before = allocations.load();
+  {
+    message m(*s);
+    ASSERT_TRUE(unpack(as_bytes(wire), m));
+  }
+  EXPECT_LE(allocations.load() - before, 2);
+}
+
+TEST_P(Allocations, PackIntoReservedBufferDoesNotAllocate) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  message m(*s);
+  ASSERT_TRUE(unpack(as_bytes(wire), m));
+  std::vector<std::byte> out;
+  out.reserve(1024);
+  const long before = allocations.load();
+  for (int i = 0; i < 100; ++i) {
+    out.clear();
+    ASSERT_TRUE(pack(m, out));
+  }
+  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), wire);
+}
+
+INSTANTIATE_TEST_SUITE_P(BuiltinSpecs, Allocations, ::testing::Values("iso87-binary", "iso87-ascii", "iso87-ebcdic"));
+
+}  // namespace
+}  // namespace eft::iso8583::test
