@@ -12,4 +12,11 @@ void add_iso8583_command(CLI::App& app, int& exit_status);
 /// `eftctl crypto ...`: the calculator commands registered through crypto_cli.hpp.
 void add_crypto_command(CLI::App& app, int& exit_status);
 
+/// `eftctl keys list|generate|import|export --config FILE`.
+void add_keys_command(CLI::App& app, int& exit_status);
+
+/// Clear-key calculators are refused when the deployment config named by the EFT_CONFIG
+/// environment variable marks its HSM as production. Returns an empty string when allowed, else why.
+std::string crypto_refusal();
+
 }  // namespace eftctl

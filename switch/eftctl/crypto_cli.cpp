@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <iostream>
+
+#include "eft/config/hsm.hpp"
 
 #include "commands.hpp"
 
@@ -22,7 +25,9 @@ bool register_commands(registrar r) {
   return true;
 }
 
-const std::vector<registrar>& registrars() { return registry(); }
+const std::vector<registrar>& registrars() {
+  return registry();
+}
 
 eft::crypto::bytes hex_arg(const std::string& option, const std::string& value) {
   auto r = eft::crypto::from_hex(value);
@@ -77,6 +82,19 @@ int run(const std::function<void()>& body) {
 }
 
 }  // namespace crypto_cli
+
+std::string crypto_refusal() {
+  const char* config = std::getenv("EFT_CONFIG");
+  if (config == nullptr || *config == '\0') return {};
+  try {
+    if (eft::config::load_hsm_config(config).production) {
+      return std::string("clear-key calculators are refused: the HSM of ") + config + " is marked production";
+    }
+  } catch (const eft::config::config_error& e) {
+    return std::string("EFT_CONFIG: ") + e.what();
+  }
+  return {};
+}
 
 void add_crypto_command(CLI::App& app, int& exit_status) {
   auto* crypto = app.add_subcommand("crypto", "Clear-key calculators for testers and key ceremonies");

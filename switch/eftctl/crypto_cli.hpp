@@ -42,7 +42,8 @@ T take(eft::crypto::outcome<T> r) {
 }
 
 /// Prints results: with json, one object {"name": "value", ...}; otherwise the first value alone
-/// on one line (further values each on their own line as "name: value").
+/// on one line (further values each on their own line as "name: value"; pass one result for the
+/// one-line contract).
 void print(bool json, const std::vector<std::pair<std::string, std::string>>& results);
 
 /// Runs a command body: returns 0, or 1 after printing the reason of a bad_input.

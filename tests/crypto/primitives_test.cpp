@@ -6,11 +6,14 @@
 namespace eft::crypto {
 namespace {
 
-bytes hex(std::string_view h) { return from_hex(h).value(); }
+bytes hex(std::string_view h) {
+  return from_hex(h).value();
+}
 
 TEST(Primitives, SingleDesFips81Example) {
   // FIPS 81 (DES modes of operation), ECB example: key 0123456789ABCDEF, "Now is t" -> 3FA40E8A984D4815.
-  EXPECT_EQ(to_hex(ecb_encrypt(cipher::des, hex("0123456789ABCDEF"), hex("4E6F772069732074")).value()), "3FA40E8A984D4815");
+  EXPECT_EQ(to_hex(ecb_encrypt(cipher::des, hex("0123456789ABCDEF"), hex("4E6F772069732074")).value()),
+            "3FA40E8A984D4815");
 }
 
 TEST(Primitives, TdesEncryptsZeroBlockToKnownCheckValue) {
@@ -21,16 +24,16 @@ TEST(Primitives, TdesEncryptsZeroBlockToKnownCheckValue) {
 }
 
 TEST(Primitives, AesFips197AppendixC1) {
-  EXPECT_EQ(to_hex(ecb_encrypt(cipher::aes, hex("000102030405060708090A0B0C0D0E0F"),
-                               hex("00112233445566778899AABBCCDDEEFF"))
-                       .value()),
-            "69C4E0D86A7B0430D8CDB78070B4C55A");
+  EXPECT_EQ(
+      to_hex(ecb_encrypt(cipher::aes, hex("000102030405060708090A0B0C0D0E0F"), hex("00112233445566778899AABBCCDDEEFF"))
+                 .value()),
+      "69C4E0D86A7B0430D8CDB78070B4C55A");
 }
 
 TEST(Primitives, AesCbcSp80038aF21) {
   // NIST SP 800-38A F.2.1 CBC-AES128.Encrypt, first block.
-  EXPECT_EQ(to_hex(cbc_encrypt(cipher::aes, hex("2B7E151628AED2A6ABF7158809CF4F3C"), hex("000102030405060708090A0B0C0D0E0F"),
-                               hex("6BC1BEE22E409F96E93D7E117393172A"))
+  EXPECT_EQ(to_hex(cbc_encrypt(cipher::aes, hex("2B7E151628AED2A6ABF7158809CF4F3C"),
+                               hex("000102030405060708090A0B0C0D0E0F"), hex("6BC1BEE22E409F96E93D7E117393172A"))
                        .value()),
             "7649ABAC8119B246CEE98E9B12E9197D");
 }
@@ -45,6 +48,11 @@ TEST(Primitives, AesCmacRfc4493) {
 TEST(Primitives, HmacSha256Rfc4231Case1) {
   EXPECT_EQ(to_hex(hmac_sha256(hex("0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B"), hex("4869205468657265")).value()),
             "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7");
+}
+
+TEST(Primitives, Sha1Fips180Abc) {
+  // FIPS 180-2 Appendix A.1: SHA-1("abc").
+  EXPECT_EQ(to_hex(sha1(hex("616263")).value()), "A9993E364706816ABA3E25717850C26C9CD0D89D");
 }
 
 TEST(Primitives, RejectsBadKeyAndDataLengths) {

@@ -18,7 +18,9 @@ enum class cipher : std::uint8_t {
 };
 
 /// Block size in bytes (8 for DES and TDES, 16 for AES).
-constexpr std::size_t block_size(cipher c) noexcept { return c == cipher::aes ? 16 : 8; }
+constexpr std::size_t block_size(cipher c) noexcept {
+  return c == cipher::aes ? 16 : 8;
+}
 
 /// Why a key length does not suit the cipher ("TDES keys are 16 or 24 bytes").
 std::string key_length_hint(cipher c);
@@ -46,6 +48,9 @@ outcome<bytes> cmac(cipher c, byte_view key, byte_view data);
 
 /// HMAC-SHA256 (RFC 2104, FIPS 198-1); the 32-byte tag.
 outcome<bytes> hmac_sha256(byte_view key, byte_view data);
+
+/// SHA-1 (FIPS 180-4), 20 bytes: only where a standard requires it (EMV ICC master key option B).
+outcome<bytes> sha1(byte_view data);
 
 /// Cryptographically strong random bytes.
 outcome<secure_bytes> random_bytes(std::size_t n);

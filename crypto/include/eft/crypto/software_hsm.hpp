@@ -15,6 +15,8 @@
 #include <string>
 
 #include "eft/crypto/hsm.hpp"
+#include "eft/crypto/mac.hpp"
+#include "eft/crypto/primitives.hpp"
 
 namespace eft::crypto {
 
@@ -51,21 +53,41 @@ class software_hsm final : public hsm {
   outcome<key_info> generate_key(const std::string& name, const tr31_header& header, std::size_t length) override;
   outcome<key_info> import_key(const std::string& name, std::string_view kek, std::string_view block) override;
   outcome<key_info> import_components(const std::string& name, const tr31_header& header,
-                                      std::span<const secure_bytes> components,
-                                      std::string_view expected_kcv) override;
+                                      std::span<const secure_bytes> components, std::string_view expected_kcv) override;
   outcome<std::string> export_key(std::string_view name, std::string_view kek) override;
   outcome<std::vector<key_info>> list_keys() override;
   outcome<key_info> describe_key(std::string_view name) override;
 
+ private:
   struct stored_key {
     tr31_header header;
     secure_bytes key;
     std::string kcv;
   };
+  /// A key taken for one operation: a copy in wiped memory, so no lock is held while it is used.
+  struct usable_key {
+    tr31_header header;
+    secure_bytes key;
+  };
+  /// The clear working key that decrypts an incoming PIN block.
+  struct pin_key {
+    cipher algorithm = cipher::tdes;
+    secure_bytes key;
+  };
+  struct mac_key {
+    secure_bytes key;
+    mac_options options;
+  };
 
- private:
   software_hsm(std::filesystem::path key_file, secure_bytes lmk, bool production)
       : key_file_(std::move(key_file)), lmk_(std::move(lmk)), production_(production) {}
+
+  /// The key, if it exists and its header allows the use (unknown_key, key_usage otherwise).
+  outcome<usable_key> use_key(std::string_view name, key_use use) const;
+  /// The static PIN key, or the DUKPT PIN key derived from the BDK and KSN.
+  outcome<pin_key> pin_source_key(const pin_source& from) const;
+  /// The static MAC key, or the DUKPT request/response MAC key, with the MAC options to use.
+  outcome<mac_key> resolve_mac_key(const mac_spec& spec, key_use use) const;
 
   status load();
   status save_locked();  // caller holds the unique lock
