@@ -1,5 +1,11 @@
 #include "eft/crypto/primitives.hpp"
 
+// DES ECB runs on OpenSSL's DES key schedule API: it is deprecated in OpenSSL 3 in favour of EVP,
+// but EVP has no single DES without the legacy provider and its per-call set-up costs more than the
+// cipher on one block (DUKPT key derivation makes a dozen such calls per transaction).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/des.h>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -62,6 +68,36 @@ bool expand(cipher c, byte_view key, expanded_key& out) noexcept {
   return true;
 }
 
+// DES and TDES (EDE) in ECB mode; the key length was checked by the caller.
+status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t* out) {
+  struct schedules {
+    DES_key_schedule k[3];
+    ~schedules() { wipe(k, sizeof(k)); }
+  } ks;
+  const std::size_t keys = c == cipher::des ? 1 : 3;
+  for (std::size_t i = 0; i < keys; ++i) {
+    DES_cblock part;
+    // K1 K2 K3; a 16-byte key is K1 K2 K1.
+    const std::size_t at = (i == 2 && key.size() == 16) ? 0 : 8 * i;
+    std::memcpy(part, key.data() + at, 8);
+    DES_set_key_unchecked(&part, &ks.k[i]);
+    wipe(part, sizeof(part));
+  }
+  const int enc = encrypt ? DES_ENCRYPT : DES_DECRYPT;
+  for (std::size_t off = 0; off < in.size(); off += 8) {
+    DES_cblock block;
+    std::memcpy(block, in.data() + off, 8);
+    DES_cblock* dst = reinterpret_cast<DES_cblock*>(out + off);
+    if (c == cipher::des) {
+      DES_ecb_encrypt(&block, dst, &ks.k[0], enc);
+    } else {
+      DES_ecb3_encrypt(&block, dst, &ks.k[0], &ks.k[1], &ks.k[2], enc);
+    }
+    wipe(block, sizeof(block));
+  }
+  return ok();
+}
+
 status run(cipher c, mode m, bool encrypt, byte_view key, byte_view iv, byte_view in, std::uint8_t* out) {
   expanded_key k;
   if (!expand(c, key, k)) return {errc::bad_key_length, key_length_hint(c)};
@@ -69,6 +105,7 @@ status run(cipher c, mode m, bool encrypt, byte_view key, byte_view iv, byte_vie
   if (in.size() % bs != 0) return {errc::bad_data_length, "data is not a whole number of cipher blocks"};
   if (m == mode::cbc && !iv.empty() && iv.size() != bs) return {errc::bad_data_length, "IV is not one block"};
   if (in.empty()) return ok();
+  if (c != cipher::aes && m == mode::ecb) return des_ecb(c, key, encrypt, in, out);
   thread_local std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_free> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return {errc::backend, "EVP_CIPHER_CTX_new failed"};
   const std::array<std::uint8_t, 16> zero_iv{};
