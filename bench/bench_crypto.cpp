@@ -1,15 +1,21 @@
-// HSM operations on the software backend, as the switch calls them: PIN translation from a terminal
-// PIN key and from DUKPT to a zone PIN key, ARQC verification with ARPC, and MAC generation.
-// Baseline in the same run: one TDES block encryption through the same OpenSSL primitives (a PIN
-// translation needs at least two of them).
+// HSM operations as the switch calls them, on each backend side by side (…/software, …/pkcs11):
+// PIN translation from a terminal PIN key and from DUKPT to a zone PIN key, ARQC verification with
+// ARPC, and MAC generation. Baseline in the same run: one TDES block encryption through the same
+// OpenSSL primitives (a PIN translation needs at least two of them).
+//
+// The pkcs11 backend runs against SoftHSM2 in a token made for the run in a temporary folder
+// (SOFTHSM2_CONF, softhsm2-util); its cases report an error when SoftHSM2 is not installed.
 //
 //   build/bin/bench_crypto --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "eft/crypto/pin_block.hpp"
+#include "eft/crypto/pkcs11_hsm.hpp"
 #include "eft/crypto/primitives.hpp"
 #include "eft/crypto/software_hsm.hpp"
 
@@ -29,26 +35,66 @@ tr31_header header(std::string usage, char algorithm, char mode) {
   return h;
 }
 
-// A software HSM with the test keys of the published vectors, in a temporary key file.
-std::shared_ptr<hsm> make_hsm() {
-  static std::shared_ptr<hsm> instance = [] {
-    const auto dir = std::filesystem::temp_directory_path() / ("eft-bench-" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir);
-    auto h = software_hsm::open(dir / "keys.yaml", random_bytes(32).value()).value();
-    const auto load = [&](const char* name, tr31_header hdr, std::string_view k) {
-      std::vector<secure_bytes> parts;
-      parts.push_back(secure_from_hex(k).value());
-      if (!h->import_components(name, hdr, parts, "")) std::abort();
-    };
-    load("tpk.bench", header("P0", 'T', 'B'), "0123456789ABCDEFFEDCBA9876543210");
-    load("zpk.bench", header("P0", 'T', 'B'), "1C1C1C1C1C1C1C1C2A2A2A2A2A2A2A2A");
-    load("bdk.bench", header("B0", 'T', 'X'), "0123456789ABCDEFFEDCBA9876543210");
-    load("imk.bench", header("E0", 'T', 'X'), "0123456789ABCDEFFEDCBA9876543210");
-    load("zak.bench", header("M0", 'T', 'C'), "0123456789ABCDEFFEDCBA9876543210");
-    std::filesystem::remove_all(dir);
-    return std::shared_ptr<hsm>(h);
-  }();
-  return instance;
+enum class backend { software, pkcs11 };
+
+// Loads the test keys of the published vectors.
+bool load_keys(hsm& h) {
+  const auto load = [&](const char* name, const tr31_header& hdr, std::string_view k) {
+    std::vector<secure_bytes> parts;
+    parts.push_back(secure_from_hex(k).value());
+    return static_cast<bool>(h.import_components(name, hdr, parts, ""));
+  };
+  return load("tpk.bench", header("P0", 'T', 'B'), "0123456789ABCDEFFEDCBA9876543210") &&
+         load("zpk.bench", header("P0", 'T', 'B'), "1C1C1C1C1C1C1C1C2A2A2A2A2A2A2A2A") &&
+         load("bdk.bench", header("B0", 'T', 'X'), "0123456789ABCDEFFEDCBA9876543210") &&
+         load("imk.bench", header("E0", 'T', 'X'), "0123456789ABCDEFFEDCBA9876543210") &&
+         load("zak.bench", header("M0", 'T', 'C'), "0123456789ABCDEFFEDCBA9876543210");
+}
+
+// A software HSM with the test keys, in a temporary key file.
+std::shared_ptr<hsm> make_software() {
+  const auto dir = std::filesystem::temp_directory_path() / ("eft-bench-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  auto h = software_hsm::open(dir / "keys.yaml", random_bytes(32).value()).value();
+  const bool loaded = load_keys(*h);
+  std::filesystem::remove_all(dir);
+  if (!loaded) std::abort();
+  return h;
+}
+
+// A pkcs11 HSM on a SoftHSM2 token of its own (nullptr when SoftHSM2 is not installed).
+std::shared_ptr<hsm> make_pkcs11() {
+  std::filesystem::path module;
+  for (const char* p : {"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(p, ec)) module = p;
+  }
+  if (module.empty()) return nullptr;
+  static const auto dir =
+      std::filesystem::temp_directory_path() / ("eft-bench-softhsm-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir / "tokens");
+  std::ofstream(dir / "softhsm2.conf") << "directories.tokendir = " << (dir / "tokens").string()
+                                       << "\nobjectstore.backend = file\nlog.level = ERROR\n";
+  ::setenv("SOFTHSM2_CONF", (dir / "softhsm2.conf").c_str(), 1);
+  ::setenv("EFT_BENCH_HSM_PIN", "1234", 1);
+  if (std::system("softhsm2-util --init-token --free --label eft-bench --so-pin 87654321 --pin 1234 >/dev/null") != 0) {
+    return nullptr;
+  }
+  std::atexit([] { std::filesystem::remove_all(dir); });
+  pkcs11_options o;
+  o.module = module;
+  o.token_label = "eft-bench";
+  o.pin_env = "EFT_BENCH_HSM_PIN";
+  auto h = pkcs11_hsm::open(o);
+  if (!h || !load_keys(**h)) std::abort();
+  return *h;
+}
+
+std::shared_ptr<hsm> make_hsm(backend b) {
+  static std::shared_ptr<hsm> software = make_software();
+  if (b == backend::software) return software;
+  static std::shared_ptr<hsm> pkcs11 = make_pkcs11();
+  return pkcs11;
 }
 
 void baseline_tdes_block(benchmark::State& state) {
@@ -62,8 +108,12 @@ void baseline_tdes_block(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void pin_translate_tpk_to_zpk(benchmark::State& state) {
-  auto h = make_hsm();
+void pin_translate_tpk_to_zpk(benchmark::State& state, backend b) {
+  auto h = make_hsm(b);
+  if (!h) {
+    state.SkipWithError("SoftHSM2 is not installed");
+    return;
+  }
   const auto block = encrypt_pin(pin_block_format::iso0, cipher::tdes, hex("0123456789ABCDEFFEDCBA9876543210"), "1234",
                                  "4012345678909")
                          .value();
@@ -76,8 +126,12 @@ void pin_translate_tpk_to_zpk(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void pin_translate_dukpt_to_zpk(benchmark::State& state) {
-  auto h = make_hsm();
+void pin_translate_dukpt_to_zpk(benchmark::State& state, backend b) {
+  auto h = make_hsm(b);
+  if (!h) {
+    state.SkipWithError("SoftHSM2 is not installed");
+    return;
+  }
   // X9.24-1:2009 Annex A, KSN ...E00001: PIN 1234, PAN 4012345678909.
   const auto block = hex("1B9C1845EB993A7A");
   const auto ksn = hex("FFFF9876543210E00001");
@@ -90,8 +144,12 @@ void pin_translate_dukpt_to_zpk(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void arqc_verify_cvn18(benchmark::State& state) {
-  auto h = make_hsm();
+void arqc_verify_cvn18(benchmark::State& state, backend b) {
+  auto h = make_hsm(b);
+  if (!h) {
+    state.SkipWithError("SoftHSM2 is not installed");
+    return;
+  }
   arqc_check c;  // knovichikhin/pyemv tests/test_cvn_hsm.py, Visa CVN 18
   c.imk = "imk.bench";
   c.cvn = 18;
@@ -109,8 +167,12 @@ void arqc_verify_cvn18(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void mac_generate_retail(benchmark::State& state) {
-  auto h = make_hsm();
+void mac_generate_retail(benchmark::State& state, backend b) {
+  auto h = make_hsm(b);
+  if (!h) {
+    state.SkipWithError("SoftHSM2 is not installed");
+    return;
+  }
   mac_spec spec;
   spec.key = "zak.bench";
   spec.algorithm = mac_algorithm::iso9797_1_alg3;
@@ -127,9 +189,15 @@ void mac_generate_retail(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(baseline_tdes_block);
-BENCHMARK(pin_translate_tpk_to_zpk);
-BENCHMARK(pin_translate_dukpt_to_zpk);
-BENCHMARK(arqc_verify_cvn18);
-BENCHMARK(mac_generate_retail)->Arg(64)->Arg(256);
+BENCHMARK_CAPTURE(pin_translate_tpk_to_zpk, software, backend::software);
+BENCHMARK_CAPTURE(pin_translate_tpk_to_zpk, pkcs11, backend::pkcs11);
+BENCHMARK_CAPTURE(pin_translate_dukpt_to_zpk, software, backend::software);
+BENCHMARK_CAPTURE(pin_translate_dukpt_to_zpk, pkcs11, backend::pkcs11);
+BENCHMARK_CAPTURE(arqc_verify_cvn18, software, backend::software);
+BENCHMARK_CAPTURE(arqc_verify_cvn18, pkcs11, backend::pkcs11);
+BENCHMARK_CAPTURE(mac_generate_retail, software, backend::software)->Arg(64)->Arg(256);
+BENCHMARK_CAPTURE(mac_generate_retail, pkcs11, backend::pkcs11)->Arg(64)->Arg(256);
+// Two threads on one token: what a second worker adds (the "slower with two threads").
+BENCHMARK_CAPTURE(pin_translate_tpk_to_zpk, pkcs11_2threads, backend::pkcs11)->Threads(2)->UseRealTime();
 
 BENCHMARK_MAIN();

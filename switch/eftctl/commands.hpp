@@ -12,6 +12,9 @@ void add_iso8583_command(CLI::App& app, int& exit_status);
 /// `eftctl crypto ...`: the calculator commands registered through crypto_cli.hpp.
 void add_crypto_command(CLI::App& app, int& exit_status);
 
+/// `eftctl emv decode --hex HEX [--json] [--reveal]`.
+void add_emv_command(CLI::App& app, int& exit_status);
+
 /// `eftctl keys list|generate|import|export --config FILE`.
 void add_keys_command(CLI::App& app, int& exit_status);
 

@@ -11,6 +11,7 @@
 #include "eft/crypto/hsm.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/crypto/software_hsm.hpp"
+#include "softhsm_token.hpp"
 
 namespace eft::crypto {
 namespace {
@@ -47,9 +48,24 @@ struct backend_factory {
 };
 
 std::vector<backend_factory> backends() {
-  return {{"software", [](const std::filesystem::path& dir) -> std::shared_ptr<hsm> {
+  return {{"software",
+           [](const std::filesystem::path& dir) -> std::shared_ptr<hsm> {
              auto lmk = random_bytes(32).value();
              auto h = software_hsm::open(dir / "keys.yaml", std::move(lmk));
+             if (!h) throw std::runtime_error(h.error().message());
+             return *h;
+           }},
+          {"pkcs11", [](const std::filesystem::path& dir) -> std::shared_ptr<hsm> {
+             // SoftHSM2 in a token of its own under the test's folder (tests/crypto/softhsm_token.hpp).
+             const auto module = test::softhsm_library();
+             if (!module) {
+               [] { GTEST_SKIP() << test::softhsm_skip_reason; }();
+               return nullptr;
+             }
+             if (auto why = test::make_softhsm_token(dir, "eft-conformance"); !why.empty()) {
+               throw std::runtime_error(why);
+             }
+             auto h = pkcs11_hsm::open(test::softhsm_options(*module, "eft-conformance"));
              if (!h) throw std::runtime_error(h.error().message());
              return *h;
            }}};
