@@ -74,5 +74,27 @@ err=$("$eftctl" keys list --config "$tmp/typo.yaml" 2>&1 >/dev/null)
 [ $? -eq 1 ] && grep -q "typo.yaml:2: hsm.backend 'sofware' is unknown (use software or pkcs11)" <<<"$err"
 check "config errors name file, line and the fix" $? "($err)"
 
+# The same commands against a PKCS#11 token (SoftHSM2), when it is installed.
+module=""
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+  [ -f "$m" ] && module=$m && break
+done
+if [ -n "$module" ] && command -v softhsm2-util >/dev/null; then
+  mkdir -p "$tmp/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$tmp/tokens" >"$tmp/softhsm2.conf"
+  export SOFTHSM2_CONF="$tmp/softhsm2.conf" EFT_HSM_PIN=1234
+  softhsm2-util --init-token --free --label eftcli --so-pin 5678 --pin 1234 >/dev/null
+  cat >"$tmp/token.yaml" <<YAML
+hsm: {backend: pkcs11, module: $module, token_label: eftcli}
+YAML
+  out=$("$eftctl" keys import --config "$tmp/token.yaml" --name zpk.acquirer1 --usage P0 --mode B \
+    --component 11111111111111111111111111111111 --component 1032547698BADCFEEFCDAB8967452301 --kcv 08D7B4)
+  [ "$out" = "08D7B4" ]; check "pkcs11: import components into the token" $? "($out)"
+  list=$("$eftctl" keys list --config "$tmp/token.yaml")
+  grep -q "zpk.acquirer1  P0 T B N  128 bits  KCV 08D7B4" <<<"$list"; check "pkcs11: list" $? "($list)"
+else
+  echo "skip  pkcs11 checks: SoftHSM2 is not installed"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
