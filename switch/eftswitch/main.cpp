@@ -1,0 +1,123 @@
+// eftswitch: the switch daemon. `eftswitch --config FILE` runs it until SIGINT or SIGTERM;
+// `eftswitch --config FILE --check` validates the config and exits.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <pthread.h>
+#include <csignal>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "eft/config/switch.hpp"
+#include "eft/crypto/software_hsm.hpp"
+#include "eft/switch/server.hpp"
+
+namespace {
+
+void set_up_logging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("eftswitch");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%t] %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// The HSM backend the config describes, or null without an hsm: section. Throws std::runtime_error.
+std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg) {
+  if (!cfg.hsm) return nullptr;
+  const auto& c = *cfg.hsm;
+  if (c.backend != "software") {
+    throw std::runtime_error(cfg.source.string() + ": hsm.backend " + c.backend +
+                             " is not available in eftswitch yet (use the software backend)");
+  }
+  auto lmk = eft::crypto::load_lmk({c.lmk_env, c.lmk_file});
+  if (!lmk) throw std::runtime_error(cfg.source.string() + ": HSM: " + lmk.error().message());
+  auto h = eft::crypto::software_hsm::open(c.key_file, std::move(*lmk), c.production);
+  if (!h)
+    throw std::runtime_error(cfg.source.string() + ": HSM key file " + c.key_file.string() + ": " +
+                             h.error().message());
+  return *h;
+}
+
+}  // namespace
+
+static int run(int argc, char** argv) {
+  CLI::App app{"eftswitch: the EFT transaction switch daemon"};
+  std::string config_file;
+  bool check = false;
+  app.add_option("--config", config_file, "deployment config (YAML)")->required();
+  app.add_flag("--check", check, "validate the config, the specs and the HSM keys it names, then exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << "eftswitch: " << e.what() << " (see --help)\n";
+    return 1;
+  }
+
+  eft::config::switch_config cfg;
+  try {
+    cfg = eft::config::load_switch_config(config_file);
+  } catch (const eft::config::config_error& e) {
+    std::cerr << "eftswitch: " << e.what() << '\n';
+    return 1;
+  }
+  if (check) {
+    // Everything start-up checks but binding: specs, the HSM and its PIN keys.
+    try {
+      const eft::switch_core::switch_server dry_run(cfg, open_hsm(cfg));
+    } catch (const std::exception& e) {
+      std::cerr << "eftswitch: " << e.what() << '\n';
+      return 1;
+    }
+    std::cout << config_file << ": OK (" << cfg.listeners.size() << " listeners, " << cfg.links.size() << " links, "
+              << cfg.groups.size() << " link groups, " << cfg.routes.size() << " routes)\n";
+    return 0;
+  }
+
+  // Signals are taken by this thread only (sigwait below): the workers inherit the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  set_up_logging(cfg.log_level);
+  try {
+    auto hsm = open_hsm(cfg);
+    eft::switch_core::switch_server server(std::move(cfg), std::move(hsm));
+    server.start();
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        spdlog::warn("SIGHUP: configuration reload is not supported yet; still running");
+        continue;
+      }
+      spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    server.stop();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    std::cerr << "eftswitch: " << e.what() << '\n';
+    return 1;
+  }
+  spdlog::shutdown();
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "eftswitch: " << e.what() << '\n';
+    return 2;
+  }
+}

@@ -1,0 +1,45 @@
+#pragma once
+/// Process-wide counters of the switch: plain relaxed atomics, bumped by any worker thread and read
+/// by the status logger (and, later, the metrics endpoint).
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace eft::switch_core {
+
+/// A counter. Relaxed: each value is exact, the set of values is not a snapshot.
+struct counter {
+  std::atomic<std::uint64_t> value{0};
+  void add(std::uint64_t n = 1) noexcept { value.fetch_add(n, std::memory_order_relaxed); }
+  void sub(std::uint64_t n = 1) noexcept { value.fetch_sub(n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
+};
+
+/// Terminal-side and pipeline counters.
+struct switch_counters {
+  counter connections_open;      ///< terminal connections held now
+  counter connections_accepted;  ///< accepted since start
+  counter connections_refused;   ///< closed at once: over max_connections or per-address limit
+  counter idle_timeouts;         ///< closed after idle_timeout_ms of silence
+  counter read_deadlines;        ///< closed because a started frame did not complete in time
+  counter malformed_frames;      ///< bad length headers (the session is closed)
+  counter unparsable_messages;   ///< frames whose content does not unpack (the session is closed)
+  counter keep_alives;           ///< zero-length frames
+  counter requests;              ///< requests received from terminals
+  counter unexpected_messages;   ///< answers (odd function digit) sent by terminals: ignored
+  counter in_flight;             ///< requests being processed now
+  counter answered_by_host;      ///< replies carrying the host's answer
+  counter format_errors;         ///< RC 30 answers: mandatory field missing, or no place in the host spec
+  counter no_route;              ///< RC 92 answers
+  counter host_unavailable;      ///< RC 91 answers without sending: no ready link in the group
+  counter timeouts;              ///< host answers not in time (the timeout RC of the route)
+  counter reversals_needed;      ///< forwarded requests whose outcome is unknown (timeout, link lost)
+  counter local_answers;         ///< network management answered by the switch itself
+  counter replies;               ///< replies written to terminals
+
+  /// "connections=12 accepted=40 refused=0 ... replies=1000".
+  std::string status() const;
+};
+
+}  // namespace eft::switch_core

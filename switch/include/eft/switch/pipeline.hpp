@@ -1,0 +1,101 @@
+#pragma once
+/// The transaction pipeline: what happens to one terminal request between its unpacking and the
+/// packing of the answer.
+///
+///   validate -> [received stages] -> route -> pick a link -> map fields to the host dialect
+///   -> [routed stages] -> send and await the answer (route timeout) -> map back, restore the
+///   terminal's 7/11/37 -> [answered stages] -> reply
+///
+/// The bracketed points take ordered lists of stage functions: MAC verification belongs at
+/// `received`, PIN translation and EMV checks at `routed` (they need the route's keys), MAC generation
+/// at `answered`. A stage returns an empty RC to go on, or the RC the terminal must get instead.
+///
+/// Errors are answers, not exceptions: RC 30 for a malformed request, 92 without a route, 91 when no
+/// link is ready or the host does not answer in time (the route's timeout_rc), 96 when something in
+/// the switch fails. A request forwarded without a definite outcome is logged "reversal needed" until
+/// the integrity layer (journal and SAF) takes it over.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eft/config/switch.hpp"
+#include "eft/iso8583/message.hpp"
+#include "eft/switch/counters.hpp"
+#include "eft/switch/host_link.hpp"
+#include "eft/switch/link_group.hpp"
+#include "eft/switch/routing.hpp"
+
+namespace eft::switch_core {
+
+/// One transaction on its way through the pipeline. Owned by the terminal session that received it.
+struct transaction {
+  std::string_view listener;                        ///< name of the listener it came in on
+  const config::listener_config* source = nullptr;  ///< that listener's config (terminal keys, ...)
+  std::unique_ptr<iso8583::message> request;        ///< the terminal's request (terminal dialect)
+  const config::route_config* route = nullptr;      ///< set by routing
+  host_link* link = nullptr;                        ///< set when a link is picked
+  std::unique_ptr<iso8583::message> host_request;   ///< the request in the host dialect (routed stages may edit it)
+  std::unique_ptr<iso8583::message> host_response;  ///< the host's answer (host dialect), when there is one
+  std::unique_ptr<iso8583::message> response;       ///< the answer to send (terminal dialect); null: send nothing
+  std::string host_stan;                            ///< STAN and RRN the switch used toward the host
+  std::string host_rrn;
+  std::chrono::steady_clock::time_point started{};
+};
+
+/// What a stage decided.
+struct stage_result {
+  std::string rc;  ///< empty: go on; otherwise stop and answer the terminal with this response code
+};
+
+/// A stage: a function run at its point, in order of registration. It must not throw; it runs on the
+/// session's thread and may await (an HSM call through crypto::async_hsm, for example).
+using stage_fn = std::function<boost::asio::awaitable<stage_result>(transaction*)>;
+
+/// Where a stage runs.
+enum class stage_point : std::uint8_t {
+  received,  ///< after validation, before routing (MAC verify)
+  routed,    ///< after routing and field mapping, before sending (PIN translate, EMV)
+  answered,  ///< after the host's answer is mapped back, before the reply (MAC generate)
+};
+
+class pipeline {
+ public:
+  /// `groups` by name: every route's group must be there; groups and counters outlive the pipeline.
+  pipeline(std::vector<config::route_config> routes, std::map<std::string, link_group*, std::less<>> groups,
+           switch_counters& counters);
+
+  /// Adds a stage at a point, after those already there. Call before traffic starts.
+  void add_stage(stage_point point, std::string name, stage_fn fn);
+
+  /// Runs a request through the pipeline and leaves the answer in t->response (made with the
+  /// request's dialect), or null when nothing must be sent (a terminal sent an answer, not a request).
+  /// `t` and its request stay valid until the returned awaitable completes.
+  boost::asio::awaitable<void> process(transaction* t);
+
+  const router& routes() const noexcept { return router_; }
+
+ private:
+  struct named_stage {
+    std::string name;
+    stage_fn fn;
+  };
+  boost::asio::awaitable<void> decide(transaction* t);
+  boost::asio::awaitable<bool> run_stages(stage_point point, transaction* t);
+  void answer_locally(transaction* t, std::string_view rc);
+  void forwarded_answer(transaction* t);
+  void log_transaction(const transaction* t) const;
+
+  router router_;
+  std::map<std::string, link_group*, std::less<>> groups_;
+  switch_counters& counters_;
+  std::vector<named_stage> stages_[3];
+};
+
+}  // namespace eft::switch_core

@@ -1,0 +1,165 @@
+#include "eft/switch/pipeline.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "eft/switch/message_util.hpp"
+
+namespace eft::switch_core {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+pipeline::pipeline(std::vector<config::route_config> routes, std::map<std::string, link_group*, std::less<>> groups,
+                   switch_counters& counters)
+    : router_(std::move(routes)), groups_(std::move(groups)), counters_(counters) {}
+
+void pipeline::add_stage(stage_point point, std::string name, stage_fn fn) {
+  stages_[static_cast<std::size_t>(point)].push_back(named_stage{std::move(name), std::move(fn)});
+}
+
+void pipeline::answer_locally(transaction* t, std::string_view rc) {
+  t->response = std::make_unique<iso8583::message>(t->request->dialect());
+  make_local_response(*t->request, rc, *t->response);
+}
+
+awaitable<bool> pipeline::run_stages(stage_point point, transaction* t) {
+  for (const auto& s : stages_[static_cast<std::size_t>(point)]) {
+    const stage_result r = co_await s.fn(t);
+    if (!r.rc.empty()) {
+      spdlog::info("listener {}: stage {} answers RC {} to {}", t->listener, s.name, r.rc, summary(*t->request));
+      answer_locally(t, r.rc);
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+void pipeline::forwarded_answer(transaction* t) {
+  const iso8583::message& req = *t->request;
+  const iso8583::message& host = *t->host_response;
+  t->response = std::make_unique<iso8583::message>(req.dialect());
+  iso8583::message& out = *t->response;
+  out.set_mti(host.mti());
+  (void)copy_fields(host, out, undefined_field_policy::drop);
+  // The terminal gets its own STAN, RRN and transmission time back, whatever the switch used toward
+  // the host. Without an RRN of its own, it gets the switch's (printed on receipts).
+  for (const std::uint32_t f : {7U, 11U, 37U}) {
+    if (auto v = req.get(f)) {
+      (void)out.set(f, *v);
+    } else if (f != 37U) {
+      out.unset(f);
+    }
+  }
+  if (!out.has(39U)) {
+    spdlog::warn("listener {}: the host's answer {} has no response code; answering 96", t->listener, summary(host));
+    (void)out.set(39U, "96");
+  }
+  counters_.answered_by_host.add();
+}
+
+awaitable<void> pipeline::process(transaction* t) {
+  const iso8583::message& req = *t->request;
+  if (!is_request_mti(req.mti())) {
+    counters_.unexpected_messages.add();
+    spdlog::warn("listener {}: a terminal sent {}, which is not a request; ignored", t->listener, summary(req));
+    co_return;
+  }
+  counters_.requests.add();
+  counters_.in_flight.add();
+  co_await decide(t);
+  if (t->response) (void)co_await run_stages(stage_point::answered, t);
+  counters_.in_flight.sub();
+  log_transaction(t);
+}
+
+awaitable<void> pipeline::decide(transaction* t) {
+  const iso8583::message& req = *t->request;
+  if (const auto missing = missing_mandatory_field(req)) {
+    counters_.format_errors.add();
+    spdlog::info("listener {}: field {} missing from {}; answering 30", t->listener, *missing, summary(req));
+    answer_locally(t, "30");
+    co_return;
+  }
+  if (req.mti()[1] == '8') {
+    counters_.local_answers.add();
+    answer_locally(t, "00");
+    co_return;
+  }
+  if (!co_await run_stages(stage_point::received, t)) co_return;
+
+  const std::string pan = pan_of(req).value_or(std::string());
+  const std::string_view pc = req.get(3U).value_or(std::string_view());
+  t->route = router_.find(pan, req.mti(), pc);
+  if (t->route == nullptr) {
+    counters_.no_route.add();
+    answer_locally(t, "92");
+    co_return;
+  }
+  const auto g = groups_.find(t->route->group);
+  t->link = g == groups_.end() ? nullptr : g->second->select();
+  if (t->link == nullptr) {
+    counters_.host_unavailable.add();
+    spdlog::warn("listener {}: no ready link in group {} for {}; answering 91", t->listener, t->route->group,
+                 summary(req));
+    answer_locally(t, "91");
+    co_return;
+  }
+  t->host_request = std::make_unique<iso8583::message>(t->link->spec());
+  t->host_request->set_mti(req.mti());
+  if (const iso8583::status st = copy_fields(req, *t->host_request, undefined_field_policy::refuse); !st) {
+    counters_.format_errors.add();
+    spdlog::warn("listener {}: field {} of {} has no place in the dialect of link {}; answering 30", t->listener,
+                 st.field.view(), summary(req), t->link->name());
+    answer_locally(t, "30");
+    co_return;
+  }
+  if (!co_await run_stages(stage_point::routed, t)) co_return;
+
+  exchange_result r = co_await t->link->async_exchange(
+      std::move(t->host_request), std::chrono::milliseconds(t->route->timeout_ms), asio::use_awaitable);
+  t->host_stan = std::move(r.stan);
+  t->host_rrn = std::move(r.rrn);
+  switch (r.status) {
+    case exchange_status::answered:
+      t->host_response = std::move(r.response);
+      forwarded_answer(t);
+      co_return;
+    case exchange_status::not_sent:
+      counters_.host_unavailable.add();
+      answer_locally(t, "91");
+      co_return;
+    case exchange_status::pack_error:
+      counters_.format_errors.add();
+      spdlog::warn("listener {}: {} does not pack in the dialect of link {}: {}; answering 30", t->listener,
+                   summary(req), t->link->name(), r.detail);
+      answer_locally(t, "30");
+      co_return;
+    case exchange_status::timeout:
+      counters_.timeouts.add();
+      [[fallthrough]];
+    case exchange_status::link_lost:
+    case exchange_status::shutdown: {
+      counters_.reversals_needed.add();
+      const std::string rc = r.status == exchange_status::timeout ? t->route->timeout_rc : std::string("91");
+      spdlog::warn("reversal needed: {} sent on link {} as stan={} rrn={}: {}; answering {}", summary(req),
+                   t->link->name(), t->host_stan, t->host_rrn, to_string(r.status), rc);
+      answer_locally(t, rc);
+      co_return;
+    }
+  }
+}
+
+void pipeline::log_transaction(const transaction* t) const {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t->started).count();
+  const std::string_view rc =
+      t->response ? t->response->get(39U).value_or(std::string_view("--")) : std::string_view("none");
+  spdlog::info("txn listener={} {} route={} link={} host_stan={} rc={} latency_ms={:.1f}", t->listener,
+               summary(*t->request), t->route != nullptr ? std::string_view(t->route->name) : std::string_view("-"),
+               t->link != nullptr ? std::string_view(t->link->name()) : std::string_view("-"),
+               t->host_stan.empty() ? std::string_view("-") : std::string_view(t->host_stan), rc,
+               static_cast<double>(ms) / 1000.0);
+}
+
+}  // namespace eft::switch_core

@@ -1,0 +1,277 @@
+// The deployment config of eftswitch: typed values and defaults, and errors that name the file and
+// line and say how to fix them (unknown keys, bad framings, dangling and duplicate names, ...).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "eft/config/switch.hpp"
+
+namespace eft::config {
+namespace {
+
+const std::filesystem::path file = "/etc/eft/switch.yaml";
+
+// A complete, valid config; tests edit a copy.
+const std::string base = R"(switch:
+  workers: 2
+  status_interval_ms: 5000
+listeners:
+  - name: pos
+    address: 127.0.0.1
+    port: 5000
+    framing: len2+tpdu
+    spec: iso87-binary
+    max_connections: 20000
+    max_connections_per_address: 50
+    idle_timeout_ms: 60000
+    read_deadline_ms: 2000
+links:
+  - name: acq1-a
+    addresses: [10.0.0.5:7000, "[::1]:7001"]
+    spec: iso87-ascii
+    reconnect_min_ms: 100
+    reconnect_max_ms: 5000
+    echo_interval_ms: 0
+  - name: acq1-b
+    addresses: host.example:7000
+    spec: iso87-ascii
+    sign_on: false
+    match_key: 11,37,32
+link_groups:
+  - name: acquirer
+    links: [acq1-a, acq1-b]
+    policy: round_robin
+routes:
+  - name: visa
+    match: {pan_prefixes: [4], mti: [0100, 0200], processing_code: [00, 01]}
+    to: acquirer
+    timeout_ms: 15000
+  - name: default
+    to: acquirer
+    timeout_rc: "68"
+journal:
+  path: data/journal.db
+)";
+
+switch_config parse(const std::string& yaml) {
+  return parse_switch_config_text(yaml, file);
+}
+
+std::string error_of(const std::string& yaml) {
+  try {
+    (void)parse(yaml);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+TEST(SwitchConfig, ReadsEverySection) {
+  const auto c = parse(base);
+  EXPECT_EQ(c.workers, 2U);
+  EXPECT_EQ(c.status_interval_ms, 5000U);
+  EXPECT_EQ(c.shutdown_grace_ms, 10000U);
+  ASSERT_EQ(c.listeners.size(), 1U);
+  const auto& l = c.listeners[0];
+  EXPECT_EQ(l.name, "pos");
+  EXPECT_EQ(l.address, "127.0.0.1");
+  EXPECT_EQ(l.port, 5000);
+  EXPECT_EQ(l.framing, "len2+tpdu");
+  EXPECT_EQ(l.spec, "iso87-binary");
+  EXPECT_EQ(l.max_connections, 20000U);
+  EXPECT_EQ(l.max_connections_per_address, 50U);
+  EXPECT_EQ(l.max_frame, 8192U);
+  EXPECT_EQ(l.idle_timeout_ms, 60000U);
+  EXPECT_EQ(l.read_deadline_ms, 2000U);
+  EXPECT_EQ(l.line, 5);
+
+  ASSERT_EQ(c.links.size(), 2U);
+  const auto& a = c.links[0];
+  ASSERT_EQ(a.addresses.size(), 2U);
+  EXPECT_EQ(a.addresses[0].host, "10.0.0.5");
+  EXPECT_EQ(a.addresses[0].port, 7000);
+  EXPECT_EQ(a.addresses[1].host, "::1");
+  EXPECT_EQ(a.addresses[1].port, 7001);
+  EXPECT_EQ(a.framing, "len2");
+  EXPECT_EQ(a.reconnect_min_ms, 100U);
+  EXPECT_EQ(a.reconnect_max_ms, 5000U);
+  EXPECT_EQ(a.echo_interval_ms, 0U);
+  EXPECT_TRUE(a.sign_on);
+  EXPECT_EQ(a.match_key, (std::vector<std::string>{"mti_class", "11", "41"}));
+  const auto& b = c.links[1];
+  EXPECT_EQ(b.addresses[0].host, "host.example");
+  EXPECT_FALSE(b.sign_on);
+  EXPECT_EQ(b.match_key, (std::vector<std::string>{"11", "37", "32"}));
+
+  ASSERT_EQ(c.groups.size(), 1U);
+  EXPECT_EQ(c.groups[0].policy, group_policy::round_robin);
+  EXPECT_EQ(c.groups[0].links, (std::vector<std::string>{"acq1-a", "acq1-b"}));
+  ASSERT_NE(c.group("acquirer"), nullptr);
+  ASSERT_NE(c.link("acq1-b"), nullptr);
+  EXPECT_EQ(c.link("nope"), nullptr);
+
+  ASSERT_EQ(c.routes.size(), 2U);
+  EXPECT_EQ(c.routes[0].pan_prefixes, (std::vector<std::string>{"4"}));
+  EXPECT_EQ(c.routes[0].mtis, (std::vector<std::string>{"0100", "0200"}));
+  EXPECT_EQ(c.routes[0].processing_codes, (std::vector<std::string>{"00", "01"}));
+  EXPECT_EQ(c.routes[0].timeout_ms, 15000U);
+  EXPECT_EQ(c.routes[0].timeout_rc, "91");
+  EXPECT_EQ(c.routes[1].timeout_rc, "68");
+  EXPECT_TRUE(c.routes[1].pan_prefixes.empty());
+  EXPECT_EQ(c.routes[1].timeout_ms, 30000U);
+  EXPECT_EQ(c.journal.path, std::filesystem::path("/etc/eft/data/journal.db"));
+  EXPECT_FALSE(c.hsm.has_value());
+}
+
+TEST(SwitchConfig, HsmSectionIsTheSharedParser) {
+  const auto c = parse(base + "hsm:\n  backend: software\n  key_file: keys.yaml\n");
+  ASSERT_TRUE(c.hsm.has_value());
+  EXPECT_EQ(c.hsm->key_file, std::filesystem::path("/etc/eft/keys.yaml"));
+  EXPECT_EQ(error_of(base + "hsm:\n  backend: sofware\n  key_file: k\n"),
+            "/etc/eft/switch.yaml:41: hsm.backend 'sofware' is unknown (use software or pkcs11)");
+}
+
+TEST(SwitchConfig, UnknownKeysAreRefusedWithTheAllowedOnes) {
+  EXPECT_EQ(error_of(replace(base, "    read_deadline_ms: 2000\n", "    read_deadline: 2000\n")),
+            "/etc/eft/switch.yaml:13: unknown key 'listeners[0].read_deadline' (allowed keys: name, address, port, "
+            "framing, spec, max_connections, max_connections_per_address, max_frame, idle_timeout_ms, "
+            "read_deadline_ms, pin_key, pin_format)");
+  EXPECT_EQ(error_of("metrics: {port: 9100}\n" + base),
+            "/etc/eft/switch.yaml:1: unknown key 'metrics' (allowed keys: switch, listeners, links, link_groups, "
+            "routes, hsm, journal)");
+  EXPECT_EQ(error_of(replace(base, "processing_code: [00, 01]", "pc: [00]")),
+            "/etc/eft/switch.yaml:32: unknown key 'routes[0].match.pc' (allowed keys: pan_prefixes, mti, "
+            "processing_code)");
+}
+
+TEST(SwitchConfig, FramingsAndSpecsMustExist) {
+  EXPECT_EQ(error_of(replace(base, "framing: len2+tpdu", "framing: len2tpdu")),
+            "/etc/eft/switch.yaml:8: listeners[0].framing 'len2tpdu' is unknown (use len2, len2+tpdu, "
+            "len2-inclusive, ascii4 or len4)");
+  const std::string e = error_of(replace(base, "spec: iso87-binary", "spec: iso87-bin"));
+  EXPECT_EQ(e.rfind("/etc/eft/switch.yaml:9: listeners[0].spec 'iso87-bin' is neither a built-in spec nor a readable "
+                    "file (built-in specs: ",
+                    0),
+            0U)
+      << e;
+}
+
+TEST(SwitchConfig, SpecFilesAreRelativeToTheConfigAndChecked) {
+  const auto dir = std::filesystem::temp_directory_path() / ("eft-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "specs");
+  { std::ofstream(dir / "specs" / "bad.yaml") << "name: bad\nfields:\n  2: {class: q, length: 19}\n"; }
+  const auto cfg = dir / "switch.yaml";
+  const std::string yaml = replace(base, "spec: iso87-binary", "spec: specs/bad.yaml");
+  std::string e;
+  try {
+    (void)parse_switch_config_text(yaml, cfg);
+  } catch (const config_error& x) {
+    e = x.what();
+  }
+  EXPECT_EQ(e.rfind(cfg.string() + ":9: listeners[0].spec 'specs/bad.yaml' cannot be loaded: ", 0), 0U) << e;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SwitchConfig, DanglingAndDuplicateNames) {
+  EXPECT_EQ(error_of(replace(base, "    to: acquirer\n    timeout_ms", "    to: acquirer2\n    timeout_ms")),
+            "/etc/eft/switch.yaml:33: routes[0].to 'acquirer2' is not a link group (defined groups: acquirer)");
+  EXPECT_EQ(error_of(replace(base, "links: [acq1-a, acq1-b]", "links: [acq1-a, acq1-c]")),
+            "/etc/eft/switch.yaml:28: link_groups[0].links names 'acq1-c', which is not a host link (defined links: "
+            "acq1-a, acq1-b)");
+  EXPECT_EQ(error_of(replace(base, "  - name: acq1-b", "  - name: acq1-a")),
+            "/etc/eft/switch.yaml:21: duplicate host link name 'acq1-a' (each host link needs a name of its own)");
+  EXPECT_EQ(error_of(replace(base, "  - name: default", "  - name: visa")),
+            "/etc/eft/switch.yaml:35: duplicate route name 'visa' (each route needs a name of its own)");
+  EXPECT_EQ(error_of(replace(base, "links: [acq1-a, acq1-b]", "links: [acq1-a, acq1-a]")),
+            "/etc/eft/switch.yaml:28: link_groups[0].links lists 'acq1-a' twice");
+}
+
+TEST(SwitchConfig, ValuesOutOfRange) {
+  EXPECT_EQ(error_of(replace(base, "port: 5000", "port: 70000")),
+            "/etc/eft/switch.yaml:7: listeners[0].port '70000' is not a number from 0 to 65535");
+  EXPECT_EQ(error_of(replace(base, "10.0.0.5:7000", "10.0.0.5")),
+            "/etc/eft/switch.yaml:16: links[0].addresses[0] '10.0.0.5' is not host:port (for example 10.0.0.5:7000 or "
+            "[::1]:7000)");
+  EXPECT_EQ(error_of(replace(base, "reconnect_max_ms: 5000", "reconnect_max_ms: 50")),
+            "/etc/eft/switch.yaml:19: links[0].reconnect_max_ms is below reconnect_min_ms (the backoff grows from "
+            "reconnect_min_ms up to reconnect_max_ms)");
+  EXPECT_EQ(error_of(replace(base, "policy: round_robin", "policy: random")),
+            "/etc/eft/switch.yaml:29: link_groups[0].policy 'random' is unknown (use primary_backup or round_robin)");
+  EXPECT_EQ(error_of(replace(base, "pan_prefixes: [4]", "pan_prefixes: [4x]")),
+            "/etc/eft/switch.yaml:32: routes[0].match.pan_prefixes entry '4x' is not 1 to 19 digits (PAN prefixes are "
+            "leading card number digits, e.g. [4, 51, 2221])");
+  EXPECT_EQ(error_of(replace(base, "mti: [0100, 0200]", "mti: [200]")),
+            "/etc/eft/switch.yaml:32: routes[0].match.mti entry '200' is not 4 digits (MTIs are 4 digits, e.g. [0100, "
+            "0200])");
+  EXPECT_EQ(error_of(replace(base, "timeout_rc: \"68\"", "timeout_rc: 9")),
+            "/etc/eft/switch.yaml:37: routes[1].timeout_rc '9' is not a response code (two characters, e.g. \"91\" or "
+            "\"68\" (quote it))");
+  EXPECT_EQ(error_of(replace(base, "sign_on: false", "sign_on: no way")),
+            "/etc/eft/switch.yaml:24: links[1].sign_on 'no way' is not true or false");
+}
+
+TEST(SwitchConfig, MatchKeysMustBeUsable) {
+  EXPECT_EQ(error_of(replace(base, "match_key: 11,37,32", "match_key: mti_class,41")),
+            "/etc/eft/switch.yaml:25: links[1].match_key has neither field 11 nor 37 (the switch makes 11 and 37 "
+            "unique per link: one of them must be in the key)");
+  EXPECT_EQ(error_of(replace(base, "match_key: 11,37,32", "match_key: 11,stan")),
+            "/etc/eft/switch.yaml:25: links[1].match_key entry 'stan' is neither mti_class nor a field number (for "
+            "example mti_class,11,41 or 11,37,32)");
+}
+
+TEST(SwitchConfig, PinKeysNeedAnHsmAndAKnownFormat) {
+  const std::string with_keys =
+      replace(replace(base, "    read_deadline_ms: 2000\n", "    read_deadline_ms: 2000\n    pin_key: tpk.pos\n"),
+              "    timeout_ms: 15000\n", "    timeout_ms: 15000\n    pin_key: zpk.acq1\n    pin_format: iso4\n");
+  EXPECT_EQ(error_of(with_keys),
+            "/etc/eft/switch.yaml:14: listeners[0].pin_key 'tpk.pos' needs an HSM (add an hsm: section holding the "
+            "key)");
+  const auto c = parse(with_keys + "hsm: {key_file: keys.yaml}\n");
+  EXPECT_EQ(c.listeners[0].pin_key, "tpk.pos");
+  EXPECT_EQ(c.listeners[0].pin_format, "iso0");
+  EXPECT_EQ(c.routes[0].pin_key, "zpk.acq1");
+  EXPECT_EQ(c.routes[0].pin_format, "iso4");
+  EXPECT_EQ(error_of(replace(with_keys, "pin_format: iso4", "pin_format: iso2") + "hsm: {key_file: keys.yaml}\n"),
+            "/etc/eft/switch.yaml:37: routes[0].pin_format 'iso2' is unknown (use iso0, iso1, iso3 or iso4 (ISO "
+            "9564-1 formats))");
+}
+
+TEST(SwitchConfig, MissingPieces) {
+  EXPECT_EQ(error_of("links: []\n"),
+            "/etc/eft/switch.yaml:1: no listeners (add listeners: [{name: pos, port: 5000, spec: iso87-binary}])");
+  EXPECT_EQ(error_of(replace(base, "    spec: iso87-binary\n", "")),
+            "/etc/eft/switch.yaml:5: listeners[0] has no spec (add spec: iso87-binary (or a spec file))");
+  EXPECT_EQ(error_of(replace(base, "  - name: pos\n", "  - port2: 1\n")),
+            "/etc/eft/switch.yaml:5: unknown key 'listeners[0].port2' (allowed keys: name, address, port, framing, "
+            "spec, max_connections, max_connections_per_address, max_frame, idle_timeout_ms, read_deadline_ms, "
+            "pin_key, pin_format)");
+  EXPECT_EQ(error_of("listeners: [\n"), "/etc/eft/switch.yaml:2: not valid YAML: end of sequence flow not found");
+}
+
+TEST(SwitchConfig, TheExampleConfigIsValid) {
+  const auto c = load_switch_config(std::filesystem::path(EFT_SOURCE_DIR) / "config/examples/switch.yaml");
+  EXPECT_EQ(c.listeners.size(), 1U);
+  EXPECT_EQ(c.links.size(), 2U);
+  EXPECT_EQ(c.routes[0].processing_codes, (std::vector<std::string>{"01"}));
+}
+
+TEST(SwitchConfig, LoadFromFile) {
+  try {
+    (void)load_switch_config("/nonexistent/switch.yaml");
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/switch.yaml: cannot read the file");
+  }
+}
+
+}  // namespace
+}  // namespace eft::config

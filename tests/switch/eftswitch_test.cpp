@@ -1,0 +1,198 @@
+// The eftswitch daemon as a child process: --check, a purchase through it, SIGTERM with sign-off
+// and exit status 0. The child is always killed at the end of a test, whatever happened.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace eft::switch_core {
+namespace {
+
+using namespace std::chrono_literals;
+using test::terminal;
+using test::test_host;
+using test::wait_until;
+
+class child_process {
+ public:
+  explicit child_process(std::vector<std::string> args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    out_ = fds[0];
+    ::fcntl(out_, F_SETFL, ::fcntl(out_, F_GETFL) | O_NONBLOCK);
+  }
+  ~child_process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+
+  /// Output so far (stdout and stderr together).
+  const std::string& output() {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(out_, buf, sizeof buf);
+      if (n <= 0) break;
+      output_.append(buf, static_cast<std::size_t>(n));
+    }
+    return output_;
+  }
+  /// Waits until a line of the output holds every one of `parts` in order; the text after the last
+  /// part up to the end of that line, or nothing.
+  std::optional<std::string> wait_for(const std::vector<std::string>& parts,
+                                      std::chrono::milliseconds timeout = 10000ms) {
+    std::optional<std::string> found;
+    wait_until(
+        [&] {
+          const std::string& o = output();
+          std::size_t line_start = 0;
+          while (line_start < o.size()) {
+            std::size_t line_end = o.find('\n', line_start);
+            if (line_end == std::string::npos) return false;  // an incomplete line: wait for the rest
+            const std::string line = o.substr(line_start, line_end - line_start);
+            std::size_t at = 0;
+            bool all = true;
+            for (const auto& p : parts) {
+              at = line.find(p, at);
+              if (at == std::string::npos) {
+                all = false;
+                break;
+              }
+              at += p.size();
+            }
+            if (all) {
+              found = line.substr(at);
+              return true;
+            }
+            line_start = line_end + 1;
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+  /// Exit status, or -1 when it does not exit in time.
+  int wait_exit(std::chrono::milliseconds timeout = 10000ms) {
+    int status = 0;
+    const bool done = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+    if (!done) return -1;
+    exited_ = true;
+    output();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  void signal(int sig) { ::kill(pid_, sig); }
+  bool started() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  bool exited_ = false;
+  std::string output_;
+};
+
+class Eftswitch : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() / ("eftswitch-test-" + std::to_string(::getpid()) + "-" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  std::filesystem::path write_config(std::uint16_t host_port) {
+    const auto path = dir / "switch.yaml";
+    std::ofstream(path) << "switch: {workers: 2, status_interval_ms: 200, shutdown_grace_ms: 1000}\n"
+                           "listeners:\n"
+                           "  - {name: pos, address: 127.0.0.1, port: 0, framing: len2+tpdu, spec: iso87-binary}\n"
+                           "links:\n"
+                           "  - name: acq1\n"
+                           "    addresses: [127.0.0.1:"
+                        << host_port
+                        << "]\n"
+                           "    spec: iso87-ascii\n"
+                           "    reconnect_min_ms: 20\n"
+                           "    reconnect_max_ms: 200\n"
+                           "link_groups: [{name: acquirer, links: [acq1]}]\n"
+                           "routes: [{name: all, to: acquirer, timeout_ms: 2000}]\n";
+    return path;
+  }
+
+  std::filesystem::path dir;
+};
+
+TEST_F(Eftswitch, CheckValidatesTheConfig) {
+  const auto good = write_config(7000);
+  child_process ok({EFT_EFTSWITCH_PATH, "--config", good.string(), "--check"});
+  ASSERT_TRUE(ok.started());
+  EXPECT_EQ(ok.wait_exit(), 0);
+  EXPECT_NE(ok.output().find("OK (1 listeners, 1 links, 1 link groups, 1 routes)"), std::string::npos) << ok.output();
+
+  const auto bad = dir / "bad.yaml";
+  std::ofstream(bad) << "listeners:\n  - {name: pos, port: 5000, framing: len3, spec: iso87-binary}\n";
+  child_process refused({EFT_EFTSWITCH_PATH, "--config", bad.string(), "--check"});
+  EXPECT_EQ(refused.wait_exit(), 1);
+  EXPECT_NE(refused.output().find(bad.string() + ":2: listeners[0].framing 'len3' is unknown"), std::string::npos)
+      << refused.output();
+}
+
+TEST_F(Eftswitch, ServesAPurchaseAndStopsCleanlyOnSigterm) {
+  test_host host;
+  const auto cfg = write_config(host.port());
+  child_process sw({EFT_EFTSWITCH_PATH, "--config", cfg.string()});
+  ASSERT_TRUE(sw.started());
+  const auto port = sw.wait_for({"listener pos: listening on 127.0.0.1:"});
+  ASSERT_TRUE(port.has_value()) << sw.output();
+  EXPECT_TRUE(sw.wait_for({"open-file limit ", ": room for about ", " terminal connections"}));
+  ASSERT_TRUE(sw.wait_for({"link acq1: ready"})) << sw.output();
+
+  static const auto spec = iso8583::load_spec("iso87-binary");
+  terminal t(static_cast<std::uint16_t>(std::stoi(port->substr(0, port->find(' ')))));
+  iso8583::message m(*spec);
+  m.set_mti("0200");
+  (void)m.set(2U, "4761739001010010");
+  (void)m.set(3U, "000000");
+  (void)m.set(4U, "000000001000");
+  (void)m.set(11U, "000042");
+  (void)m.set(41U, "TERM0001");
+  ASSERT_TRUE(t.send(m));
+  const auto r = t.receive(*spec);
+  ASSERT_TRUE(r.has_value()) << sw.output();
+  EXPECT_EQ(r->get(39U), "00");
+  EXPECT_EQ(r->get(11U), "000042");
+  EXPECT_TRUE(sw.wait_for({"status: connections=1 ", " replies=1"}));
+
+  sw.signal(SIGTERM);
+  EXPECT_EQ(sw.wait_exit(), 0) << sw.output();
+  EXPECT_EQ(host.sign_offs.load(), 1);
+  EXPECT_TRUE(t.closed_by_peer(1000ms));
+  const std::string& out = sw.output();
+  EXPECT_NE(out.find("SIGTERM: shutting down"), std::string::npos) << out;
+  EXPECT_NE(out.find("link acq1: sign-off answered"), std::string::npos) << out;
+  EXPECT_EQ(out.find("4761739001010010"), std::string::npos) << "a full PAN in the log";
+}
+
+}  // namespace
+}  // namespace eft::switch_core
