@@ -38,14 +38,19 @@ outcome<Out> decode(std::string_view hex) {
   for (std::size_t i = 0; i < out.size(); ++i) {
     const int hi = nibble(hex[2 * i]);
     const int lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return failure{errc::bad_input, "not a hex digit at position " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1)};
+    if (hi < 0 || lo < 0)
+      return failure{errc::bad_input, "not a hex digit at position " + std::to_string(hi < 0 ? 2 * i : 2 * i + 1)};
     out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
   }
   return out;
 }
 }  // namespace
 
-outcome<bytes> from_hex(std::string_view hex) { return decode<bytes>(hex); }
-outcome<secure_bytes> secure_from_hex(std::string_view hex) { return decode<secure_bytes>(hex); }
+outcome<bytes> from_hex(std::string_view hex) {
+  return decode<bytes>(hex);
+}
+outcome<secure_bytes> secure_from_hex(std::string_view hex) {
+  return decode<secure_bytes>(hex);
+}
 
 }  // namespace eft::crypto

@@ -4,23 +4,40 @@ namespace eft::crypto {
 
 std::string_view describe(errc e) noexcept {
   switch (e) {
-    case errc::ok: return "ok";
-    case errc::bad_key_length: return "bad key length";
-    case errc::bad_data_length: return "bad data length";
-    case errc::bad_pin: return "bad PIN";
-    case errc::bad_pan: return "bad PAN";
-    case errc::bad_pin_block: return "bad PIN block";
-    case errc::bad_format: return "unsupported format";
-    case errc::format_not_allowed: return "PIN block translation not allowed";
-    case errc::bad_ksn: return "bad key serial number";
-    case errc::ksn_exhausted: return "DUKPT counter exhausted";
-    case errc::bad_key_block: return "bad key block";
-    case errc::key_block_mac: return "key block MAC does not verify";
-    case errc::key_usage: return "key usage does not allow this operation";
-    case errc::unknown_key: return "unknown key";
-    case errc::backend: return "crypto backend failure";
-    case errc::busy: return "HSM queue full";
-    case errc::bad_input: return "bad input";
+    case errc::ok:
+      return "ok";
+    case errc::bad_key_length:
+      return "bad key length";
+    case errc::bad_data_length:
+      return "bad data length";
+    case errc::bad_pin:
+      return "bad PIN";
+    case errc::bad_pan:
+      return "bad PAN";
+    case errc::bad_pin_block:
+      return "bad PIN block";
+    case errc::bad_format:
+      return "unsupported format";
+    case errc::format_not_allowed:
+      return "PIN block translation not allowed";
+    case errc::bad_ksn:
+      return "bad key serial number";
+    case errc::ksn_exhausted:
+      return "DUKPT counter exhausted";
+    case errc::bad_key_block:
+      return "bad key block";
+    case errc::key_block_mac:
+      return "key block MAC does not verify";
+    case errc::key_usage:
+      return "key usage does not allow this operation";
+    case errc::unknown_key:
+      return "unknown key";
+    case errc::backend:
+      return "crypto backend failure";
+    case errc::busy:
+      return "HSM queue full";
+    case errc::bad_input:
+      return "bad input";
   }
   return "unknown error";
 }

@@ -33,7 +33,9 @@ enum class errc : std::uint8_t {
 };
 
 const std::error_category& crypto_category() noexcept;
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), crypto_category()}; }
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), crypto_category()};
+}
 std::string_view describe(errc e) noexcept;
 
 /// An error: its kind and a one-line detail for people. Never holds key material, PINs or PANs.
@@ -48,8 +50,8 @@ struct failure {
 template <typename T>
 class outcome {
  public:
-  outcome(T value) : v_(std::move(value)) {}                       // NOLINT(google-explicit-constructor)
-  outcome(failure e) : v_(std::move(e)) {}                            // NOLINT(google-explicit-constructor)
+  outcome(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  outcome(failure e) : v_(std::move(e)) {}    // NOLINT(google-explicit-constructor)
   outcome(errc code, std::string detail = {}) : v_(failure{code, std::move(detail)}) {}  // NOLINT
 
   bool has_value() const noexcept { return v_.index() == 0; }
@@ -69,7 +71,9 @@ class outcome {
 
 /// Success or an error, for operations with no value.
 using status = outcome<std::monostate>;
-inline status ok() { return std::monostate{}; }
+inline status ok() {
+  return std::monostate{};
+}
 
 }  // namespace eft::crypto
 

@@ -32,8 +32,8 @@ struct key_info {
 
 /// Where an encrypted PIN block comes from.
 struct pin_source {
-  std::string key;            ///< terminal PIN key or zone PIN key name; the BDK name for DUKPT
-  bytes ksn;                  ///< DUKPT key serial number (10 bytes TDES, 12 bytes AES); empty for a static key
+  std::string key;  ///< terminal PIN key or zone PIN key name; the BDK name for DUKPT
+  bytes ksn;        ///< DUKPT key serial number (10 bytes TDES, 12 bytes AES); empty for a static key
   pin_block_format format = pin_block_format::iso0;
 };
 
@@ -53,26 +53,26 @@ enum class mac_algorithm : std::uint8_t {
 
 /// Which MAC and key.
 struct mac_spec {
-  std::string key;                 ///< MAC key name; the BDK name for DUKPT
-  bytes ksn;                       ///< DUKPT: the working MAC key derives from BDK and KSN; empty otherwise
-  bool dukpt_response = false;     ///< DUKPT: use the response MAC key (host to terminal)
+  std::string key;              ///< MAC key name; the BDK name for DUKPT
+  bytes ksn;                    ///< DUKPT: the working MAC key derives from BDK and KSN; empty otherwise
+  bool dukpt_response = false;  ///< DUKPT: use the response MAC key (host to terminal)
   mac_algorithm algorithm = mac_algorithm::iso9797_1_alg3;
-  std::uint8_t padding = 1;        ///< ISO 9797-1 padding method 1 or 2 (algorithms 1 and 3)
-  std::size_t length = 8;          ///< MAC length in bytes (truncation)
+  std::uint8_t padding = 1;  ///< ISO 9797-1 padding method 1 or 2 (algorithms 1 and 3)
+  std::size_t length = 8;    ///< MAC length in bytes (truncation)
 };
 
 /// An ARQC to check and the answer to build.
 struct arqc_check {
-  std::string imk;   ///< issuer master key for application cryptograms (usage E0)
-  int cvn = 10;      ///< cryptogram version number: Visa 10, 18, 22; Mastercard 16, 17, 20, 21
+  std::string imk;  ///< issuer master key for application cryptograms (usage E0)
+  int cvn = 10;     ///< cryptogram version number: Visa 10, 18, 22; Mastercard 16, 17, 20, 21
   std::string pan;
-  std::string psn;   ///< PAN sequence number, 2 digits
-  bytes atc;         ///< application transaction counter, 2 bytes
-  bytes data;        ///< the complete cryptogram input before padding
-  bytes un;          ///< unpredictable number (Mastercard session keys)
-  bytes arqc;        ///< the cryptogram the card sent
-  bytes arc;         ///< authorisation response code for ARPC method 1 (2 bytes)
-  bytes csu;         ///< card status update for ARPC method 2 (4 bytes); method 2 when not empty
+  std::string psn;              ///< PAN sequence number, 2 digits
+  bytes atc;                    ///< application transaction counter, 2 bytes
+  bytes data;                   ///< the complete cryptogram input before padding
+  bytes un;                     ///< unpredictable number (Mastercard session keys)
+  bytes arqc;                   ///< the cryptogram the card sent
+  bytes arc;                    ///< authorisation response code for ARPC method 1 (2 bytes)
+  bytes csu;                    ///< card status update for ARPC method 2 (4 bytes); method 2 when not empty
   bytes proprietary_auth_data;  ///< method 2, optional
 };
 
@@ -100,7 +100,7 @@ struct pvv_check {
 
 /// Card verification value inputs.
 struct cvv_input {
-  std::string cvk;           ///< card verification key name (usage C0)
+  std::string cvk;  ///< card verification key name (usage C0)
   std::string pan;
   std::string expiry;        ///< YYMM
   std::string service_code;  ///< 3 digits (000 for CVV2, 999 for iCVV)
