@@ -115,12 +115,29 @@ void need_field(const std::filesystem::path& file, const YAML::Node& at, const i
   }
 }
 
+// The DUKPT and MAC keys of a listener (stages.md: KSN in field 53, MAC in field 64 or 128).
+void parse_listener_keys(const std::filesystem::path& file, const YAML::Node& n, const std::string& where,
+                         listener_config& c) {
+  if (n["pin_bdk"]) c.pin_bdk = key_name(file, n["pin_bdk"], where + ".pin_bdk");
+  if (n["mac_key"]) c.mac_key = key_name(file, n["mac_key"], where + ".mac_key");
+  if (n["mac_bdk"]) c.mac_bdk = key_name(file, n["mac_bdk"], where + ".mac_bdk");
+  if (!c.pin_key.empty() && !c.pin_bdk.empty()) {
+    fail(file, n["pin_bdk"], where + " has both pin_key and pin_bdk",
+         "terminals encrypt PINs under a static key (pin_key) or DUKPT (pin_bdk), not both");
+  }
+  if (!c.mac_key.empty() && !c.mac_bdk.empty()) {
+    fail(file, n["mac_bdk"], where + " has both mac_key and mac_bdk",
+         "terminals MAC under a static key (mac_key) or DUKPT (mac_bdk), not both");
+  }
+}
+
 listener_config parse_listener(const std::filesystem::path& file, const YAML::Node& n, std::size_t index) {
   const std::string where = "listeners[" + std::to_string(index) + "]";
   if (!n.IsMap()) fail(file, n, where + " must be a map", "for example {name: pos, port: 5000, spec: iso87-binary}");
-  check_keys(file, n, where,
-             {"name", "address", "port", "framing", "spec", "max_connections", "max_connections_per_address",
-              "max_frame", "idle_timeout_ms", "read_deadline_ms", "pin_key", "pin_format"});
+  check_keys(
+      file, n, where,
+      {"name", "address", "port", "framing", "spec", "max_connections", "max_connections_per_address", "max_frame",
+       "idle_timeout_ms", "read_deadline_ms", "pin_key", "pin_format", "pin_bdk", "mac_key", "mac_bdk"});
   listener_config c;
   c.line = line_of(n);
   c.name = name_of(file, n, where);
@@ -151,6 +168,7 @@ listener_config parse_listener(const std::filesystem::path& file, const YAML::No
   }
   if (n["pin_key"]) c.pin_key = key_name(file, n["pin_key"], where + ".pin_key");
   if (n["pin_format"]) c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
+  parse_listener_keys(file, n, where, c);
   return c;
 }
 
@@ -304,18 +322,108 @@ std::vector<std::string> digit_list(const std::filesystem::path& file, const YAM
   return v;
 }
 
+std::string rc_of(const std::filesystem::path& file, const YAML::Node& n, const std::string& key,
+                  const std::string& examples) {
+  std::string rc = scalar(file, n, key);
+  const bool ok = rc.size() == 2 && std::all_of(rc.begin(), rc.end(), [](char ch) {
+                    return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
+                  });
+  if (!ok)
+    fail(file, n, key + " '" + rc + "' is not a response code", "two characters, e.g. " + examples + " (quote it)");
+  return rc;
+}
+
+// The criteria added for BIN tables, terminal groups and amount limits (routing.md).
+void parse_route_match(const std::filesystem::path& file, const YAML::Node& m, const std::string& where,
+                       route_config& c) {
+  if (m["bin_file"]) {
+    const std::string f = scalar(file, m["bin_file"], where + ".match.bin_file");
+    c.bin_file = detail::relative_to(file, f);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(c.bin_file, ec)) {
+      fail(file, m["bin_file"], where + ".match.bin_file '" + f + "' is not a readable file",
+           "BIN table files are relative to the config file");
+    }
+    c.bin_ranges = std::make_shared<const std::vector<bin_range>>(load_bin_file(c.bin_file));
+  }
+  if (m["terminal_group"]) {
+    c.terminal_groups = list(file, m["terminal_group"], where + ".match.terminal_group");
+    if (c.terminal_groups.empty()) {
+      fail(file, m["terminal_group"], where + ".match.terminal_group is empty",
+           "leave the criterion out to match every terminal");
+    }
+  }
+  constexpr std::uint64_t max_amount = 999'999'999'999ULL;  // field 4 is n 12
+  if (m["min_amount"]) c.min_amount = number(file, m["min_amount"], where + ".match.min_amount", 0, max_amount);
+  if (m["max_amount"]) c.max_amount = number(file, m["max_amount"], where + ".match.max_amount", 0, max_amount);
+  if (c.min_amount && c.max_amount && *c.min_amount > *c.max_amount) {
+    fail(file, m["max_amount"], where + ".match.max_amount is below min_amount",
+         "amounts are in minor units of field 4: min_amount <= max_amount");
+  }
+}
+
+issuer_config parse_issuer(const std::filesystem::path& file, const YAML::Node& n, const std::string& where) {
+  if (!n.IsMap()) fail(file, n, where + " must be a map", "for example {imk: imk.visa, cryptogram_version: auto}");
+  check_keys(file, n, where, {"imk", "cryptogram_version", "arqc_failure_rc"});
+  issuer_config c;
+  c.line = line_of(n);
+  if (!n["imk"]) fail(file, n, where + " has no imk", "name the issuer master key for ACs (usage E0) in the HSM");
+  c.imk = key_name(file, n["imk"], where + ".imk");
+  c.cryptogram_version = "auto";
+  if (n["cryptogram_version"]) {
+    c.cryptogram_version = scalar(file, n["cryptogram_version"], where + ".cryptogram_version");
+    static constexpr std::string_view versions[] = {"auto",          "visa_10",       "visa_18",
+                                                    "visa_22",       "mastercard_16", "mastercard_17",
+                                                    "mastercard_20", "mastercard_21", "emv_csk"};
+    if (std::find(std::begin(versions), std::end(versions), c.cryptogram_version) == std::end(versions)) {
+      fail(file, n["cryptogram_version"], where + ".cryptogram_version '" + c.cryptogram_version + "' is unknown",
+           "use auto, visa_10, visa_18, visa_22, mastercard_16, mastercard_17, mastercard_20, mastercard_21 or "
+           "emv_csk");
+    }
+  }
+  if (n["arqc_failure_rc"])
+    c.arqc_failure_rc = rc_of(file, n["arqc_failure_rc"], where + ".arqc_failure_rc", R"("05" or "88")");
+  return c;
+}
+
+terminal_group_config parse_terminal_group(const std::filesystem::path& file, const YAML::Node& n, std::size_t index,
+                                           const std::vector<listener_config>& listeners) {
+  const std::string where = "terminal_groups[" + std::to_string(index) + "]";
+  if (!n.IsMap()) fail(file, n, where + " must be a map", "for example {name: atm, listeners: [atm]}");
+  check_keys(file, n, where, {"name", "listeners", "terminal_ids"});
+  terminal_group_config c;
+  c.line = line_of(n);
+  c.name = name_of(file, n, where);
+  if (n["listeners"]) c.listeners = list(file, n["listeners"], where + ".listeners");
+  if (n["terminal_ids"]) c.terminal_ids = list(file, n["terminal_ids"], where + ".terminal_ids");
+  if (c.listeners.empty() && c.terminal_ids.empty()) {
+    fail(file, n, where + " has no members", "add listeners: [...] and/or terminal_ids: [TERM0001, ATM*]");
+  }
+  for (const auto& l : c.listeners) {
+    if (std::none_of(listeners.begin(), listeners.end(), [&](const auto& x) { return x.name == l; })) {
+      std::string defined;
+      for (const auto& x : listeners) defined += cat({defined.empty() ? "" : ", ", x.name});
+      fail(file, n["listeners"], cat({where, ".listeners names '", l, "', which is not a listener"}),
+           cat({"defined listeners: ", defined}));
+    }
+  }
+  return c;
+}
+
 route_config parse_route(const std::filesystem::path& file, const YAML::Node& n, std::size_t index,
                          const std::vector<link_group_config>& groups) {
   const std::string where = "routes[" + std::to_string(index) + "]";
   if (!n.IsMap())
     fail(file, n, where + " must be a map", "for example {name: visa, match: {pan_prefixes: [4]}, to: acquirer}");
-  check_keys(file, n, where, {"name", "match", "to", "timeout_ms", "timeout_rc", "pin_key", "pin_format"});
+  check_keys(file, n, where, {"name", "match", "to", "timeout_ms", "timeout_rc", "pin_key", "pin_format", "issuer"});
   route_config c;
   c.line = line_of(n);
   c.name = name_of(file, n, where);
   if (const YAML::Node m = n["match"]) {
     if (!m.IsMap()) fail(file, m, where + ".match must be a map", "keys: pan_prefixes, mti, processing_code");
-    check_keys(file, m, where + ".match", {"pan_prefixes", "mti", "processing_code"});
+    check_keys(file, m, where + ".match",
+               {"pan_prefixes", "mti", "processing_code", "bin_file", "terminal_group", "min_amount", "max_amount"});
+    parse_route_match(file, m, where, c);
     if (m["pan_prefixes"]) {
       c.pan_prefixes = digit_list(file, m["pan_prefixes"], where + ".match.pan_prefixes", 1, 19,
                                   "PAN prefixes are leading card number digits, e.g. [4, 51, 2221]");
@@ -339,17 +447,10 @@ route_config parse_route(const std::filesystem::path& file, const YAML::Node& n,
   }
   if (n["timeout_ms"])
     c.timeout_ms = static_cast<std::uint32_t>(number(file, n["timeout_ms"], where + ".timeout_ms", 1, 600000));
-  if (n["timeout_rc"]) {
-    c.timeout_rc = scalar(file, n["timeout_rc"], where + ".timeout_rc");
-    const bool ok = c.timeout_rc.size() == 2 && std::all_of(c.timeout_rc.begin(), c.timeout_rc.end(), [](char ch) {
-                      return (ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z');
-                    });
-    if (!ok)
-      fail(file, n["timeout_rc"], where + ".timeout_rc '" + c.timeout_rc + "' is not a response code",
-           R"x(two characters, e.g. "91" or "68" (quote it))x");
-  }
+  if (n["timeout_rc"]) c.timeout_rc = rc_of(file, n["timeout_rc"], where + ".timeout_rc", R"("91" or "68")");
   if (n["pin_key"]) c.pin_key = key_name(file, n["pin_key"], where + ".pin_key");
   if (n["pin_format"]) c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
+  if (n["issuer"]) c.issuer = parse_issuer(file, n["issuer"], where + ".issuer");
   return c;
 }
 
@@ -366,6 +467,43 @@ std::vector<T> parse_list(const std::filesystem::path& file, const YAML::Node& r
     unique(file, n[i]["name"], names, out.back().name, what);
   }
   return out;
+}
+
+// Routes name terminal groups defined under terminal_groups:.
+void check_terminal_group_names(const std::filesystem::path& file, const YAML::Node& root, const switch_config& c) {
+  for (std::size_t i = 0; i < c.routes.size(); ++i) {
+    for (const auto& g : c.routes[i].terminal_groups) {
+      const bool known =
+          std::any_of(c.terminal_groups.begin(), c.terminal_groups.end(), [&](const auto& x) { return x.name == g; });
+      if (known) continue;
+      std::string defined;
+      for (const auto& x : c.terminal_groups) defined += cat({defined.empty() ? "" : ", ", x.name});
+      fail(file, root["routes"][i]["match"]["terminal_group"],
+           cat({"routes[", std::to_string(i), "].match.terminal_group '", g, "' is not a terminal group"}),
+           defined.empty() ? "define it under terminal_groups:" : cat({"defined terminal groups: ", defined}));
+    }
+  }
+}
+
+// DUKPT, MAC and issuer keys live in the HSM too.
+void check_keys_need_hsm(const std::filesystem::path& file, const YAML::Node& root, const switch_config& c) {
+  const auto needs = [&](const YAML::Node& at, const std::string& what, const std::string& key) {
+    if (key.empty()) return;
+    fail(file, at, what + " '" + key + "' needs an HSM", "add an hsm: section holding the key");
+  };
+  for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+    const std::string w = "listeners[" + std::to_string(i) + "]";
+    const YAML::Node n = root["listeners"][i];
+    needs(n["pin_bdk"], w + ".pin_bdk", c.listeners[i].pin_bdk);
+    needs(n["mac_key"], w + ".mac_key", c.listeners[i].mac_key);
+    needs(n["mac_bdk"], w + ".mac_bdk", c.listeners[i].mac_bdk);
+  }
+  for (std::size_t i = 0; i < c.routes.size(); ++i) {
+    if (c.routes[i].issuer) {
+      needs(root["routes"][i]["issuer"]["imk"], "routes[" + std::to_string(i) + "].issuer.imk",
+            c.routes[i].issuer->imk);
+    }
+  }
 }
 
 }  // namespace
@@ -393,7 +531,8 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
     fail(file, root, "a switch config must be a map",
          "top-level keys: switch, listeners, links, link_groups, routes, hsm, journal");
   }
-  check_keys(file, root, "", {"switch", "listeners", "links", "link_groups", "routes", "hsm", "journal"});
+  check_keys(file, root, "",
+             {"switch", "listeners", "links", "link_groups", "routes", "hsm", "journal", "terminal_groups"});
   switch_config c;
   c.source = file;
   if (const YAML::Node s = root["switch"]) {
@@ -445,6 +584,10 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
   c.routes = parse_list<route_config>(file, root, "routes", "route", [&](const YAML::Node& n, std::size_t i) {
     return parse_route(file, n, i, c.groups);
   });
+  c.terminal_groups = parse_list<terminal_group_config>(
+      file, root, "terminal_groups", "terminal group",
+      [&](const YAML::Node& n, std::size_t i) { return parse_terminal_group(file, n, i, c.listeners); });
+  check_terminal_group_names(file, root, c);
   if (root["hsm"]) c.hsm = parse_hsm_config(root["hsm"], file);
   if (!c.hsm) {
     // PIN keys live in the HSM: naming one without an HSM is a dangling name.
@@ -456,6 +599,7 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
     };
     for (std::size_t i = 0; i < c.listeners.size(); ++i) needs_hsm("listeners", i, c.listeners[i].pin_key);
     for (std::size_t i = 0; i < c.routes.size(); ++i) needs_hsm("routes", i, c.routes[i].pin_key);
+    check_keys_need_hsm(file, root, c);
   }
   if (const YAML::Node j = root["journal"]) {
     if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");

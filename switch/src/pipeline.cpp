@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <charconv>
+
 #include "eft/switch/message_util.hpp"
 
 namespace eft::switch_core {
@@ -10,9 +12,30 @@ namespace eft::switch_core {
 namespace asio = boost::asio;
 using asio::awaitable;
 
+namespace {
+
+route_query route_query_of(const transaction& t, std::string_view pan) {
+  const iso8583::message& req = *t.request;
+  route_query q;
+  q.pan = pan;
+  q.mti = req.mti();
+  q.processing_code = req.get(3U).value_or(std::string_view());
+  q.listener = t.listener;
+  q.terminal_id = req.get(41U).value_or(std::string_view());
+  const std::string_view amount = req.get(4U).value_or(std::string_view());
+  std::from_chars(amount.data(), amount.data() + amount.size(), q.amount);
+  return q;
+}
+
+}  // namespace
+
 pipeline::pipeline(std::vector<config::route_config> routes, std::map<std::string, link_group*, std::less<>> groups,
                    switch_counters& counters)
     : router_(std::move(routes)), groups_(std::move(groups)), counters_(counters) {}
+
+void pipeline::set_terminal_groups(std::vector<config::terminal_group_config> groups) {
+  router_ = router(router_.routes(), std::move(groups));
+}
 
 void pipeline::add_stage(stage_point point, std::string name, stage_fn fn) {
   stages_[static_cast<std::size_t>(point)].push_back(named_stage{std::move(name), std::move(fn)});
@@ -89,11 +112,11 @@ awaitable<void> pipeline::decide(transaction* t) {
   if (!co_await run_stages(stage_point::received, t)) co_return;
 
   const std::string pan = pan_of(req).value_or(std::string());
-  const std::string_view pc = req.get(3U).value_or(std::string_view());
-  t->route = router_.find(pan, req.mti(), pc);
+  const route_decision d = router_.decide(route_query_of(*t, pan));
+  t->route = d.route;
   if (t->route == nullptr) {
     counters_.no_route.add();
-    answer_locally(t, "92");
+    answer_locally(t, d.rc);
     co_return;
   }
   const auto g = groups_.find(t->route->group);

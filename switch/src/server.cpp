@@ -205,7 +205,10 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
     spdlog::warn("listener {}: {}: unreadable message: {}; closing", l.cfg.name, s->peer, st.message());
     co_return false;
   }
-  std::vector<std::uint8_t>().swap(bytes);
+  // The request as received stays with the transaction: the MAC covers these bytes, not a repacking.
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(f.header_size));
+  bytes.resize(f.body_size);
+  t->request_bytes = std::move(bytes);
   s->busy = true;
   co_await l.pipe->process(t.get());
   s->busy = false;
@@ -503,35 +506,14 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
     l->counters = &m.counters;
   }
 
-  // PIN keys: every one named must be a PIN key of the HSM, checked now rather than per transaction.
-  std::vector<std::pair<std::string, int>> pin_keys;
-  for (const auto& l : m.cfg.listeners) {
-    if (!l.pin_key.empty()) pin_keys.emplace_back(l.pin_key, l.line);
-  }
-  for (const auto& r : m.cfg.routes) {
-    if (!r.pin_key.empty()) pin_keys.emplace_back(r.pin_key, r.line);
-  }
-  if (!pin_keys.empty() && !hsm) {
-    throw std::runtime_error(fmt::format("{}: pin_key '{}' needs an HSM, and none is open",
-                                         where(m.cfg, pin_keys[0].second), pin_keys[0].first));
-  }
-  for (const auto& [name, line] : pin_keys) {
-    const auto info = hsm->describe_key(name);
-    if (!info) {
-      throw std::runtime_error(
-          fmt::format("{}: pin_key '{}': {} (list the HSM's keys with eftctl keys list --config {})",
-                      where(m.cfg, line), name, info.error().message(), m.cfg.source.string()));
-    }
-    if (info->header.usage != "P0") {
-      throw std::runtime_error(fmt::format("{}: pin_key '{}' is a key of usage {}, not a PIN key (P0)",
-                                           where(m.cfg, line), name, info->header.usage));
-    }
-  }
+  m.pipe->set_terminal_groups(m.cfg.terminal_groups);
+  // Keys: every one named must be in the HSM with its usage, checked now rather than per transaction.
+  ksn_sizes dukpt_listeners = check_config_keys(m.cfg, hsm.get());
   if (hsm) {
     const std::size_t threads = m.cfg.hsm ? m.cfg.hsm->threads : 0;
     const std::size_t queue = m.cfg.hsm ? m.cfg.hsm->queue_limit : 1024;
     m.hsm = std::make_unique<crypto::async_hsm>(std::move(hsm), threads, queue);
-    m.pipe->add_stage(stage_point::routed, "pin-translate", make_pin_translation_stage(*m.hsm));
+    add_hsm_stages(*m.pipe, *m.hsm, m.counters, std::move(dukpt_listeners));
   }
 }
 

@@ -22,12 +22,20 @@ boost::asio::awaitable<stage_result> translate_pin(crypto::async_hsm* hsm, trans
   const auto block = t->host_request->get(52U);
   if (!block) co_return stage_result{};
   const config::listener_config* l = t->source;
-  if (l == nullptr || l->pin_key.empty() || t->route->pin_key.empty()) {
-    spdlog::warn("listener {}: {} carries a PIN block but {} has no pin_key; answering 96", t->listener,
-                 summary(*t->request), l == nullptr || l->pin_key.empty() ? "the listener" : "route " + t->route->name);
+  const bool dukpt = l != nullptr && !l->pin_bdk.empty();
+  if (l == nullptr || (l->pin_key.empty() && !dukpt) || t->route->pin_key.empty()) {
+    spdlog::warn("listener {}: {} carries a PIN block but {} has no PIN key; answering 96", t->listener,
+                 summary(*t->request),
+                 l == nullptr || (l->pin_key.empty() && !dukpt) ? "the listener" : "route " + t->route->name);
     co_return stage_result{"96"};
   }
-  pin_translation op{crypto::pin_source{l->pin_key, {}, pin_format_of(l->pin_format)},
+  if (dukpt && t->ksn.empty()) {
+    spdlog::info("listener {}: {} carries a DUKPT PIN block without KSN in field 53; answering 30", t->listener,
+                 summary(*t->request));
+    co_return stage_result{"30"};
+  }
+  pin_translation op{crypto::pin_source{dukpt ? l->pin_bdk : l->pin_key, crypto::bytes(t->ksn.begin(), t->ksn.end()),
+                                        pin_format_of(l->pin_format)},
                      crypto::bytes(block->begin(), block->end()),
                      crypto::pin_destination{t->route->pin_key, pin_format_of(t->route->pin_format)},
                      pan_of(*t->request).value_or(std::string())};

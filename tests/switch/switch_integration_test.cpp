@@ -186,14 +186,15 @@ TEST_F(SwitchIntegration, HostTimeoutAnswers91AndTheLateAnswerIsDropped) {
   EXPECT_EQ(link().in_flight(), 0U);
 }
 
-TEST_F(SwitchIntegration, NoRouteAnswers92AndFormatErrorAnswers30) {
+TEST_F(SwitchIntegration, NoIssuerAnswers15AndFormatErrorAnswers30) {
   start();
   terminal t(port);
+  // No route's BIN covers 55... and there is no default route: no such issuer.
   ASSERT_TRUE(t.send(purchase("000300", "000000001000", "5500000000000004")));
   auto r = t.receive(terminal_spec());
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->mti(), "0210");
-  EXPECT_EQ(r->get(39U), "92");
+  EXPECT_EQ(r->get(39U), "15");
   EXPECT_EQ(r->get(11U), "000300");
 
   auto bad = purchase("000301");

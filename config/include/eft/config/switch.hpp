@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,7 +42,35 @@ struct listener_config {
   std::uint32_t read_deadline_ms = 5000;        ///< a started frame must be complete within this; 0: none
   std::string pin_key;                          ///< terminal PIN key (HSM key name) of field 52; empty: none
   std::string pin_format = "iso0";              ///< PIN block format the terminals send: iso0, iso1, iso3, iso4
-  int line = 0;                                 ///< line of the entry in the config file
+  std::string pin_bdk;  ///< DUKPT BDK (HSM key name, usage B0) of field 52, KSN in field 53; excludes pin_key
+  std::string mac_key;  ///< terminal MAC key (HSM key name, usage M3): ISO 9797-1 alg 3 over field 64/128
+  std::string mac_bdk;  ///< DUKPT BDK whose MAC keys (KSN in field 53) check and make the MAC; excludes mac_key
+  int line = 0;         ///< line of the entry in the config file
+};
+
+/// Terminals taken together for routing: those of the listed listeners and those whose terminal id
+/// (field 41) is listed (an entry ending in '*' is a prefix).
+struct terminal_group_config {
+  std::string name;
+  std::vector<std::string> listeners;     ///< listener names
+  std::vector<std::string> terminal_ids;  ///< field 41 values, or prefixes ending in '*'
+  int line = 0;
+};
+
+/// A range of leading PAN digits: PANs whose first `digits` digits, read as a number, lie in
+/// [low, high]. A BIN prefix is a range with low == high.
+struct bin_range {
+  std::uint64_t low = 0;
+  std::uint64_t high = 0;
+  std::uint8_t digits = 0;  ///< 1-19
+};
+
+/// What a route does as the card issuer (stand-in for chip cryptograms).
+struct issuer_config {
+  std::string imk;                     ///< issuer master key for application cryptograms (HSM key name, usage E0)
+  std::string cryptogram_version;      ///< "auto" (from the IAD) or visa_10, visa_18, visa_22, mastercard_16, ...
+  std::string arqc_failure_rc = "05";  ///< response code when the ARQC does not verify
+  int line = 0;
 };
 
 /// One address of a host link.
@@ -94,6 +123,13 @@ struct route_config {
   std::string timeout_rc = "91";              ///< response code to the terminal when the host is late
   std::string pin_key;                        ///< zone PIN key (HSM key name) toward the host; empty: none
   std::string pin_format = "iso0";            ///< PIN block format the host takes: iso0, iso1, iso3, iso4
+  std::vector<std::string> terminal_groups;   ///< names of terminal groups; empty: any terminal
+  std::optional<std::uint64_t> min_amount;    ///< field 4 (minor units) at least this; no field 4 counts as 0
+  std::optional<std::uint64_t> max_amount;    ///< field 4 at most this
+  std::filesystem::path bin_file;             ///< the BIN table file its ranges came from (empty: none)
+  /// BIN ranges of bin_file (shared: tables of 100,000+ ranges are not copied with the route).
+  std::shared_ptr<const std::vector<bin_range>> bin_ranges;
+  std::optional<issuer_config> issuer;  ///< verify ARQCs and return ARPCs for the cards it routes
   int line = 0;
 };
 
@@ -113,6 +149,7 @@ struct switch_config {
   std::vector<host_link_config> links;
   std::vector<link_group_config> groups;
   std::vector<route_config> routes;
+  std::vector<terminal_group_config> terminal_groups;
   std::optional<hsm_config> hsm;  ///< absent: no HSM (no PIN or MAC stages)
   journal_config journal;
 
@@ -132,6 +169,11 @@ switch_config parse_switch_config_text(std::string_view yaml, const std::filesys
 
 /// Reads a deployment config file. Throws config_error.
 switch_config load_switch_config(const std::filesystem::path& file);
+
+/// Reads a BIN table file: one range a line, "LOW-HIGH" (both of the same number of digits, 1-19,
+/// LOW <= HIGH) or a single prefix "LOW"; blank lines and text after '#' are ignored. Throws
+/// config_error naming the file and line.
+std::vector<bin_range> load_bin_file(const std::filesystem::path& file);
 
 /// The config name of a policy ("primary_backup", "round_robin").
 std::string_view to_string(group_policy p) noexcept;

@@ -31,12 +31,14 @@ struct switch_counters {
   counter in_flight;             ///< requests being processed now
   counter answered_by_host;      ///< replies carrying the host's answer
   counter format_errors;         ///< RC 30 answers: mandatory field missing, or no place in the host spec
-  counter no_route;              ///< RC 92 answers
+  counter no_route;              ///< answers without a route: RC 14, 15, 57 or 92
   counter host_unavailable;      ///< RC 91 answers without sending: no ready link in the group
   counter timeouts;              ///< host answers not in time (the timeout RC of the route)
   counter reversals_needed;      ///< forwarded requests whose outcome is unknown (timeout, link lost)
   counter local_answers;         ///< network management answered by the switch itself
   counter replies;               ///< replies written to terminals
+  counter mac_failures;          ///< requests refused for a missing or wrong MAC (RC 63)
+  counter arqc_failures;         ///< chip cryptograms that did not verify (the route's arqc_failure_rc)
 
   /// "connections=12 accepted=40 refused=0 ... replies=1000".
   std::string status() const;

@@ -47,6 +47,8 @@ struct transaction {
   std::string host_stan;                            ///< STAN and RRN the switch used toward the host
   std::string host_rrn;
   std::chrono::steady_clock::time_point started{};
+  std::vector<std::uint8_t> request_bytes;  ///< the request as received (message without framing): MAC input
+  std::vector<std::uint8_t> ksn;            ///< DUKPT key serial number from field 53 (DUKPT listeners), else empty
 };
 
 /// What a stage decided.
@@ -80,6 +82,9 @@ class pipeline {
   boost::asio::awaitable<void> process(transaction* t);
 
   const router& routes() const noexcept { return router_; }
+
+  /// Gives routing the terminal groups its routes name. Call before traffic starts.
+  void set_terminal_groups(std::vector<config::terminal_group_config> groups);
 
  private:
   struct named_stage {
