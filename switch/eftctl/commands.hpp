@@ -18,6 +18,9 @@ void add_emv_command(CLI::App& app, int& exit_status);
 /// `eftctl keys list|generate|import|export --config FILE`.
 void add_keys_command(CLI::App& app, int& exit_status);
 
+/// `eftctl config check FILE`: validates a switch config like `eftswitch --check-config FILE`.
+void add_config_command(CLI::App& app, int& exit_status);
+
 /// Clear-key calculators are refused when the deployment config named by the EFT_CONFIG
 /// environment variable marks its HSM as production. Returns an empty string when allowed, else why.
 std::string crypto_refusal();

@@ -48,14 +48,24 @@ std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg
 static int run(int argc, char** argv) {
   CLI::App app{"eftswitch: the EFT transaction switch daemon"};
   std::string config_file;
+  std::string check_file;
   bool check = false;
-  app.add_option("--config", config_file, "deployment config (YAML)")->required();
-  app.add_flag("--check", check, "validate the config, the specs and the HSM keys it names, then exit");
+  app.add_option("--config", config_file, "deployment config (YAML)");
+  app.add_flag("--check", check, "validate the config, the specs, BIN tables and HSM keys it names, then exit");
+  app.add_option("--check-config", check_file, "same as --config FILE --check");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
     std::cerr << "eftswitch: " << e.what() << " (see --help)\n";
+    return 1;
+  }
+  if (!check_file.empty()) {
+    config_file = check_file;
+    check = true;
+  }
+  if (config_file.empty()) {
+    std::cerr << "eftswitch: --config FILE or --check-config FILE is required (see --help)\n";
     return 1;
   }
 

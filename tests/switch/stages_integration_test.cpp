@@ -16,6 +16,7 @@
 #include "eft/crypto/software_hsm.hpp"
 #include "eft/emv/card.hpp"
 #include "eft/switch/server.hpp"
+#include "stage_support.hpp"
 #include "test_support.hpp"
 
 namespace eft::switch_core {
@@ -25,79 +26,7 @@ using namespace std::chrono_literals;
 using test::terminal;
 using test::test_host;
 using test::wait_until;
-
-// X9.24-1:2009 annex A (shared vectors, dukpt_tdes): BDK, KSN of the first transaction, the PIN block
-// of PIN 1234 for PAN 4012345678909 under its PIN key, and its request and response MAC keys.
-constexpr std::string_view x924_bdk = "0123456789ABCDEFFEDCBA9876543210";
-constexpr std::string_view x924_ksn = "FFFF9876543210E00001";
-constexpr std::string_view x924_pan = "4012345678909";
-constexpr std::string_view x924_pin_block = "1B9C1845EB993A7A";
-constexpr std::string_view x924_mac_request_key = "042666B4918430A368DE9628D03984C9";
-constexpr std::string_view x924_mac_response_key = "042666B46E84CFA368DE96282F397BC9";
-// ISO/IEC 9797-1 B.4 key (shared vectors, mac.iso9797_1_alg3_padding1), the terminal MAC key here.
-constexpr std::string_view tak_hex = "0123456789ABCDEFFEDCBA9876543210";
-constexpr std::string_view zpk_hex = "89ABCDEF0123456776543210FEDCBA98";
-constexpr std::string_view imk_hex = "0123456789ABCDEFFEDCBA9876543210";  // pyemv issuer master key
-constexpr const char* pan = "4761739001010010";
-
-crypto::bytes hex(std::string_view h) {
-  return crypto::from_hex(h).value();
-}
-std::string_view chars(const crypto::bytes& b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-crypto::bytes bytes_of(std::string_view s) {
-  return crypto::bytes(s.begin(), s.end());
-}
-
-const iso8583::spec& binary_spec() {
-  static const auto s = iso8583::load_spec("iso87-binary");
-  return *s;
-}
-const iso8583::spec& ascii_spec() {
-  static const auto s = iso8583::load_spec("iso87-ascii");
-  return *s;
-}
-
-iso8583::message purchase(const iso8583::spec& spec, std::string stan, std::string card = pan) {
-  iso8583::message m(spec);
-  m.set_mti("0200");
-  (void)m.set(2U, card);
-  (void)m.set(3U, "000000");
-  (void)m.set(4U, "000000001000");
-  (void)m.set(7U, "0301120000");
-  (void)m.set(11U, stan);
-  (void)m.set(22U, "051");
-  (void)m.set(41U, "TERM0001");
-  (void)m.set(42U, "MERCHANT0000001");
-  (void)m.set(49U, "840");
-  return m;
-}
-
-// The packed message without its last 8 bytes (the MAC field, binary, last), by the rule of
-// docs/switch.md; the MAC input of a message packed with a placeholder MAC.
-crypto::bytes mac_input(const iso8583::message& m) {
-  std::vector<std::byte> packed;
-  EXPECT_TRUE(iso8583::pack(m, packed));
-  crypto::bytes out;
-  for (std::size_t i = 0; i + 8 < packed.size(); ++i) out.push_back(static_cast<std::uint8_t>(packed[i]));
-  return out;
-}
-
-// Sets field 64 to the retail MAC (ISO 9797-1 alg 3, padding 1) of the message under `key`.
-void add_mac(iso8583::message& m, std::string_view key_hex) {
-  (void)m.set(64U, std::string(8, '\0'));
-  const auto mac = crypto::mac_iso9797_1_alg3(hex(key_hex), mac_input(m), crypto::mac_padding::method1);
-  ASSERT_TRUE(mac);
-  (void)m.set(64U, chars(*mac));
-}
-
-bool mac_valid(const iso8583::message& m, std::string_view key_hex) {
-  const auto got = m.get(64U);
-  if (!got || got->size() != 8) return false;
-  const auto mac = crypto::mac_iso9797_1_alg3(hex(key_hex), mac_input(m), crypto::mac_padding::method1);
-  return mac && chars(*mac) == *got;
-}
+using namespace test::stage;
 
 std::string config_yaml(std::uint16_t host_port) {
   return "switch: {workers: 2, status_interval_ms: 0, shutdown_grace_ms: 1000}\n"
@@ -136,23 +65,9 @@ class Stages : public ::testing::Test {
     spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::err);
     dir = std::filesystem::temp_directory_path() / ("eft-stages-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    auto lmk = crypto::secure_from_hex("4C4D4B2D746573742D6B65792D6E6F742D666F722D70726F64756374696F6E21");
-    auto opened = crypto::software_hsm::open(dir / "keys.yaml", std::move(*lmk));
-    ASSERT_TRUE(opened) << opened.error().message();
-    const auto import = [&](const char* name, const char* usage, char mode, std::string_view key) {
-      crypto::tr31_header h;
-      h.usage = usage;
-      h.mode_of_use = mode;
-      std::vector<crypto::secure_bytes> parts;
-      parts.emplace_back(crypto::byte_view(hex(key)));
-      const auto r = (*opened)->import_components(name, h, parts, "");
-      ASSERT_TRUE(r) << name << ": " << r.error().message();
-    };
-    import("tak.pos", "M3", 'C', tak_hex);
-    import("bdk.pos", "B0", 'X', x924_bdk);
-    import("zpk.acq1", "P0", 'B', zpk_hex);
-    import("imk.visa", "E0", 'X', imk_hex);
-    hsm = *opened;
+    auto opened = make_test_hsm(dir / "keys.yaml");
+    ASSERT_TRUE(opened) << "the test HSM cannot be made";
+    hsm = opened;
     host = std::make_unique<test_host>();
     server =
         std::make_unique<switch_server>(config::parse_switch_config_text(config_yaml(host->port()), "test.yaml"), hsm);
