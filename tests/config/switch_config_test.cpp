@@ -2,6 +2,8 @@
 // line and say how to fix them (unknown keys, bad framings, dangling and duplicate names, ...).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -271,6 +273,68 @@ TEST(SwitchConfig, LoadFromFile) {
   } catch (const config_error& e) {
     EXPECT_STREQ(e.what(), "/nonexistent/switch.yaml: cannot read the file");
   }
+}
+
+std::string with(std::string yaml, const std::string& from, const std::string& to) {
+  yaml.replace(yaml.find(from), from.size(), to);
+  return yaml;
+}
+
+TEST(SwitchConfig, RoutingCriteriaTerminalGroupsAndIssuer) {
+  const auto dir = std::filesystem::temp_directory_path() / ("eft-config-bins-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "bins.txt") << "# ranges\n400000-400999\n51-55  # mc\n";
+  std::string yaml = with(base, "    match: {pan_prefixes: [4], mti: [0100, 0200], processing_code: [00, 01]}\n",
+                          "    match: {bin_file: bins.txt, terminal_group: [atm], min_amount: 1, max_amount: 50000}\n"
+                          "    issuer: {imk: imk.visa, cryptogram_version: visa_18}\n");
+  yaml +=
+      "terminal_groups:\n  - {name: atm, listeners: [pos], terminal_ids: [\"ATM*\"]}\n"
+      "hsm: {backend: software, key_file: keys.yaml}\n";
+  const auto c = parse_switch_config_text(yaml, dir / "switch.yaml");
+  const auto& r = c.routes[0];
+  ASSERT_TRUE(r.bin_ranges);
+  ASSERT_EQ(r.bin_ranges->size(), 2U);
+  EXPECT_EQ((*r.bin_ranges)[0].low, 400000U);
+  EXPECT_EQ((*r.bin_ranges)[0].high, 400999U);
+  EXPECT_EQ((*r.bin_ranges)[1].digits, 2U);
+  EXPECT_EQ(r.terminal_groups, (std::vector<std::string>{"atm"}));
+  EXPECT_EQ(r.min_amount, 1U);
+  EXPECT_EQ(r.max_amount, 50000U);
+  ASSERT_TRUE(r.issuer);
+  EXPECT_EQ(r.issuer->imk, "imk.visa");
+  EXPECT_EQ(r.issuer->cryptogram_version, "visa_18");
+  EXPECT_EQ(r.issuer->arqc_failure_rc, "05");
+  ASSERT_EQ(c.terminal_groups.size(), 1U);
+  EXPECT_EQ(c.terminal_groups[0].terminal_ids, (std::vector<std::string>{"ATM*"}));
+
+  const auto err = [&](const std::string& y) {
+    try {
+      (void)parse_switch_config_text(y, dir / "switch.yaml");
+    } catch (const config_error& e) {
+      return std::string(e.what()).substr(dir.string().size() + 1);
+    }
+    return std::string();
+  };
+  EXPECT_EQ(err(with(yaml, "terminal_group: [atm]", "terminal_group: [kiosk]")),
+            "switch.yaml:32: routes[0].match.terminal_group 'kiosk' is not a terminal group (defined terminal "
+            "groups: atm)");
+  EXPECT_EQ(err(with(yaml, "listeners: [pos]", "listeners: [atm]")),
+            "switch.yaml:42: terminal_groups[0].listeners names 'atm', which is not a listener (defined listeners: "
+            "pos)");
+  EXPECT_EQ(err(with(yaml, "min_amount: 1", "min_amount: 60000")),
+            "switch.yaml:32: routes[0].match.max_amount is below min_amount (amounts are in minor units of field 4: "
+            "min_amount <= max_amount)");
+  EXPECT_EQ(err(with(yaml, "bin_file: bins.txt", "bin_file: nope.txt")),
+            "switch.yaml:32: routes[0].match.bin_file 'nope.txt' is not a readable file (BIN table files are "
+            "relative to the config file)");
+  EXPECT_EQ(err(with(yaml, "visa_18", "visa_99")).substr(0, 70),
+            "switch.yaml:33: routes[0].issuer.cryptogram_version 'visa_99' is unkno");
+  EXPECT_EQ(err(with(yaml, "hsm: {backend: software, key_file: keys.yaml}\n", "")),
+            "switch.yaml:33: routes[0].issuer.imk 'imk.visa' needs an HSM (add an hsm: section holding the key)");
+  EXPECT_EQ(err(with(yaml, "    idle_timeout_ms: 60000\n", "    pin_key: tpk.pos\n    pin_bdk: bdk.pos\n")),
+            "switch.yaml:13: listeners[0] has both pin_key and pin_bdk (terminals encrypt PINs under a static key "
+            "(pin_key) or DUKPT (pin_bdk), not both)");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
