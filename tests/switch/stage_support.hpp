@@ -89,25 +89,33 @@ inline bool mac_valid(const iso8583::message& m, std::string_view key_hex) {
   return mac && chars(*mac) == *got;
 }
 
+// X9.24-3-2017 supplement (shared vectors, dukpt_aes128): AES-128 BDK, the KSN of counter 1 (initial key
+// id 1234567890123456) and its MAC generation key (the key a terminal MACs requests with).
+constexpr std::string_view aes_bdk = "FEDCBA9876543210F1F1F1F1F1F1F1F1";
+constexpr std::string_view aes_ksn = "123456789012345600000001";
+constexpr std::string_view aes_mac_generation_key = "A2DC23DE6FDE0824A2BC321E08E4B8B7";
+
 /// The LMK of the test HSMs (64 hex digits), also written to lmk files for eftswitch.
 constexpr std::string_view test_lmk_hex = "4C4D4B2D746573742D6B65792D6E6F742D666F722D70726F64756374696F6E21";
 
-/// A software HSM at `key_file` holding tak.pos (M3), bdk.pos (B0, the X9.24-1 BDK), zpk.acq1 (P0) and
-/// imk.visa (E0); null when it cannot be made.
+/// A software HSM at `key_file` holding tak.pos (M3), bdk.pos (B0, the X9.24-1 BDK), zpk.acq1 (P0),
+/// imk.visa (E0) and bdk.aes (B0, the X9.24-3 AES BDK); null when it cannot be made.
 inline std::shared_ptr<eft::crypto::hsm> make_test_hsm(const std::filesystem::path& key_file) {
   auto lmk = eft::crypto::secure_from_hex(test_lmk_hex);
   auto opened = eft::crypto::software_hsm::open(key_file, std::move(*lmk));
   if (!opened) return nullptr;
-  const auto import = [&](const char* name, const char* usage, char mode, std::string_view key) {
+  const auto import = [&](const char* name, const char* usage, char mode, std::string_view key, char alg = 'T') {
     eft::crypto::tr31_header h;
     h.usage = usage;
     h.mode_of_use = mode;
+    h.algorithm = alg;
     std::vector<eft::crypto::secure_bytes> parts;
     parts.emplace_back(eft::crypto::byte_view(hex(key)));
     return static_cast<bool>((*opened)->import_components(name, h, parts, ""));
   };
   if (!import("tak.pos", "M3", 'C', tak_hex) || !import("bdk.pos", "B0", 'X', x924_bdk) ||
-      !import("zpk.acq1", "P0", 'B', zpk_hex) || !import("imk.visa", "E0", 'X', imk_hex)) {
+      !import("zpk.acq1", "P0", 'B', zpk_hex) || !import("imk.visa", "E0", 'X', imk_hex) ||
+      !import("bdk.aes", "B0", 'X', aes_bdk, 'A')) {
     return nullptr;
   }
   return *opened;

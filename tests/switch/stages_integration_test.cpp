@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "eft/config/switch.hpp"
+#include "eft/crypto/dukpt.hpp"
 #include "eft/crypto/mac.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/crypto/software_hsm.hpp"
@@ -39,6 +40,7 @@ std::string config_yaml(std::uint16_t host_port) {
          "    pin_bdk: bdk.pos\n"
          "    mac_bdk: bdk.pos\n"
          "  - {name: chip, address: 127.0.0.1, port: 0, framing: len2+tpdu, spec: iso87-binary}\n"
+         "  - {name: aes, address: 127.0.0.1, port: 0, spec: iso87-ascii, mac_bdk: bdk.aes}\n"
          "links:\n"
          "  - name: acq1\n"
          "    addresses: [127.0.0.1:" +
@@ -195,6 +197,47 @@ TEST_F(Stages, ArqcIsVerifiedForTheIssuerAndTheCardAcceptsTheArpc) {
   EXPECT_EQ(r->get(39U), "05");
   EXPECT_EQ(host->requests.load(), 1);
   EXPECT_EQ(server->counters().arqc_failures.get(), 1U);
+}
+
+// AES DUKPT: the request is MACed (AES-CMAC, 8 bytes) with the published X9.24-3 MAC generation key of
+// the KSN, the answer with the "MAC verification" key the crypto library derives for the terminal.
+TEST_F(Stages, AesDukptMacsUseTheX924_3KeysOfTheKsn) {
+  const auto cmac = [](std::string_view key, const iso8583::message& m) {
+    crypto::mac_options o;
+    o.scheme = crypto::mac_scheme::cmac;
+    o.block_cipher = crypto::cipher::aes;
+    o.length = 8;
+    return crypto::compute_mac(o, hex(key), mac_input(m));
+  };
+  terminal t(server->port("aes"), false);
+  auto m = purchase(ascii_spec(), "000901");
+  crypto::bytes f53 = hex(aes_ksn);
+  f53.resize(48, 0);
+  (void)m.set(53U, chars(f53));
+  (void)m.set(64U, std::string(8, '\0'));
+  const auto mac = cmac(aes_mac_generation_key, m);
+  ASSERT_TRUE(mac);
+  (void)m.set(64U, chars(*mac));
+  ASSERT_TRUE(t.send(m));
+  auto r = t.receive(ascii_spec());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "00");
+  const auto response_key = crypto::dukpt_aes_key(hex(aes_bdk), hex(aes_ksn), crypto::dukpt_aes_usage::mac_verification,
+                                                  crypto::dukpt_aes_key_type::aes128);
+  ASSERT_TRUE(response_key);
+  const auto expected = cmac(crypto::to_hex(response_key->view()), *r);
+  ASSERT_TRUE(expected);
+  EXPECT_EQ(r->get(64U), chars(*expected));
+
+  // The TDES request key of the same counter is not the AES one: refused.
+  auto wrong = purchase(ascii_spec(), "000902");
+  (void)wrong.set(53U, chars(f53));
+  add_mac(wrong, x924_mac_request_key);
+  ASSERT_TRUE(t.send(wrong));
+  r = t.receive(ascii_spec());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "63");
+  EXPECT_EQ(host->requests.load(), 1);
 }
 
 }  // namespace
