@@ -43,6 +43,24 @@ std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg
   return *h;
 }
 
+// SIGHUP: re-reads and validates the whole config file; the running switch takes the new routes and
+// limits, or keeps its config when the file is bad or changes what needs a restart.
+void reload(eft::switch_core::switch_server& server, const std::string& config_file) {
+  eft::config::switch_config next;
+  try {
+    next = eft::config::load_switch_config(config_file);
+  } catch (const eft::config::config_error& e) {
+    server.reload_refused();
+    spdlog::error("SIGHUP: reload refused, the running config stays: {}", e.what());
+    return;
+  }
+  if (const std::string why = server.reload(next); !why.empty()) {
+    spdlog::error("SIGHUP: reload refused, the running config stays: {}", why);
+    return;
+  }
+  spdlog::info("SIGHUP: reloaded {}: {} routes", config_file, next.routes.size());
+}
+
 }  // namespace
 
 static int run(int argc, char** argv) {
@@ -97,7 +115,7 @@ static int run(int argc, char** argv) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        spdlog::warn("SIGHUP: configuration reload is not supported yet; still running");
+        reload(server, config_file);
         continue;
       }
       spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

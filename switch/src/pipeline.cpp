@@ -10,9 +10,20 @@ namespace eft::switch_core {
 namespace asio = boost::asio;
 using asio::awaitable;
 
+std::shared_ptr<const route_table> route_table::make(std::vector<config::route_config> routes,
+                                                     std::map<std::string, link_group*, std::less<>> groups,
+                                                     switch_metrics* metrics) {
+  auto t = std::make_shared<route_table>(route_table{router(std::move(routes)), std::move(groups), {}, nullptr});
+  if (metrics != nullptr) {
+    for (const auto& r : t->routes.routes()) t->stats.push_back(metrics->route(r.name));
+    t->unrouted = metrics->unrouted();
+  }
+  return t;
+}
+
 pipeline::pipeline(std::vector<config::route_config> routes, std::map<std::string, link_group*, std::less<>> groups,
                    switch_counters& counters)
-    : router_(std::move(routes)), groups_(std::move(groups)), counters_(counters) {}
+    : table_(route_table::make(std::move(routes), std::move(groups))), counters_(counters) {}
 
 void pipeline::add_stage(stage_point point, std::string name, stage_fn fn) {
   stages_[static_cast<std::size_t>(point)].push_back(named_stage{std::move(name), std::move(fn)});
@@ -67,10 +78,23 @@ awaitable<void> pipeline::process(transaction* t) {
   }
   counters_.requests.add();
   counters_.in_flight.add();
+  t->table = routes();
   co_await decide(t);
   if (t->response) (void)co_await run_stages(stage_point::answered, t);
   counters_.in_flight.sub();
   log_transaction(t);
+  record(t);
+}
+
+void pipeline::record(const transaction* t) noexcept {
+  const route_table& table = *t->table;
+  route_stats* s = table.unrouted;
+  if (t->route != nullptr && !table.stats.empty())
+    s = table.stats[static_cast<std::size_t>(t->route - table.routes.routes().data())];
+  if (s == nullptr || !t->response) return;
+  const auto latency =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t->started);
+  s->record(t->response->get(39U).value_or(std::string_view()), latency);
 }
 
 awaitable<void> pipeline::decide(transaction* t) {
@@ -90,14 +114,14 @@ awaitable<void> pipeline::decide(transaction* t) {
 
   const std::string pan = pan_of(req).value_or(std::string());
   const std::string_view pc = req.get(3U).value_or(std::string_view());
-  t->route = router_.find(pan, req.mti(), pc);
+  t->route = t->table->routes.find(pan, req.mti(), pc);
   if (t->route == nullptr) {
     counters_.no_route.add();
     answer_locally(t, "92");
     co_return;
   }
-  const auto g = groups_.find(t->route->group);
-  t->link = g == groups_.end() ? nullptr : g->second->select();
+  const auto g = t->table->groups.find(t->route->group);
+  t->link = g == t->table->groups.end() ? nullptr : g->second->select();
   if (t->link == nullptr) {
     counters_.host_unavailable.add();
     spdlog::warn("listener {}: no ready link in group {} for {}; answering 91", t->listener, t->route->group,

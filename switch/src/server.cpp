@@ -28,10 +28,12 @@
 #include <unordered_map>
 
 #include "eft/iso8583/codec.hpp"
+#include "eft/switch/admin_http.hpp"
 #include "eft/switch/framing.hpp"
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/message_util.hpp"
 #include "eft/switch/stages.hpp"
+#include "reload.hpp"
 
 namespace eft::switch_core {
 
@@ -85,6 +87,18 @@ struct listener_runtime {
   std::mutex per_address_mutex;
   std::unordered_map<std::string, std::size_t> per_address;
   std::atomic<std::uint16_t> bound_port{0};
+  // Limits a reload may change while sessions on every worker read them.
+  std::atomic<std::size_t> max_connections{0};
+  std::atomic<std::size_t> max_per_address{0};
+  std::atomic<std::uint32_t> idle_timeout_ms{0};
+  std::atomic<std::uint32_t> read_deadline_ms{0};
+
+  void set_limits(const config::listener_config& c) {
+    max_connections.store(c.max_connections, std::memory_order_relaxed);
+    max_per_address.store(c.max_connections_per_address, std::memory_order_relaxed);
+    idle_timeout_ms.store(c.idle_timeout_ms, std::memory_order_relaxed);
+    read_deadline_ms.store(c.read_deadline_ms, std::memory_order_relaxed);
+  }
 };
 
 struct terminal_session;
@@ -111,12 +125,12 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
   }
 
   void expect_idle() {
-    const auto ms = listener->cfg.idle_timeout_ms;
+    const auto ms = listener->idle_timeout_ms.load(std::memory_order_relaxed);
     deadline = ms > 0 ? steady::now() + milliseconds(ms) : steady::time_point::max();
     in_frame = false;
   }
   void expect_frame() {
-    const auto ms = listener->cfg.read_deadline_ms;
+    const auto ms = listener->read_deadline_ms.load(std::memory_order_relaxed);
     deadline = ms > 0 ? steady::now() + milliseconds(ms) : steady::time_point::max();
     in_frame = true;
   }
@@ -127,11 +141,11 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
     if (in_frame) {
       listener->counters->read_deadlines.add();
       spdlog::info("listener {}: {}: frame not complete within {} ms; closing", listener->cfg.name, peer,
-                   listener->cfg.read_deadline_ms);
+                   listener->read_deadline_ms.load(std::memory_order_relaxed));
     } else {
       listener->counters->idle_timeouts.add();
       spdlog::debug("listener {}: {}: idle for {} ms; closing", listener->cfg.name, peer,
-                    listener->cfg.idle_timeout_ms);
+                    listener->idle_timeout_ms.load(std::memory_order_relaxed));
     }
     close();
   }
@@ -157,7 +171,7 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
     listener_runtime& l = *listener;
     l.counters->connections_open.sub();
     l.open.fetch_sub(1, std::memory_order_relaxed);
-    if (l.cfg.max_connections_per_address > 0) {
+    if (per_address_counted) {
       const std::lock_guard lock(l.per_address_mutex);
       const auto it = l.per_address.find(peer);
       if (it != l.per_address.end() && --it->second == 0) l.per_address.erase(it);
@@ -175,6 +189,7 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
   bool busy = false;  // a request is in the pipeline: stop() lets it finish
   bool closed = false;
   bool ended = false;
+  bool per_address_counted = false;  // holds a share of the per-address limit
 };
 
 // Reads the rest of one frame, runs it through the pipeline and writes the answer. False: close the
@@ -325,14 +340,16 @@ struct switch_server::impl {
     const auto remote = sock.remote_endpoint(ec);
     std::string peer = ec ? std::string("?") : remote.address().to_string();
     const char* refusal = nullptr;
-    if (l->open.fetch_add(1, std::memory_order_relaxed) >= l->cfg.max_connections) {
+    const std::size_t per_address_limit = l->max_per_address.load(std::memory_order_relaxed);
+    if (l->open.fetch_add(1, std::memory_order_relaxed) >= l->max_connections.load(std::memory_order_relaxed)) {
       l->open.fetch_sub(1, std::memory_order_relaxed);
       refusal = "max_connections reached";
-    } else if (l->cfg.max_connections_per_address > 0) {
+    } else if (per_address_limit > 0) {
       const std::lock_guard lock(l->per_address_mutex);
       std::size_t& count = l->per_address[peer];
-      if (count >= l->cfg.max_connections_per_address) {
+      if (count >= per_address_limit) {
         l->open.fetch_sub(1, std::memory_order_relaxed);
+        if (count == 0) l->per_address.erase(peer);
         refusal = "max_connections_per_address reached";
       } else {
         ++count;
@@ -347,7 +364,9 @@ struct switch_server::impl {
     sock.set_option(tcp::no_delay(true), ec);
     counters.connections_accepted.add();
     counters.connections_open.add();
-    wait_for_frame(std::make_shared<terminal_session>(std::move(sock), l, w, std::move(peer)));
+    auto session = std::make_shared<terminal_session>(std::move(sock), l, w, std::move(peer));
+    session->per_address_counted = per_address_limit > 0;
+    wait_for_frame(std::move(session));
   }
 
   // Closes sessions whose idle or read deadline has passed; one pass over the worker's sessions per
@@ -439,6 +458,26 @@ struct switch_server::impl {
   std::mutex mutex;
   std::condition_variable workers_done;
   std::size_t running = 0;
+  // Operations: metrics, the admin endpoint, reloads.
+  std::shared_ptr<crypto::hsm> raw_hsm;  // route pin keys of a reload are checked with it
+  std::map<std::string, link_group*, std::less<>> groups_by_name;
+  std::unique_ptr<switch_metrics> metrics;
+  std::mutex reload_mutex;
+  std::atomic<bool> serving{false};          // listeners bound and not stopping: /ready may say yes
+  std::unique_ptr<admin_http_server> admin;  // last: stopped first, before what it reads goes
+
+  bool ready(std::string& why) const {
+    if (!serving.load(std::memory_order_acquire)) {
+      why = "listeners not bound (starting or stopping)";
+      return false;
+    }
+    if (groups.empty()) return true;
+    for (const auto& g : groups) {
+      if (g->up()) return true;
+    }
+    why = "no link group has a ready link";
+    return false;
+  }
 };
 
 switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::hsm> hsm)
@@ -497,11 +536,29 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
           fmt::format("{}: route {} names an unknown group {}", where(m.cfg, r.line), r.name, r.group));
     }
   }
+  m.groups_by_name = by_name;
   m.pipe = std::make_unique<switch_core::pipeline>(m.cfg.routes, std::move(by_name), m.counters);
   for (auto& l : m.listeners) {
     l->pipe = m.pipe.get();
     l->counters = &m.counters;
+    l->set_limits(l->cfg);
   }
+  m.metrics = std::make_unique<switch_metrics>(m.counters);
+  {
+    std::vector<const host_link*> links;
+    for (const auto& l : m.links) links.push_back(l.get());
+    std::vector<const link_group*> groups;
+    for (const auto& g : m.groups) groups.push_back(g.get());
+    m.metrics->set_links(std::move(links), std::move(groups));
+    std::vector<listener_view> views;
+    for (const auto& l : m.listeners) {
+      const listener_runtime* lr = l.get();
+      views.push_back(listener_view{l->cfg.name, [lr] { return lr->open.load(std::memory_order_relaxed); }});
+    }
+    m.metrics->set_listeners(std::move(views));
+  }
+  m.pipe->replace_routes(route_table::make(m.cfg.routes, m.groups_by_name, m.metrics.get()));
+  m.raw_hsm = hsm;
 
   // PIN keys: every one named must be a PIN key of the HSM, checked now rather than per transaction.
   std::vector<std::pair<std::string, int>> pin_keys;
@@ -531,6 +588,8 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
     const std::size_t threads = m.cfg.hsm ? m.cfg.hsm->threads : 0;
     const std::size_t queue = m.cfg.hsm ? m.cfg.hsm->queue_limit : 1024;
     m.hsm = std::make_unique<crypto::async_hsm>(std::move(hsm), threads, queue);
+    const crypto::async_hsm* h = m.hsm.get();
+    m.metrics->set_hsm_queue_depth([h] { return h->pending(); });
     m.pipe->add_stage(stage_point::routed, "pin-translate", make_pin_translation_stage(*m.hsm));
   }
 }
@@ -601,6 +660,18 @@ void switch_server::start() {
     });
   }
   m.started = true;
+  m.serving = true;
+  if (m.cfg.metrics) {
+    try {
+      m.admin = std::make_unique<admin_http_server>(
+          m.cfg.metrics->address, m.cfg.metrics->port,
+          admin_handlers{[&m] { return m.metrics->scrape(); }, [&m](std::string& why) { return m.ready(why); }});
+    } catch (const std::exception& e) {
+      stop();
+      throw std::runtime_error(fmt::format("{}: {}", where(m.cfg, m.cfg.metrics->line), e.what()));
+    }
+    spdlog::info("metrics: serving /metrics, /health and /ready on {}:{}", m.cfg.metrics->address, m.admin->port());
+  }
   spdlog::info("switch started: {} workers, {} listeners, {} links, {} routes", m.workers.size(), m.listeners.size(),
                m.links.size(), m.cfg.routes.size());
 }
@@ -609,6 +680,7 @@ void switch_server::stop() {
   impl& m = *impl_;
   if (!m.started || m.stopped) return;
   m.stopped = true;
+  m.serving = false;
   spdlog::info("stopping: no new connections; in-flight transactions get up to {} ms", m.cfg.shutdown_grace_ms);
   for (auto& w : m.workers) {
     worker* wp = w.get();
@@ -658,6 +730,37 @@ void switch_server::stop() {
     if (w->thread.joinable()) w->thread.join();
   }
   spdlog::info("stopped: {}", m.status());
+  m.admin.reset();
+}
+
+std::string switch_server::reload(const config::switch_config& next) {
+  impl& m = *impl_;
+  const std::lock_guard lock(m.reload_mutex);
+  std::string why = detail::reload_refusal(m.cfg, next);
+  if (why.empty()) why = detail::route_pin_key_problem(next, m.raw_hsm.get());
+  if (!why.empty()) {
+    m.metrics->count_reload(false);
+    return why;
+  }
+  for (std::size_t i = 0; i < m.listeners.size(); ++i) m.listeners[i]->set_limits(next.listeners[i]);
+  m.pipe->replace_routes(route_table::make(next.routes, m.groups_by_name, m.metrics.get()));
+  m.cfg.routes = next.routes;
+  m.cfg.listeners = next.listeners;
+  m.cfg.shutdown_grace_ms = next.shutdown_grace_ms;
+  m.metrics->count_reload(true);
+  return {};
+}
+
+void switch_server::reload_refused() noexcept {
+  impl_->metrics->count_reload(false);
+}
+
+std::uint16_t switch_server::metrics_port() const noexcept {
+  return impl_->admin ? impl_->admin->port() : 0;
+}
+
+const switch_metrics& switch_server::metrics() const noexcept {
+  return *impl_->metrics;
 }
 
 std::uint16_t switch_server::port(std::string_view listener) const {

@@ -17,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -30,9 +31,25 @@
 #include "eft/switch/counters.hpp"
 #include "eft/switch/host_link.hpp"
 #include "eft/switch/link_group.hpp"
+#include "eft/switch/metrics.hpp"
 #include "eft/switch/routing.hpp"
 
 namespace eft::switch_core {
+
+/// The routes and the link groups they lead to: one immutable generation, replaced whole when the
+/// config is reloaded. A transaction holds the generation it was routed with, so its route stays valid
+/// while it is in flight.
+struct route_table {
+  router routes;
+  std::map<std::string, link_group*, std::less<>> groups;  ///< every route's group is here
+  std::vector<route_stats*> stats;                         ///< per route, parallel to routes.routes(); may be empty
+  route_stats* unrouted = nullptr;                         ///< transactions answered without a route; may be null
+
+  /// A generation; with `metrics`, each route's stats are resolved now (not per transaction).
+  static std::shared_ptr<const route_table> make(std::vector<config::route_config> routes,
+                                                 std::map<std::string, link_group*, std::less<>> groups,
+                                                 switch_metrics* metrics = nullptr);
+};
 
 /// One transaction on its way through the pipeline. Owned by the terminal session that received it.
 struct transaction {
@@ -47,6 +64,7 @@ struct transaction {
   std::string host_stan;                            ///< STAN and RRN the switch used toward the host
   std::string host_rrn;
   std::chrono::steady_clock::time_point started{};
+  std::shared_ptr<const route_table> table;  ///< the routes in force when processing began (set by process())
 };
 
 /// What a stage decided.
@@ -79,7 +97,13 @@ class pipeline {
   /// `t` and its request stay valid until the returned awaitable completes.
   boost::asio::awaitable<void> process(transaction* t);
 
-  const router& routes() const noexcept { return router_; }
+  /// The routes in force (any thread).
+  std::shared_ptr<const route_table> routes() const noexcept { return table_.load(std::memory_order_acquire); }
+  /// Puts a new generation of routes in force for the transactions that start from now on (any
+  /// thread); those in flight finish on the generation they began with.
+  void replace_routes(std::shared_ptr<const route_table> table) noexcept {
+    table_.store(std::move(table), std::memory_order_release);
+  }
 
  private:
   struct named_stage {
@@ -91,9 +115,9 @@ class pipeline {
   void answer_locally(transaction* t, std::string_view rc);
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
+  static void record(const transaction* t) noexcept;
 
-  router router_;
-  std::map<std::string, link_group*, std::less<>> groups_;
+  std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;
   std::vector<named_stage> stages_[3];
 };
