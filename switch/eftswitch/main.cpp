@@ -1,6 +1,5 @@
 // eftswitch: the switch daemon. `eftswitch --config FILE` runs it until SIGINT or SIGTERM;
 // `eftswitch --config FILE --check` validates the config and exits.
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -14,17 +13,10 @@
 
 #include "eft/config/switch.hpp"
 #include "eft/crypto/software_hsm.hpp"
+#include "eft/switch/logging.hpp"
 #include "eft/switch/server.hpp"
 
 namespace {
-
-void set_up_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("eftswitch");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%t] %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
 
 // The HSM backend the config describes, or null without an hsm: section. Throws std::runtime_error.
 std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg) {
@@ -106,7 +98,12 @@ static int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  set_up_logging(cfg.log_level);
+  try {
+    eft::switch_core::set_up_logging(cfg.logging, cfg.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "eftswitch: logging: " << e.what() << '\n';
+    return 1;
+  }
   try {
     auto hsm = open_hsm(cfg);
     eft::switch_core::switch_server server(std::move(cfg), std::move(hsm));
@@ -124,6 +121,7 @@ static int run(int argc, char** argv) {
     server.stop();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
+    spdlog::shutdown();  // the queued lines first
     std::cerr << "eftswitch: " << e.what() << '\n';
     return 1;
   }

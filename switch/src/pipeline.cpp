@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "eft/switch/logging.hpp"
 #include "eft/switch/message_util.hpp"
 
 namespace eft::switch_core {
@@ -175,15 +176,11 @@ awaitable<void> pipeline::decide(transaction* t) {
 }
 
 void pipeline::log_transaction(const transaction* t) const {
-  const auto ms =
+  const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t->started).count();
   const std::string_view rc =
       t->response ? t->response->get(39U).value_or(std::string_view("--")) : std::string_view("none");
-  spdlog::info("txn listener={} {} route={} link={} host_stan={} rc={} latency_ms={:.1f}", t->listener,
-               summary(*t->request), t->route != nullptr ? std::string_view(t->route->name) : std::string_view("-"),
-               t->link != nullptr ? std::string_view(t->link->name()) : std::string_view("-"),
-               t->host_stan.empty() ? std::string_view("-") : std::string_view(t->host_stan), rc,
-               static_cast<double>(ms) / 1000.0);
+  switch_core::log_transaction(*t, rc, static_cast<double>(us) / 1000.0);
 }
 
 }  // namespace eft::switch_core

@@ -5,6 +5,8 @@
 // Every child process is killed at the end of its test, whatever happened.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -116,6 +118,7 @@ class EftswitchOps : public ::testing::Test {
     std::string routes = "[{name: all, to: acquirer, timeout_ms: 2000}]";
     std::string listener_extra;
     std::string link_address = "127.0.0.1";
+    std::string tail;  ///< more top-level sections
   };
 
   static options to(std::uint16_t host_port) {
@@ -143,7 +146,8 @@ class EftswitchOps : public ::testing::Test {
                              "routes: "
                           << o.routes
                           << "\n"
-                             "metrics: {address: 127.0.0.1, port: 0}\n";
+                             "metrics: {address: 127.0.0.1, port: 0}\n"
+                          << o.tail;
   }
 
   // Starts the switch and waits for its listener and metrics ports (and the link when `link_ready`).
@@ -381,6 +385,70 @@ TEST_F(EftswitchOps, SighupAppliesRoutesAndLimitsOrRefusesAndKeepsRunning) {
 
   sw->signal(SIGTERM);
   EXPECT_EQ(sw->wait_exit(), 0) << sw->output();
+}
+
+TEST_F(EftswitchOps, JsonLinesToAFileWithOneMaskedLinePerTransaction) {
+  test_host host;
+  options o = to(host.port());
+  o.tail = "logging: {format: json, file: logs/eftswitch.log}\n";
+  std::filesystem::create_directories(dir / "logs");
+  write_config(o);
+  sw = std::make_unique<child_process>(std::vector<std::string>{EFT_EFTSWITCH_PATH, "--config", config.string()});
+  ASSERT_TRUE(sw->started());
+  const auto log = dir / "logs/eftswitch.log";
+  auto read_lines = [&] {
+    std::vector<std::string> lines;
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  };
+  auto find_line = [&](const std::string& part) -> std::optional<std::string> {
+    for (const auto& l : read_lines()) {
+      if (l.find(part) != std::string::npos) return l;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(wait_until([&] { return find_line("link acq1: ready").has_value(); })) << sw->output();
+  const auto listening = find_line("listener pos: listening on 127.0.0.1:");
+  ASSERT_TRUE(listening.has_value());
+  const auto msg = nlohmann::json::parse(*listening).at("msg").get<std::string>();
+  const auto at = msg.find("127.0.0.1:") + 10;
+  port = static_cast<std::uint16_t>(std::stoi(msg.substr(at, msg.find(' ', at) - at)));
+
+  terminal t(port);
+  auto r = exchange(t, purchase("000700"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "00");
+  r = exchange(t, purchase("000701", "000000005100"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "51");
+  sw->signal(SIGTERM);
+  EXPECT_EQ(sw->wait_exit(), 0) << sw->output();
+
+  std::vector<nlohmann::json> txns;
+  const auto lines = read_lines();
+  ASSERT_FALSE(lines.empty());
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.find(pan), std::string::npos) << "a full PAN in the log: " << l;
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(l)) << l;
+    EXPECT_TRUE(j.contains("ts") && j.contains("level")) << l;
+    if (j.value("event", "") == "txn") txns.push_back(j);
+  }
+  ASSERT_EQ(txns.size(), 2U);
+  EXPECT_EQ(txns[0]["terminal"], "TERM0001");
+  EXPECT_EQ(txns[0]["pan"].get<std::string>().substr(0, 6), "476173");
+  EXPECT_EQ(txns[0]["pan"].get<std::string>().substr(txns[0]["pan"].get<std::string>().size() - 4), "0010");
+  EXPECT_EQ(txns[0]["mti"], "0200");
+  EXPECT_EQ(txns[0]["processing_code"], "000000");
+  EXPECT_EQ(txns[0]["amount"], "000000001000");
+  EXPECT_EQ(txns[0]["stan"], "000700");
+  EXPECT_EQ(txns[0]["route"], "all");
+  EXPECT_EQ(txns[0]["link"], "acq1");
+  EXPECT_EQ(txns[0]["rc"], "00");
+  EXPECT_GE(txns[0]["latency_ms"].get<double>(), 0.0);
+  EXPECT_EQ(txns[1]["rc"], "51");
+  EXPECT_EQ(txns[1]["amount"], "000000005100");
 }
 
 }  // namespace
