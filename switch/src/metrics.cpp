@@ -164,6 +164,8 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
   total("eft_reversals_needed_total", "Forwarded requests whose outcome is unknown", c.reversals_needed);
   total("eft_local_answers_total", "Network management answered by the switch", c.local_answers);
   total("eft_replies_total", "Replies written to terminals", c.replies);
+  total("eft_tls_handshake_failures_total", "TLS terminal connections whose handshake failed or timed out",
+        c.tls_handshake_failures);
 
   {
     auto txn =

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -25,6 +26,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "eft/iso8583/codec.hpp"
@@ -33,6 +35,7 @@
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/message_util.hpp"
 #include "eft/switch/stages.hpp"
+#include "eft/switch/tls.hpp"
 #include "reload.hpp"
 
 namespace eft::switch_core {
@@ -87,6 +90,7 @@ struct listener_runtime {
   std::mutex per_address_mutex;
   std::unordered_map<std::string, std::size_t> per_address;
   std::atomic<std::uint16_t> bound_port{0};
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
   // Limits a reload may change while sessions on every worker read them.
   std::atomic<std::size_t> max_connections{0};
   std::atomic<std::size_t> max_per_address{0};
@@ -190,7 +194,26 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
   bool closed = false;
   bool ended = false;
   bool per_address_counted = false;  // holds a share of the per-address limit
+  bool tls = false;                  // a tls_terminal_session
 };
+
+using tls_stream = asio::ssl::stream<session_socket&>;
+
+// A terminal connection over TLS. Unlike a plain session it keeps a coroutine while idle: decrypted
+// bytes may wait inside the TLS layer where a readiness wait on the socket would not see them. Plain
+// sessions do not pay for it (the flag sits in existing padding).
+struct tls_terminal_session final : terminal_session {
+  tls_terminal_session(session_socket s, listener_runtime* l, worker* w, std::string peer_address,
+                       asio::ssl::context& ctx)
+      : terminal_session(std::move(s), l, w, std::move(peer_address)), stream(socket, ctx) {
+    tls = true;
+  }
+  tls_stream stream;
+};
+
+tls_stream& tls_of(terminal_session& s) {
+  return static_cast<tls_terminal_session&>(s).stream;
+}
 
 // Reads the rest of one frame, runs it through the pipeline and writes the answer. False: close the
 // session. Everything per message (bytes, messages, transaction) lives in this frame only.
@@ -199,8 +222,13 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
   listener_runtime& l = *s->listener;
   std::vector<std::uint8_t> bytes(total);
   std::memcpy(bytes.data(), header.data(), l.prefix);
-  auto [ec, n] =
-      co_await asio::async_read(s->socket, asio::buffer(bytes.data() + l.prefix, total - l.prefix), use_tuple);
+  const auto rest = asio::buffer(bytes.data() + l.prefix, total - l.prefix);
+  boost::system::error_code ec;
+  if (s->tls) {
+    std::tie(ec, std::ignore) = co_await asio::async_read(tls_of(*s), rest, use_tuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_read(s->socket, rest, use_tuple);
+  }
   if (ec) co_return false;
   s->expect_nothing();
   const frame f = inspect_frame(l.fr, bytes);
@@ -243,7 +271,12 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
   }
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_header.data(), hn), asio::buffer(out)};
   s->expect_frame();  // a terminal that does not read its answer cannot hold the session either
-  auto [wec, wn] = co_await asio::async_write(s->socket, buffers, use_tuple);
+  boost::system::error_code wec;
+  if (s->tls) {
+    std::tie(wec, std::ignore) = co_await asio::async_write(tls_of(*s), buffers, use_tuple);
+  } else {
+    std::tie(wec, std::ignore) = co_await asio::async_write(s->socket, buffers, use_tuple);
+  }
   if (wec) co_return false;
   l.counters->replies.add();
   co_return true;
@@ -253,7 +286,12 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
 awaitable<bool> read_frame(std::shared_ptr<terminal_session> s) {
   listener_runtime& l = *s->listener;
   std::array<std::uint8_t, 4> header{};
-  auto [ec, n] = co_await asio::async_read(s->socket, asio::buffer(header.data(), l.prefix), use_tuple);
+  boost::system::error_code ec;
+  if (s->tls) {
+    std::tie(ec, std::ignore) = co_await asio::async_read(tls_of(*s), asio::buffer(header.data(), l.prefix), use_tuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_read(s->socket, asio::buffer(header.data(), l.prefix), use_tuple);
+  }
   if (ec) co_return false;
   const frame f = inspect_frame(l.fr, std::span<const std::uint8_t>(header.data(), l.prefix));
   if (f.status == frame_status::keep_alive) {
@@ -297,6 +335,28 @@ void wait_for_frame(std::shared_ptr<terminal_session> s) {
         asio::co_spawn(ex, read_frame(s),
                        [s](const std::exception_ptr& e, bool keep) mutable { frame_done(std::move(s), e, keep); });
       });
+}
+
+std::atomic<std::int64_t> last_handshake_log{0};
+
+// A TLS session: the handshake (bounded by read_deadline_ms through the sweep), then frames until the
+// connection ends.
+awaitable<void> serve_tls(std::shared_ptr<terminal_session> s) {
+  listener_runtime& l = *s->listener;
+  s->expect_frame();
+  auto [ec] = co_await tls_of(*s).async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (ec) {
+    l.counters->tls_handshake_failures.add();
+    const std::string why = s->closed ? std::string("not complete in time") : ec.message();
+    if (log_allowed(last_handshake_log)) {
+      spdlog::warn("listener {}: {}: TLS handshake failed: {}; closing", l.cfg.name, s->peer, why);
+    }
+    co_return;
+  }
+  while (!s->closed && !s->owner->stopping) {
+    s->expect_idle();
+    if (!co_await read_frame(s)) break;
+  }
 }
 
 std::atomic<std::int64_t> last_refusal_log{0};
@@ -364,6 +424,16 @@ struct switch_server::impl {
     sock.set_option(tcp::no_delay(true), ec);
     counters.connections_accepted.add();
     counters.connections_open.add();
+    if (l->tls) {
+      auto session = std::make_shared<tls_terminal_session>(std::move(sock), l, w, std::move(peer), *l->tls);
+      session->per_address_counted = per_address_limit > 0;
+      std::shared_ptr<terminal_session> base = session;
+      asio::co_spawn(w->io, serve_tls(base), [base](const std::exception_ptr& e) {
+        log_exception("TLS terminal session ended by an exception", e);
+        base->end();
+      });
+      return;
+    }
     auto session = std::make_shared<terminal_session>(std::move(sock), l, w, std::move(peer));
     session->per_address_counted = per_address_limit > 0;
     wait_for_frame(std::move(session));
@@ -435,8 +505,11 @@ struct switch_server::impl {
         w->acceptors.push_back(std::move(a));
       }
       l->bound_port = port;
-      spdlog::info("listener {}: listening on {}:{} ({} workers, framing {}, spec {})", l->cfg.name, l->cfg.address,
-                   port, workers.size(), l->cfg.framing, l->spec->name);
+      spdlog::info("listener {}: listening on {}:{} ({} workers, framing {}, spec {}{})", l->cfg.name, l->cfg.address,
+                   port, workers.size(), l->cfg.framing, l->spec->name,
+                   !l->tls                   ? ""
+                   : l->cfg.tls->verify_peer ? ", TLS with client certificates"
+                                             : ", TLS");
     }
   }
 
@@ -505,6 +578,8 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
     const auto kind = parse_framing_kind(lc.framing);
     if (!kind) throw std::runtime_error(fmt::format("{}: framing '{}' is unknown", where(m.cfg, lc.line), lc.framing));
     l->fr = framing{*kind, lc.max_frame};
+    if (lc.tls)
+      l->tls = make_server_tls_context(*lc.tls, fmt::format("{}: listener {}", where(m.cfg, lc.tls->line), lc.name));
     l->prefix = inspect_frame(l->fr, {}).needed;
     m.listeners.push_back(std::move(l));
   }
