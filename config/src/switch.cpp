@@ -7,6 +7,7 @@
 #include <set>
 
 #include "eft/iso8583/spec.hpp"
+#include "switch_ops.hpp"
 #include "yaml_util.hpp"
 
 namespace eft::config {
@@ -134,10 +135,10 @@ void parse_listener_keys(const std::filesystem::path& file, const YAML::Node& n,
 listener_config parse_listener(const std::filesystem::path& file, const YAML::Node& n, std::size_t index) {
   const std::string where = "listeners[" + std::to_string(index) + "]";
   if (!n.IsMap()) fail(file, n, where + " must be a map", "for example {name: pos, port: 5000, spec: iso87-binary}");
-  check_keys(
-      file, n, where,
-      {"name", "address", "port", "framing", "spec", "max_connections", "max_connections_per_address", "max_frame",
-       "idle_timeout_ms", "read_deadline_ms", "pin_key", "pin_format", "pin_bdk", "mac_key", "mac_bdk"});
+  check_keys(file, n, where,
+             {"name", "address", "port", "framing", "spec", "max_connections", "max_connections_per_address",
+              "max_frame", "idle_timeout_ms", "read_deadline_ms", "pin_key", "pin_format", "pin_bdk", "mac_key", "mac_bdk",
+              "tls"});
   listener_config c;
   c.line = line_of(n);
   c.name = name_of(file, n, where);
@@ -169,6 +170,7 @@ listener_config parse_listener(const std::filesystem::path& file, const YAML::No
   if (n["pin_key"]) c.pin_key = key_name(file, n["pin_key"], where + ".pin_key");
   if (n["pin_format"]) c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
   parse_listener_keys(file, n, where, c);
+  if (n["tls"]) c.tls = detail::parse_tls(file, n["tls"], where + ".tls", true);
   return c;
 }
 
@@ -207,7 +209,7 @@ host_link_config parse_link(const std::filesystem::path& file, const YAML::Node&
   }
   check_keys(file, n, where,
              {"name", "addresses", "framing", "spec", "max_frame", "connect_timeout_ms", "reconnect_min_ms",
-              "reconnect_max_ms", "echo_interval_ms", "network_timeout_ms", "sign_on", "match_key"});
+              "reconnect_max_ms", "echo_interval_ms", "network_timeout_ms", "sign_on", "match_key", "tls"});
   host_link_config c;
   c.line = line_of(n);
   c.name = name_of(file, n, where);
@@ -270,6 +272,7 @@ host_link_config parse_link(const std::filesystem::path& file, const YAML::Node&
   if (c.sign_on || c.echo_interval_ms > 0) {
     need_field(file, n["spec"], *spec, c.spec, 70, "sign-on and echo are 0800 messages with field 70");
   }
+  if (n["tls"]) c.tls = detail::parse_tls(file, n["tls"], where + ".tls", false);
   return c;
 }
 
@@ -529,10 +532,11 @@ std::string_view to_string(group_policy p) noexcept {
 switch_config parse_switch_config(const YAML::Node& root, const std::filesystem::path& file) {
   if (!root.IsMap()) {
     fail(file, root, "a switch config must be a map",
-         "top-level keys: switch, listeners, links, link_groups, routes, hsm, journal");
+         "top-level keys: switch, listeners, links, link_groups, routes, hsm, journal, terminal_groups, metrics, logging");
   }
   check_keys(file, root, "",
-             {"switch", "listeners", "links", "link_groups", "routes", "hsm", "journal", "terminal_groups"});
+             {"switch", "listeners", "links", "link_groups", "routes", "hsm", "journal", "terminal_groups", "metrics",
+              "logging"});
   switch_config c;
   c.source = file;
   if (const YAML::Node s = root["switch"]) {
@@ -606,6 +610,8 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
     check_keys(file, j, "journal", {"path"});
     if (j["path"]) c.journal.path = detail::relative_to(file, scalar(file, j["path"], "journal.path"));
   }
+  if (root["metrics"]) c.metrics = detail::parse_metrics(file, root["metrics"]);
+  if (root["logging"]) c.logging = detail::parse_logging(file, root["logging"]);
   return c;
 }
 

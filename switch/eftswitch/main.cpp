@@ -1,6 +1,5 @@
 // eftswitch: the switch daemon. `eftswitch --config FILE` runs it until SIGINT or SIGTERM;
 // `eftswitch --config FILE --check` validates the config and exits.
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -14,17 +13,10 @@
 
 #include "eft/config/switch.hpp"
 #include "eft/crypto/software_hsm.hpp"
+#include "eft/switch/logging.hpp"
 #include "eft/switch/server.hpp"
 
 namespace {
-
-void set_up_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("eftswitch");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%t] %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
 
 // The HSM backend the config describes, or null without an hsm: section. Throws std::runtime_error.
 std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg) {
@@ -41,6 +33,24 @@ std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg
     throw std::runtime_error(cfg.source.string() + ": HSM key file " + c.key_file.string() + ": " +
                              h.error().message());
   return *h;
+}
+
+// SIGHUP: re-reads and validates the whole config file; the running switch takes the new routes and
+// limits, or keeps its config when the file is bad or changes what needs a restart.
+void reload(eft::switch_core::switch_server& server, const std::string& config_file) {
+  eft::config::switch_config next;
+  try {
+    next = eft::config::load_switch_config(config_file);
+  } catch (const eft::config::config_error& e) {
+    server.reload_refused();
+    spdlog::error("SIGHUP: reload refused, the running config stays: {}", e.what());
+    return;
+  }
+  if (const std::string why = server.reload(next); !why.empty()) {
+    spdlog::error("SIGHUP: reload refused, the running config stays: {}", why);
+    return;
+  }
+  spdlog::info("SIGHUP: reloaded {}: {} routes", config_file, next.routes.size());
 }
 
 }  // namespace
@@ -98,7 +108,12 @@ static int run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  set_up_logging(cfg.log_level);
+  try {
+    eft::switch_core::set_up_logging(cfg.logging, cfg.log_level);
+  } catch (const std::exception& e) {
+    std::cerr << "eftswitch: logging: " << e.what() << '\n';
+    return 1;
+  }
   try {
     auto hsm = open_hsm(cfg);
     eft::switch_core::switch_server server(std::move(cfg), std::move(hsm));
@@ -107,7 +122,7 @@ static int run(int argc, char** argv) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        spdlog::warn("SIGHUP: configuration reload is not supported yet; still running");
+        reload(server, config_file);
         continue;
       }
       spdlog::info("{}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -116,6 +131,7 @@ static int run(int argc, char** argv) {
     server.stop();
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
+    spdlog::shutdown();  // the queued lines first
     std::cerr << "eftswitch: " << e.what() << '\n';
     return 1;
   }

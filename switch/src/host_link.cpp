@@ -9,6 +9,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,11 +24,13 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <tuple>
 #include <unordered_map>
 
 #include "eft/iso8583/codec.hpp"
 #include "eft/switch/framing.hpp"
 #include "eft/switch/message_util.hpp"
+#include "eft/switch/tls.hpp"
 
 namespace eft::switch_core {
 
@@ -153,6 +157,10 @@ struct host_link::impl {
         rng(std::random_device{}()) {
     fr.kind = parse_framing_kind(l.cfg_.framing).value_or(framing_kind::len2);
     fr.max_frame = l.cfg_.max_frame;
+    if (l.cfg_.tls) {
+      tls_ctx = make_client_tls_context(
+          *l.cfg_.tls, "link " + l.cfg_.name + " (config line " + std::to_string(l.cfg_.tls->line) + ")");
+    }
   }
 
   const config::host_link_config& cfg() const { return link.cfg_; }
@@ -372,12 +380,51 @@ struct host_link::impl {
         continue;
       }
       s.set_option(tcp::no_delay(true), ec);
-      spdlog::info("link {}: connected to {}:{}", cfg().name, endpoint.address().to_string(), endpoint.port());
-      failures_in_row = 0;
       socket.emplace(std::move(s));
+      if (tls_ctx && !co_await handshake(a)) {
+        tls.reset();
+        socket->close(ec);
+        socket.reset();
+        continue;
+      }
+      spdlog::info("link {}: connected to {}:{}{}", cfg().name, endpoint.address().to_string(), endpoint.port(),
+                   tls ? " (TLS)" : "");
+      failures_in_row = 0;
       co_return true;
     }
     co_return false;
+  }
+
+  // TLS client handshake on the connected socket, within connect_timeout_ms.
+  awaitable<bool> handshake(config::link_address a) {
+    const config::tls_config& t = *cfg().tls;
+    tls.emplace(*socket, *tls_ctx);
+    if (!t.server_name.empty()) {
+      // SSL_set_tlsext_host_name without its C cast.
+      SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(t.server_name.c_str()));
+      if (t.verify_peer) tls->set_verify_callback(asio::ssl::host_name_verification(t.server_name));
+    }
+    connect_timer.expires_after(milliseconds(cfg().connect_timeout_ms));
+    auto result = co_await (tls->async_handshake(asio::ssl::stream_base::client, use_tuple) ||
+                            connect_timer.async_wait(use_tuple));
+    if (result.index() == 1) {
+      if (!stopping) note_failure(fmt::format("TLS handshake with {}:{} timed out", a.host, a.port));
+      co_return false;
+    }
+    const auto [ec] = std::get<0>(result);
+    if (ec) {
+      const std::string detail = last_tls_error();
+      note_failure(fmt::format("TLS handshake with {}:{} failed: {}{}", a.host, a.port, ec.message(),
+                               detail.empty() ? "" : " (" + detail + ")"));
+      co_return false;
+    }
+    co_return true;
+  }
+
+  awaitable<std::tuple<boost::system::error_code, std::size_t>> read_exactly(asio::mutable_buffer b) {
+    if (tls) co_return co_await asio::async_read(*tls, b, use_tuple);
+    co_return co_await asio::async_read(*socket, b, use_tuple);
   }
 
   awaitable<void> backoff() {
@@ -394,7 +441,7 @@ struct host_link::impl {
     std::vector<std::uint8_t> bytes;
     const std::size_t prefix = inspect_frame(fr, {}).needed;
     for (;;) {
-      auto [ec, n] = co_await asio::async_read(*socket, asio::buffer(header.data(), prefix), use_tuple);
+      auto [ec, n] = co_await read_exactly(asio::buffer(header.data(), prefix));
       if (ec) {
         if (ec != asio::error::operation_aborted)
           spdlog::warn("link {}: connection closed: {}", cfg().name, ec.message());
@@ -408,8 +455,7 @@ struct host_link::impl {
       if (f.status == frame_status::need_more) {
         bytes.resize(f.needed);
         std::memcpy(bytes.data(), header.data(), prefix);
-        auto [ec2, n2] =
-            co_await asio::async_read(*socket, asio::buffer(bytes.data() + prefix, f.needed - prefix), use_tuple);
+        auto [ec2, n2] = co_await read_exactly(asio::buffer(bytes.data() + prefix, f.needed - prefix));
         if (ec2) {
           if (ec2 != asio::error::operation_aborted)
             spdlog::warn("link {}: connection closed: {}", cfg().name, ec2.message());
@@ -451,7 +497,12 @@ struct host_link::impl {
       batch.swap(write_queue);
       buffers.clear();
       for (const auto& b : batch) buffers.push_back(asio::buffer(b));
-      auto [ec, n] = co_await asio::async_write(*socket, buffers, use_tuple);
+      boost::system::error_code ec;
+      if (tls) {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*tls, buffers, use_tuple);
+      } else {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*socket, buffers, use_tuple);
+      }
       batch.clear();
       if (ec) {
         if (ec != asio::error::operation_aborted) spdlog::warn("link {}: write failed: {}", cfg().name, ec.message());
@@ -519,6 +570,7 @@ struct host_link::impl {
       co_await connection();
       set_ready(false);
       boost::system::error_code ignored;
+      tls.reset();
       socket->shutdown(tcp::socket::shutdown_both, ignored);
       socket->close(ignored);
       socket.reset();
@@ -568,6 +620,8 @@ struct host_link::impl {
   asio::any_io_executor ex;
   framing fr;
   std::optional<tcp::socket> socket;
+  std::shared_ptr<asio::ssl::context> tls_ctx;         // null: plain TCP
+  std::optional<asio::ssl::stream<tcp::socket&>> tls;  // over *socket while connected with TLS
   asio::steady_timer write_signal;
   asio::steady_timer deadline_timer;
   asio::steady_timer manage_timer;

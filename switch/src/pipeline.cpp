@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "eft/switch/logging.hpp"
 #include "eft/switch/message_util.hpp"
 
 namespace eft::switch_core {
@@ -29,13 +30,22 @@ route_query route_query_of(const transaction& t, std::string_view pan) {
 
 }  // namespace
 
+std::shared_ptr<const route_table> route_table::make(std::vector<config::route_config> routes,
+                                                     std::map<std::string, link_group*, std::less<>> groups,
+                                                     switch_metrics* metrics,
+                                                     std::vector<config::terminal_group_config> terminal_groups) {
+  auto t = std::make_shared<route_table>(
+      route_table{router(std::move(routes), std::move(terminal_groups)), std::move(groups), {}, nullptr});
+  if (metrics != nullptr) {
+    for (const auto& r : t->routes.routes()) t->stats.push_back(metrics->route(r.name));
+    t->unrouted = metrics->unrouted();
+  }
+  return t;
+}
+
 pipeline::pipeline(std::vector<config::route_config> routes, std::map<std::string, link_group*, std::less<>> groups,
                    switch_counters& counters)
-    : router_(std::move(routes)), groups_(std::move(groups)), counters_(counters) {}
-
-void pipeline::set_terminal_groups(std::vector<config::terminal_group_config> groups) {
-  router_ = router(router_.routes(), std::move(groups));
-}
+    : table_(route_table::make(std::move(routes), std::move(groups))), counters_(counters) {}
 
 void pipeline::add_stage(stage_point point, std::string name, stage_fn fn) {
   stages_[static_cast<std::size_t>(point)].push_back(named_stage{std::move(name), std::move(fn)});
@@ -90,10 +100,23 @@ awaitable<void> pipeline::process(transaction* t) {
   }
   counters_.requests.add();
   counters_.in_flight.add();
+  t->table = routes();
   co_await decide(t);
   if (t->response) (void)co_await run_stages(stage_point::answered, t);
   counters_.in_flight.sub();
   log_transaction(t);
+  record(t);
+}
+
+void pipeline::record(const transaction* t) noexcept {
+  const route_table& table = *t->table;
+  route_stats* s = table.unrouted;
+  if (t->route != nullptr && !table.stats.empty())
+    s = table.stats[static_cast<std::size_t>(t->route - table.routes.routes().data())];
+  if (s == nullptr || !t->response) return;
+  const auto latency =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t->started);
+  s->record(t->response->get(39U).value_or(std::string_view()), latency);
 }
 
 awaitable<void> pipeline::decide(transaction* t) {
@@ -112,15 +135,15 @@ awaitable<void> pipeline::decide(transaction* t) {
   if (!co_await run_stages(stage_point::received, t)) co_return;
 
   const std::string pan = pan_of(req).value_or(std::string());
-  const route_decision d = router_.decide(route_query_of(*t, pan));
+  const route_decision d = t->table->routes.decide(route_query_of(*t, pan));
   t->route = d.route;
   if (t->route == nullptr) {
     counters_.no_route.add();
     answer_locally(t, d.rc);
     co_return;
   }
-  const auto g = groups_.find(t->route->group);
-  t->link = g == groups_.end() ? nullptr : g->second->select();
+  const auto g = t->table->groups.find(t->route->group);
+  t->link = g == t->table->groups.end() ? nullptr : g->second->select();
   if (t->link == nullptr) {
     counters_.host_unavailable.add();
     spdlog::warn("listener {}: no ready link in group {} for {}; answering 91", t->listener, t->route->group,
@@ -174,15 +197,11 @@ awaitable<void> pipeline::decide(transaction* t) {
 }
 
 void pipeline::log_transaction(const transaction* t) const {
-  const auto ms =
+  const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t->started).count();
   const std::string_view rc =
       t->response ? t->response->get(39U).value_or(std::string_view("--")) : std::string_view("none");
-  spdlog::info("txn listener={} {} route={} link={} host_stan={} rc={} latency_ms={:.1f}", t->listener,
-               summary(*t->request), t->route != nullptr ? std::string_view(t->route->name) : std::string_view("-"),
-               t->link != nullptr ? std::string_view(t->link->name()) : std::string_view("-"),
-               t->host_stan.empty() ? std::string_view("-") : std::string_view(t->host_stan), rc,
-               static_cast<double>(ms) / 1000.0);
+  switch_core::log_transaction(*t, rc, static_cast<double>(us) / 1000.0);
 }
 
 }  // namespace eft::switch_core

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -25,13 +26,17 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "eft/iso8583/codec.hpp"
+#include "eft/switch/admin_http.hpp"
 #include "eft/switch/framing.hpp"
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/message_util.hpp"
 #include "eft/switch/stages.hpp"
+#include "eft/switch/tls.hpp"
+#include "reload.hpp"
 
 namespace eft::switch_core {
 
@@ -85,6 +90,19 @@ struct listener_runtime {
   std::mutex per_address_mutex;
   std::unordered_map<std::string, std::size_t> per_address;
   std::atomic<std::uint16_t> bound_port{0};
+  std::shared_ptr<asio::ssl::context> tls;  // null: plain TCP
+  // Limits a reload may change while sessions on every worker read them.
+  std::atomic<std::size_t> max_connections{0};
+  std::atomic<std::size_t> max_per_address{0};
+  std::atomic<std::uint32_t> idle_timeout_ms{0};
+  std::atomic<std::uint32_t> read_deadline_ms{0};
+
+  void set_limits(const config::listener_config& c) {
+    max_connections.store(c.max_connections, std::memory_order_relaxed);
+    max_per_address.store(c.max_connections_per_address, std::memory_order_relaxed);
+    idle_timeout_ms.store(c.idle_timeout_ms, std::memory_order_relaxed);
+    read_deadline_ms.store(c.read_deadline_ms, std::memory_order_relaxed);
+  }
 };
 
 struct terminal_session;
@@ -111,12 +129,12 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
   }
 
   void expect_idle() {
-    const auto ms = listener->cfg.idle_timeout_ms;
+    const auto ms = listener->idle_timeout_ms.load(std::memory_order_relaxed);
     deadline = ms > 0 ? steady::now() + milliseconds(ms) : steady::time_point::max();
     in_frame = false;
   }
   void expect_frame() {
-    const auto ms = listener->cfg.read_deadline_ms;
+    const auto ms = listener->read_deadline_ms.load(std::memory_order_relaxed);
     deadline = ms > 0 ? steady::now() + milliseconds(ms) : steady::time_point::max();
     in_frame = true;
   }
@@ -127,11 +145,11 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
     if (in_frame) {
       listener->counters->read_deadlines.add();
       spdlog::info("listener {}: {}: frame not complete within {} ms; closing", listener->cfg.name, peer,
-                   listener->cfg.read_deadline_ms);
+                   listener->read_deadline_ms.load(std::memory_order_relaxed));
     } else {
       listener->counters->idle_timeouts.add();
       spdlog::debug("listener {}: {}: idle for {} ms; closing", listener->cfg.name, peer,
-                    listener->cfg.idle_timeout_ms);
+                    listener->idle_timeout_ms.load(std::memory_order_relaxed));
     }
     close();
   }
@@ -157,7 +175,7 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
     listener_runtime& l = *listener;
     l.counters->connections_open.sub();
     l.open.fetch_sub(1, std::memory_order_relaxed);
-    if (l.cfg.max_connections_per_address > 0) {
+    if (per_address_counted) {
       const std::lock_guard lock(l.per_address_mutex);
       const auto it = l.per_address.find(peer);
       if (it != l.per_address.end() && --it->second == 0) l.per_address.erase(it);
@@ -175,7 +193,27 @@ struct terminal_session : std::enable_shared_from_this<terminal_session> {
   bool busy = false;  // a request is in the pipeline: stop() lets it finish
   bool closed = false;
   bool ended = false;
+  bool per_address_counted = false;  // holds a share of the per-address limit
+  bool tls = false;                  // a tls_terminal_session
 };
+
+using tls_stream = asio::ssl::stream<session_socket&>;
+
+// A terminal connection over TLS. Unlike a plain session it keeps a coroutine while idle: decrypted
+// bytes may wait inside the TLS layer where a readiness wait on the socket would not see them. Plain
+// sessions do not pay for it (the flag sits in existing padding).
+struct tls_terminal_session final : terminal_session {
+  tls_terminal_session(session_socket s, listener_runtime* l, worker* w, std::string peer_address,
+                       asio::ssl::context& ctx)
+      : terminal_session(std::move(s), l, w, std::move(peer_address)), stream(socket, ctx) {
+    tls = true;
+  }
+  tls_stream stream;
+};
+
+tls_stream& tls_of(terminal_session& s) {
+  return static_cast<tls_terminal_session&>(s).stream;
+}
 
 // Reads the rest of one frame, runs it through the pipeline and writes the answer. False: close the
 // session. Everything per message (bytes, messages, transaction) lives in this frame only.
@@ -184,8 +222,13 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
   listener_runtime& l = *s->listener;
   std::vector<std::uint8_t> bytes(total);
   std::memcpy(bytes.data(), header.data(), l.prefix);
-  auto [ec, n] =
-      co_await asio::async_read(s->socket, asio::buffer(bytes.data() + l.prefix, total - l.prefix), use_tuple);
+  const auto rest = asio::buffer(bytes.data() + l.prefix, total - l.prefix);
+  boost::system::error_code ec;
+  if (s->tls) {
+    std::tie(ec, std::ignore) = co_await asio::async_read(tls_of(*s), rest, use_tuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_read(s->socket, rest, use_tuple);
+  }
   if (ec) co_return false;
   s->expect_nothing();
   const frame f = inspect_frame(l.fr, bytes);
@@ -231,7 +274,12 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
   }
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(out_header.data(), hn), asio::buffer(out)};
   s->expect_frame();  // a terminal that does not read its answer cannot hold the session either
-  auto [wec, wn] = co_await asio::async_write(s->socket, buffers, use_tuple);
+  boost::system::error_code wec;
+  if (s->tls) {
+    std::tie(wec, std::ignore) = co_await asio::async_write(tls_of(*s), buffers, use_tuple);
+  } else {
+    std::tie(wec, std::ignore) = co_await asio::async_write(s->socket, buffers, use_tuple);
+  }
   if (wec) co_return false;
   l.counters->replies.add();
   co_return true;
@@ -241,7 +289,12 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
 awaitable<bool> read_frame(std::shared_ptr<terminal_session> s) {
   listener_runtime& l = *s->listener;
   std::array<std::uint8_t, 4> header{};
-  auto [ec, n] = co_await asio::async_read(s->socket, asio::buffer(header.data(), l.prefix), use_tuple);
+  boost::system::error_code ec;
+  if (s->tls) {
+    std::tie(ec, std::ignore) = co_await asio::async_read(tls_of(*s), asio::buffer(header.data(), l.prefix), use_tuple);
+  } else {
+    std::tie(ec, std::ignore) = co_await asio::async_read(s->socket, asio::buffer(header.data(), l.prefix), use_tuple);
+  }
   if (ec) co_return false;
   const frame f = inspect_frame(l.fr, std::span<const std::uint8_t>(header.data(), l.prefix));
   if (f.status == frame_status::keep_alive) {
@@ -287,6 +340,28 @@ void wait_for_frame(std::shared_ptr<terminal_session> s) {
       });
 }
 
+std::atomic<std::int64_t> last_handshake_log{0};
+
+// A TLS session: the handshake (bounded by read_deadline_ms through the sweep), then frames until the
+// connection ends.
+awaitable<void> serve_tls(std::shared_ptr<terminal_session> s) {
+  listener_runtime& l = *s->listener;
+  s->expect_frame();
+  auto [ec] = co_await tls_of(*s).async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (ec) {
+    l.counters->tls_handshake_failures.add();
+    const std::string why = s->closed ? std::string("not complete in time") : ec.message();
+    if (log_allowed(last_handshake_log)) {
+      spdlog::warn("listener {}: {}: TLS handshake failed: {}; closing", l.cfg.name, s->peer, why);
+    }
+    co_return;
+  }
+  while (!s->closed && !s->owner->stopping) {
+    s->expect_idle();
+    if (!co_await read_frame(s)) break;
+  }
+}
+
 std::atomic<std::int64_t> last_refusal_log{0};
 std::atomic<std::int64_t> last_accept_error_log{0};
 
@@ -328,14 +403,16 @@ struct switch_server::impl {
     const auto remote = sock.remote_endpoint(ec);
     std::string peer = ec ? std::string("?") : remote.address().to_string();
     const char* refusal = nullptr;
-    if (l->open.fetch_add(1, std::memory_order_relaxed) >= l->cfg.max_connections) {
+    const std::size_t per_address_limit = l->max_per_address.load(std::memory_order_relaxed);
+    if (l->open.fetch_add(1, std::memory_order_relaxed) >= l->max_connections.load(std::memory_order_relaxed)) {
       l->open.fetch_sub(1, std::memory_order_relaxed);
       refusal = "max_connections reached";
-    } else if (l->cfg.max_connections_per_address > 0) {
+    } else if (per_address_limit > 0) {
       const std::lock_guard lock(l->per_address_mutex);
       std::size_t& count = l->per_address[peer];
-      if (count >= l->cfg.max_connections_per_address) {
+      if (count >= per_address_limit) {
         l->open.fetch_sub(1, std::memory_order_relaxed);
+        if (count == 0) l->per_address.erase(peer);
         refusal = "max_connections_per_address reached";
       } else {
         ++count;
@@ -350,7 +427,19 @@ struct switch_server::impl {
     sock.set_option(tcp::no_delay(true), ec);
     counters.connections_accepted.add();
     counters.connections_open.add();
-    wait_for_frame(std::make_shared<terminal_session>(std::move(sock), l, w, std::move(peer)));
+    if (l->tls) {
+      auto session = std::make_shared<tls_terminal_session>(std::move(sock), l, w, std::move(peer), *l->tls);
+      session->per_address_counted = per_address_limit > 0;
+      std::shared_ptr<terminal_session> base = session;
+      asio::co_spawn(w->io, serve_tls(base), [base](const std::exception_ptr& e) {
+        log_exception("TLS terminal session ended by an exception", e);
+        base->end();
+      });
+      return;
+    }
+    auto session = std::make_shared<terminal_session>(std::move(sock), l, w, std::move(peer));
+    session->per_address_counted = per_address_limit > 0;
+    wait_for_frame(std::move(session));
   }
 
   // Closes sessions whose idle or read deadline has passed; one pass over the worker's sessions per
@@ -419,8 +508,11 @@ struct switch_server::impl {
         w->acceptors.push_back(std::move(a));
       }
       l->bound_port = port;
-      spdlog::info("listener {}: listening on {}:{} ({} workers, framing {}, spec {})", l->cfg.name, l->cfg.address,
-                   port, workers.size(), l->cfg.framing, l->spec->name);
+      spdlog::info("listener {}: listening on {}:{} ({} workers, framing {}, spec {}{})", l->cfg.name, l->cfg.address,
+                   port, workers.size(), l->cfg.framing, l->spec->name,
+                   !l->tls                   ? ""
+                   : l->cfg.tls->verify_peer ? ", TLS with client certificates"
+                                             : ", TLS");
     }
   }
 
@@ -442,6 +534,26 @@ struct switch_server::impl {
   std::mutex mutex;
   std::condition_variable workers_done;
   std::size_t running = 0;
+  // Operations: metrics, the admin endpoint, reloads.
+  std::shared_ptr<crypto::hsm> raw_hsm;  // route pin keys of a reload are checked with it
+  std::map<std::string, link_group*, std::less<>> groups_by_name;
+  std::unique_ptr<switch_metrics> metrics;
+  std::mutex reload_mutex;
+  std::atomic<bool> serving{false};          // listeners bound and not stopping: /ready may say yes
+  std::unique_ptr<admin_http_server> admin;  // last: stopped first, before what it reads goes
+
+  bool ready(std::string& why) const {
+    if (!serving.load(std::memory_order_acquire)) {
+      why = "listeners not bound (starting or stopping)";
+      return false;
+    }
+    if (groups.empty()) return true;
+    for (const auto& g : groups) {
+      if (g->up()) return true;
+    }
+    why = "no link group has a ready link";
+    return false;
+  }
 };
 
 switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::hsm> hsm)
@@ -469,6 +581,8 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
     const auto kind = parse_framing_kind(lc.framing);
     if (!kind) throw std::runtime_error(fmt::format("{}: framing '{}' is unknown", where(m.cfg, lc.line), lc.framing));
     l->fr = framing{*kind, lc.max_frame};
+    if (lc.tls)
+      l->tls = make_server_tls_context(*lc.tls, fmt::format("{}: listener {}", where(m.cfg, lc.tls->line), lc.name));
     l->prefix = inspect_frame(l->fr, {}).needed;
     m.listeners.push_back(std::move(l));
   }
@@ -500,19 +614,38 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
           fmt::format("{}: route {} names an unknown group {}", where(m.cfg, r.line), r.name, r.group));
     }
   }
+  m.groups_by_name = by_name;
   m.pipe = std::make_unique<switch_core::pipeline>(m.cfg.routes, std::move(by_name), m.counters);
   for (auto& l : m.listeners) {
     l->pipe = m.pipe.get();
     l->counters = &m.counters;
+    l->set_limits(l->cfg);
   }
+  m.metrics = std::make_unique<switch_metrics>(m.counters);
+  {
+    std::vector<const host_link*> links;
+    for (const auto& l : m.links) links.push_back(l.get());
+    std::vector<const link_group*> groups;
+    for (const auto& g : m.groups) groups.push_back(g.get());
+    m.metrics->set_links(std::move(links), std::move(groups));
+    std::vector<listener_view> views;
+    for (const auto& l : m.listeners) {
+      const listener_runtime* lr = l.get();
+      views.push_back(listener_view{l->cfg.name, [lr] { return lr->open.load(std::memory_order_relaxed); }});
+    }
+    m.metrics->set_listeners(std::move(views));
+  }
+  m.pipe->replace_routes(route_table::make(m.cfg.routes, m.groups_by_name, m.metrics.get(), m.cfg.terminal_groups));
+  m.raw_hsm = hsm;
 
-  m.pipe->set_terminal_groups(m.cfg.terminal_groups);
   // Keys: every one named must be in the HSM with its usage, checked now rather than per transaction.
   ksn_sizes dukpt_listeners = check_config_keys(m.cfg, hsm.get());
   if (hsm) {
     const std::size_t threads = m.cfg.hsm ? m.cfg.hsm->threads : 0;
     const std::size_t queue = m.cfg.hsm ? m.cfg.hsm->queue_limit : 1024;
     m.hsm = std::make_unique<crypto::async_hsm>(std::move(hsm), threads, queue);
+    const crypto::async_hsm* h = m.hsm.get();
+    m.metrics->set_hsm_queue_depth([h] { return h->pending(); });
     add_hsm_stages(*m.pipe, *m.hsm, m.counters, std::move(dukpt_listeners));
   }
 }
@@ -583,6 +716,18 @@ void switch_server::start() {
     });
   }
   m.started = true;
+  m.serving = true;
+  if (m.cfg.metrics) {
+    try {
+      m.admin = std::make_unique<admin_http_server>(
+          m.cfg.metrics->address, m.cfg.metrics->port,
+          admin_handlers{[&m] { return m.metrics->scrape(); }, [&m](std::string& why) { return m.ready(why); }});
+    } catch (const std::exception& e) {
+      stop();
+      throw std::runtime_error(fmt::format("{}: {}", where(m.cfg, m.cfg.metrics->line), e.what()));
+    }
+    spdlog::info("metrics: serving /metrics, /health and /ready on {}:{}", m.cfg.metrics->address, m.admin->port());
+  }
   spdlog::info("switch started: {} workers, {} listeners, {} links, {} routes", m.workers.size(), m.listeners.size(),
                m.links.size(), m.cfg.routes.size());
 }
@@ -591,6 +736,7 @@ void switch_server::stop() {
   impl& m = *impl_;
   if (!m.started || m.stopped) return;
   m.stopped = true;
+  m.serving = false;
   spdlog::info("stopping: no new connections; in-flight transactions get up to {} ms", m.cfg.shutdown_grace_ms);
   for (auto& w : m.workers) {
     worker* wp = w.get();
@@ -640,6 +786,44 @@ void switch_server::stop() {
     if (w->thread.joinable()) w->thread.join();
   }
   spdlog::info("stopped: {}", m.status());
+  m.admin.reset();
+}
+
+std::string switch_server::reload(const config::switch_config& next) {
+  impl& m = *impl_;
+  const std::lock_guard lock(m.reload_mutex);
+  std::string why = detail::reload_refusal(m.cfg, next);
+  if (why.empty()) {
+    try {
+      (void)check_config_keys(next, m.raw_hsm.get());  // the keys routes name (zone PIN keys, issuer keys)
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+  }
+  if (!why.empty()) {
+    m.metrics->count_reload(false);
+    return why;
+  }
+  for (std::size_t i = 0; i < m.listeners.size(); ++i) m.listeners[i]->set_limits(next.listeners[i]);
+  m.pipe->replace_routes(route_table::make(next.routes, m.groups_by_name, m.metrics.get(), next.terminal_groups));
+  m.cfg.routes = next.routes;
+  m.cfg.terminal_groups = next.terminal_groups;
+  m.cfg.listeners = next.listeners;
+  m.cfg.shutdown_grace_ms = next.shutdown_grace_ms;
+  m.metrics->count_reload(true);
+  return {};
+}
+
+void switch_server::reload_refused() noexcept {
+  impl_->metrics->count_reload(false);
+}
+
+std::uint16_t switch_server::metrics_port() const noexcept {
+  return impl_->admin ? impl_->admin->port() : 0;
+}
+
+const switch_metrics& switch_server::metrics() const noexcept {
+  return *impl_->metrics;
 }
 
 std::uint16_t switch_server::port(std::string_view listener) const {

@@ -146,10 +146,10 @@ TEST(SwitchConfig, UnknownKeysAreRefusedWithTheAllowedOnes) {
   EXPECT_EQ(error_of(replace(base, "    read_deadline_ms: 2000\n", "    read_deadline: 2000\n")),
             "/etc/eft/switch.yaml:13: unknown key 'listeners[0].read_deadline' (allowed keys: name, address, port, "
             "framing, spec, max_connections, max_connections_per_address, max_frame, idle_timeout_ms, "
-            "read_deadline_ms, pin_key, pin_format, pin_bdk, mac_key, mac_bdk)");
-  EXPECT_EQ(error_of("metrics: {port: 9100}\n" + base),
-            "/etc/eft/switch.yaml:1: unknown key 'metrics' (allowed keys: switch, listeners, links, link_groups, "
-            "routes, hsm, journal, terminal_groups)");
+            "read_deadline_ms, pin_key, pin_format, pin_bdk, mac_key, mac_bdk, tls)");
+  EXPECT_EQ(error_of("admin: {port: 9100}\n" + base),
+            "/etc/eft/switch.yaml:1: unknown key 'admin' (allowed keys: switch, listeners, links, link_groups, "
+            "routes, hsm, journal, terminal_groups, metrics, logging)");
   EXPECT_EQ(error_of(replace(base, "processing_code: [00, 01]", "pc: [00]")),
             "/etc/eft/switch.yaml:32: unknown key 'routes[0].match.pc' (allowed keys: pan_prefixes, mti, "
             "processing_code, bin_file, terminal_group, min_amount, max_amount)");
@@ -255,7 +255,7 @@ TEST(SwitchConfig, MissingPieces) {
   EXPECT_EQ(error_of(replace(base, "  - name: pos\n", "  - port2: 1\n")),
             "/etc/eft/switch.yaml:5: unknown key 'listeners[0].port2' (allowed keys: name, address, port, framing, "
             "spec, max_connections, max_connections_per_address, max_frame, idle_timeout_ms, read_deadline_ms, "
-            "pin_key, pin_format, pin_bdk, mac_key, mac_bdk)");
+            "pin_key, pin_format, pin_bdk, mac_key, mac_bdk, tls)");
   EXPECT_EQ(error_of("listeners: [\n"), "/etc/eft/switch.yaml:2: not valid YAML: end of sequence flow not found");
 }
 

@@ -28,6 +28,18 @@ namespace eft::config {
 /// (switch/include/eft/switch/framing.hpp). A test checks that both lists agree.
 inline constexpr std::string_view framing_names[] = {"len2", "len2+tpdu", "len2-inclusive", "ascii4", "len4"};
 
+/// TLS on a listener or a host link (OpenSSL through Asio). Paths are resolved relative to the config
+/// file and checked readable when the config is loaded.
+struct tls_config {
+  std::filesystem::path cert_file;  ///< PEM certificate (chain) presented to the peer; required on listeners
+  std::filesystem::path key_file;   ///< PEM private key of cert_file; required with cert_file
+  std::filesystem::path ca_file;    ///< PEM CA bundle that peer certificates are verified against
+  bool verify_peer = false;         ///< listeners: demand and verify a client certificate (mutual TLS);
+                                    ///< links: verify the host's certificate against ca_file
+  std::string server_name;          ///< links: SNI and the name checked in the host's certificate; empty: none
+  int line = 0;                     ///< line of the tls: entry
+};
+
 /// A terminal-facing TCP listener.
 struct listener_config {
   std::string name;
@@ -45,7 +57,8 @@ struct listener_config {
   std::string pin_bdk;  ///< DUKPT BDK (HSM key name, usage B0) of field 52, KSN in field 53; excludes pin_key
   std::string mac_key;  ///< terminal MAC key (HSM key name, usage M3): ISO 9797-1 alg 3 over field 64/128
   std::string mac_bdk;  ///< DUKPT BDK whose MAC keys (KSN in field 53) check and make the MAC; excludes mac_key
-  int line = 0;         ///< line of the entry in the config file
+  std::optional<tls_config> tls;  ///< absent: plain TCP
+  int line = 0;                   ///< line of the entry in the config file
 };
 
 /// Terminals taken together for routing: those of the listed listeners and those whose terminal id
@@ -94,6 +107,7 @@ struct host_link_config {
   bool sign_on = true;                      ///< send 0800 NMI 001 after connecting; traffic only after 0810 RC 00
   /// Fields matching a host answer to its request: "mti_class" (MTI digits 1-2) or field numbers.
   std::vector<std::string> match_key = {"mti_class", "11", "41"};
+  std::optional<tls_config> tls;  ///< absent: plain TCP
   int line = 0;
 };
 
@@ -138,6 +152,20 @@ struct journal_config {
   std::filesystem::path path;  ///< relative to the config file; empty: none
 };
 
+/// The admin HTTP endpoint: Prometheus metrics (/metrics), liveness (/health), readiness (/ready).
+struct metrics_config {
+  std::string address = "127.0.0.1";  ///< IP literal to bind
+  std::uint16_t port = 9100;          ///< 0 takes an ephemeral port (tests); the bound port is logged
+  int line = 0;
+};
+
+/// Where and how the switch logs.
+struct logging_config {
+  std::string format = "text";  ///< "text" (one readable line each) or "json" (one JSON object per line)
+  std::filesystem::path file;   ///< relative to the config file; empty: standard error
+  std::size_t queue = 32768;    ///< lines waiting for the logging thread; a full queue blocks the logger
+};
+
 /// A whole deployment.
 struct switch_config {
   std::filesystem::path source;              ///< the config file
@@ -152,6 +180,8 @@ struct switch_config {
   std::vector<terminal_group_config> terminal_groups;
   std::optional<hsm_config> hsm;  ///< absent: no HSM (no PIN or MAC stages)
   journal_config journal;
+  std::optional<metrics_config> metrics;  ///< absent: no admin HTTP endpoint
+  logging_config logging;
 
   /// The link group of that name, or nullptr.
   const link_group_config* group(std::string_view name) const noexcept;

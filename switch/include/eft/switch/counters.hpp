@@ -39,6 +39,7 @@ struct switch_counters {
   counter replies;               ///< replies written to terminals
   counter mac_failures;          ///< requests refused for a missing or wrong MAC (RC 63)
   counter arqc_failures;         ///< chip cryptograms that did not verify (the route's arqc_failure_rc)
+  counter tls_handshake_failures;  ///< TLS terminal connections whose handshake failed or timed out
 
   /// "connections=12 accepted=40 refused=0 ... replies=1000".
   std::string status() const;

@@ -17,6 +17,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -30,9 +31,27 @@
 #include "eft/switch/counters.hpp"
 #include "eft/switch/host_link.hpp"
 #include "eft/switch/link_group.hpp"
+#include "eft/switch/metrics.hpp"
 #include "eft/switch/routing.hpp"
 
 namespace eft::switch_core {
+
+/// The routes and the link groups they lead to: one immutable generation, replaced whole when the
+/// config is reloaded. A transaction holds the generation it was routed with, so its route stays valid
+/// while it is in flight.
+struct route_table {
+  router routes;
+  std::map<std::string, link_group*, std::less<>> groups;  ///< every route's group is here
+  std::vector<route_stats*> stats;                         ///< per route, parallel to routes.routes(); may be empty
+  route_stats* unrouted = nullptr;                         ///< transactions answered without a route; may be null
+
+  /// A generation; with `metrics`, each route's stats are resolved now (not per transaction).
+  /// `terminal_groups` are those the routes name (config::switch_config::terminal_groups).
+  static std::shared_ptr<const route_table> make(std::vector<config::route_config> routes,
+                                                 std::map<std::string, link_group*, std::less<>> groups,
+                                                 switch_metrics* metrics = nullptr,
+                                                 std::vector<config::terminal_group_config> terminal_groups = {});
+};
 
 /// One transaction on its way through the pipeline. Owned by the terminal session that received it.
 struct transaction {
@@ -49,6 +68,7 @@ struct transaction {
   std::chrono::steady_clock::time_point started{};
   std::vector<std::uint8_t> request_bytes;  ///< the request as received (message without framing): MAC input
   std::vector<std::uint8_t> ksn;            ///< DUKPT key serial number from field 53 (DUKPT listeners), else empty
+  std::shared_ptr<const route_table> table;  ///< the routes in force when processing began (set by process())
 };
 
 /// What a stage decided.
@@ -81,10 +101,13 @@ class pipeline {
   /// `t` and its request stay valid until the returned awaitable completes.
   boost::asio::awaitable<void> process(transaction* t);
 
-  const router& routes() const noexcept { return router_; }
-
-  /// Gives routing the terminal groups its routes name. Call before traffic starts.
-  void set_terminal_groups(std::vector<config::terminal_group_config> groups);
+  /// The routes in force (any thread).
+  std::shared_ptr<const route_table> routes() const noexcept { return table_.load(std::memory_order_acquire); }
+  /// Puts a new generation of routes in force for the transactions that start from now on (any
+  /// thread); those in flight finish on the generation they began with.
+  void replace_routes(std::shared_ptr<const route_table> table) noexcept {
+    table_.store(std::move(table), std::memory_order_release);
+  }
 
  private:
   struct named_stage {
@@ -96,9 +119,9 @@ class pipeline {
   void answer_locally(transaction* t, std::string_view rc);
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
+  static void record(const transaction* t) noexcept;
 
-  router router_;
-  std::map<std::string, link_group*, std::less<>> groups_;
+  std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;
   std::vector<named_stage> stages_[3];
 };

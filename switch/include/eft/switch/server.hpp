@@ -18,6 +18,7 @@
 #include "eft/crypto/hsm.hpp"
 #include "eft/switch/counters.hpp"
 #include "eft/switch/host_link.hpp"
+#include "eft/switch/metrics.hpp"
 #include "eft/switch/pipeline.hpp"
 
 namespace eft::switch_core {
@@ -62,6 +63,19 @@ class switch_server {
   std::size_t workers() const noexcept;
   /// One line: counters, then each link's state and counters.
   std::string status() const;
+
+  /// Applies a reloaded config in place (any thread but a worker; one reload at a time): new routes
+  /// for the transactions that start from now on, new listener limits and deadlines, a new
+  /// shutdown_grace_ms. Connections and in-flight transactions are kept. A config that changes
+  /// anything else (listeners' addresses, links, groups, keys, threads) is refused whole, as is one
+  /// whose route pin keys the HSM does not hold: the returned reason names file and line. Empty: applied.
+  std::string reload(const config::switch_config& next);
+  /// Counts a reload refused before reload() was reached (a config file that does not load).
+  void reload_refused() noexcept;
+  /// The port of the admin HTTP endpoint (config metrics:), 0 without one or before start().
+  std::uint16_t metrics_port() const noexcept;
+  /// The metrics served on /metrics.
+  const switch_metrics& metrics() const noexcept;
 
  private:
   struct impl;

@@ -1,0 +1,267 @@
+#include "eft/switch/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+#include "eft/switch/host_link.hpp"
+#include "eft/switch/link_group.hpp"
+
+namespace eft::switch_core {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+char rc_symbol(std::size_t i) noexcept {
+  return i < 10 ? static_cast<char>('0' + i) : static_cast<char>('A' + (i - 10));
+}
+
+std::size_t symbol_index(char c) noexcept {
+  if (c >= '0' && c <= '9') return static_cast<std::size_t>(c - '0');
+  if (c >= 'A' && c <= 'Z') return static_cast<std::size_t>(c - 'A') + 10;
+  return route_stats::rc_symbols - 1;
+}
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  f.metric.push_back(std::move(m));
+}
+
+double as_double(std::uint64_t v) {
+  return static_cast<double>(v);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::size_t route_stats::rc_index(std::string_view rc) noexcept {
+  if (rc.size() != 2) return rc_symbols * rc_symbols - 1;
+  const std::size_t a = symbol_index(rc[0]);
+  const std::size_t b = symbol_index(rc[1]);
+  if (a == rc_symbols - 1 || b == rc_symbols - 1) return rc_symbols * rc_symbols - 1;
+  return a * rc_symbols + b;
+}
+
+void route_stats::record(std::string_view rc, std::chrono::microseconds latency) noexcept {
+  by_rc_[rc_index(rc)].add();
+  const double s = static_cast<double>(latency.count()) / 1e6;
+  std::size_t b = 0;
+  while (b < latency_buckets_s.size() && s > latency_buckets_s[b]) ++b;
+  buckets_[b].add();
+  latency_count_.add();
+  latency_sum_us_.add(static_cast<std::uint64_t>(latency.count() > 0 ? latency.count() : 0));
+}
+
+std::uint64_t route_stats::count(std::string_view rc) const noexcept {
+  return by_rc_[rc == "other" ? rc_symbols * rc_symbols - 1 : rc_index(rc)].get();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> route_stats::by_rc() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (std::size_t i = 0; i < by_rc_.size(); ++i) {
+    const std::uint64_t n = by_rc_[i].get();
+    if (n == 0) continue;
+    if (i == by_rc_.size() - 1) {
+      out.emplace_back("other", n);
+    } else {
+      out.emplace_back(std::string{rc_symbol(i / rc_symbols), rc_symbol(i % rc_symbols)}, n);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+switch_metrics::switch_metrics(const switch_counters& counters) : counters_(counters) {
+  routes_.emplace_back("-");
+  unrouted_ = &routes_.back();
+}
+
+switch_metrics::~switch_metrics() = default;
+
+route_stats* switch_metrics::route(std::string_view name) {
+  const std::lock_guard lock(mutex_);
+  for (auto& r : routes_) {
+    if (r.route() == name && &r != unrouted_) return &r;
+  }
+  routes_.emplace_back(std::string(name));
+  return &routes_.back();
+}
+
+void switch_metrics::set_links(std::vector<const host_link*> links, std::vector<const link_group*> groups) {
+  const std::lock_guard lock(mutex_);
+  links_ = std::move(links);
+  groups_ = std::move(groups);
+}
+
+void switch_metrics::set_listeners(std::vector<listener_view> listeners) {
+  const std::lock_guard lock(mutex_);
+  listeners_ = std::move(listeners);
+}
+
+void switch_metrics::set_hsm_queue_depth(std::function<std::size_t()> depth) {
+  const std::lock_guard lock(mutex_);
+  hsm_depth_ = std::move(depth);
+}
+
+std::vector<MetricFamily> switch_metrics::Collect() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<MetricFamily> out;
+  const switch_counters& c = counters_;
+
+  auto gauge = [&](const char* name, const char* help, double v) {
+    out.push_back(family(name, help, MetricType::Gauge));
+    add(out.back(), v);
+  };
+  auto total = [&](const char* name, const char* help, const counter& v) {
+    out.push_back(family(name, help, MetricType::Counter));
+    add(out.back(), as_double(v.get()));
+  };
+
+  gauge("eft_connections_open", "Terminal connections held now", as_double(c.connections_open.get()));
+  total("eft_connections_accepted_total", "Terminal connections accepted", c.connections_accepted);
+  total("eft_connections_refused_total", "Terminal connections refused by max_connections or the per-address limit",
+        c.connections_refused);
+  if (!listeners_.empty()) {
+    out.push_back(
+        family("eft_listener_connections_open", "Terminal connections held now per listener", MetricType::Gauge));
+    for (const auto& l : listeners_) add(out.back(), as_double(l.open ? l.open() : 0), {{"listener", l.name}});
+  }
+  total("eft_idle_timeouts_total", "Terminal connections closed after idle_timeout_ms", c.idle_timeouts);
+  total("eft_read_deadlines_total", "Terminal connections closed because a frame did not complete in time",
+        c.read_deadlines);
+  total("eft_malformed_frames_total", "Frames with an unusable length header (the session is closed)",
+        c.malformed_frames);
+  total("eft_unparsable_messages_total", "Frames whose message does not unpack (the session is closed)",
+        c.unparsable_messages);
+  total("eft_keep_alives_total", "Zero-length frames from terminals", c.keep_alives);
+  total("eft_requests_total", "Requests received from terminals", c.requests);
+  total("eft_unexpected_messages_total", "Answers sent by terminals (ignored)", c.unexpected_messages);
+  gauge("eft_in_flight", "Terminal requests being processed now", as_double(c.in_flight.get()));
+  total("eft_host_answers_total", "Replies carrying a host's answer", c.answered_by_host);
+  total("eft_format_errors_total", "RC 30 answers", c.format_errors);
+  total("eft_no_route_total", "Answers without a route: RC 14, 15, 57 or 92", c.no_route);
+  total("eft_host_unavailable_total", "RC 91 answers without sending (no ready link)", c.host_unavailable);
+  total("eft_timeouts_total", "Host answers not in time", c.timeouts);
+  total("eft_reversals_needed_total", "Forwarded requests whose outcome is unknown", c.reversals_needed);
+  total("eft_local_answers_total", "Network management answered by the switch", c.local_answers);
+  total("eft_replies_total", "Replies written to terminals", c.replies);
+  total("eft_tls_handshake_failures_total", "TLS terminal connections whose handshake failed or timed out",
+        c.tls_handshake_failures);
+  total("eft_mac_failures_total", "Requests refused for a missing or wrong MAC", c.mac_failures);
+  total("eft_arqc_failures_total", "Chip cryptograms that did not verify", c.arqc_failures);
+
+  {
+    auto txn =
+        family("eft_transactions_total", "Transactions answered, by route and response code", MetricType::Counter);
+    auto lat = family("eft_transaction_latency_seconds", "Time from the request read to the answer ready, by route",
+                      MetricType::Histogram);
+    for (const auto& r : routes_) {
+      for (const auto& [rc, n] : r.by_rc()) add(txn, as_double(n), {{"route", r.route()}, {"rc", rc}});
+      if (r.latency_count() == 0 && &r == unrouted_) continue;
+      ClientMetric m;
+      m.label = {{"route", r.route()}};
+      std::uint64_t cumulative = 0;
+      for (std::size_t b = 0; b < r.buckets().size(); ++b) {
+        cumulative += r.buckets()[b].get();
+        ClientMetric::Bucket bucket;
+        bucket.cumulative_count = cumulative;
+        bucket.upper_bound =
+            b < latency_buckets_s.size() ? latency_buckets_s[b] : std::numeric_limits<double>::infinity();
+        m.histogram.bucket.push_back(bucket);
+      }
+      // The count is the sum of the buckets read here, so the exposition stays self-consistent while
+      // workers keep recording.
+      m.histogram.sample_count = cumulative;
+      m.histogram.sample_sum = static_cast<double>(r.latency_sum_us()) / 1e6;
+      lat.metric.push_back(std::move(m));
+    }
+    out.push_back(std::move(txn));
+    out.push_back(std::move(lat));
+  }
+
+  if (!links_.empty()) {
+    static constexpr link_state states[] = {link_state::down,  link_state::connecting, link_state::signing_on,
+                                            link_state::ready, link_state::stopping,   link_state::stopped};
+    auto up = family("eft_link_up", "1 while the host link is signed on and carries traffic", MetricType::Gauge);
+    auto state = family("eft_link_state", "The host link's state (1 for the current one)", MetricType::Gauge);
+    auto in_flight = family("eft_link_in_flight", "Requests waiting for the host's answer", MetricType::Gauge);
+    struct link_counter {
+      const char* name;
+      const char* help;
+      const counter link_counters::*field;
+    };
+    static constexpr link_counter link_totals[] = {
+        {"eft_link_connects_total", "TCP connections made", &link_counters::connects},
+        {"eft_link_connect_failures_total", "Connection attempts that failed", &link_counters::connect_failures},
+        {"eft_link_sign_ons_total", "Successful sign-ons", &link_counters::sign_ons},
+        {"eft_link_sign_on_failures_total", "Sign-ons refused or unanswered", &link_counters::sign_on_failures},
+        {"eft_link_sent_total", "Requests written to the host", &link_counters::sent},
+        {"eft_link_answered_total", "Answers matched to a request", &link_counters::answered},
+        {"eft_link_timeouts_total", "Requests without an answer in time", &link_counters::timeouts},
+        {"eft_link_lost_total", "Requests pending when the connection dropped", &link_counters::lost},
+        {"eft_link_unmatched_total", "Answers matching no request", &link_counters::unmatched},
+        {"eft_link_late_total", "Answers after their request timed out", &link_counters::late},
+        {"eft_link_echoes_total", "Echo tests sent", &link_counters::echoes_sent},
+        {"eft_link_host_requests_total", "Network management requests from the host", &link_counters::host_requests},
+        {"eft_link_malformed_total", "Unreadable frames or messages from the host", &link_counters::malformed},
+    };
+    std::vector<MetricFamily> totals;
+    for (const auto& t : link_totals) totals.push_back(family(t.name, t.help, MetricType::Counter));
+    for (const host_link* l : links_) {
+      const std::vector<ClientMetric::Label> name{{"link", l->name()}};
+      add(up, l->ready() ? 1 : 0, name);
+      const link_state now = l->state();
+      for (const link_state s : states) {
+        add(state, now == s ? 1 : 0, {{"link", l->name()}, {"state", std::string(to_string(s))}});
+      }
+      add(in_flight, as_double(l->in_flight()), name);
+      for (std::size_t i = 0; i < std::size(link_totals); ++i) {
+        add(totals[i], as_double((l->counters().*link_totals[i].field).get()), name);
+      }
+    }
+    out.push_back(std::move(up));
+    out.push_back(std::move(state));
+    out.push_back(std::move(in_flight));
+    for (auto& t : totals) out.push_back(std::move(t));
+  }
+  if (!groups_.empty()) {
+    auto up = family("eft_link_group_up", "1 while any link of the group is ready", MetricType::Gauge);
+    for (const link_group* g : groups_) add(up, g->up() ? 1 : 0, {{"group", g->name()}});
+    out.push_back(std::move(up));
+  }
+  if (hsm_depth_) gauge("eft_hsm_queue_depth", "HSM operations waiting or running", as_double(hsm_depth_()));
+  {
+    auto reloads = family("eft_config_reloads_total", "Configuration reloads (SIGHUP) by result", MetricType::Counter);
+    add(reloads, as_double(reloads_ok_.get()), {{"result", "applied"}});
+    add(reloads, as_double(reloads_failed_.get()), {{"result", "refused"}});
+    out.push_back(std::move(reloads));
+  }
+  return out;
+}
+
+std::string switch_metrics::scrape() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, Collect());
+  return out.str();
+}
+
+}  // namespace eft::switch_core
