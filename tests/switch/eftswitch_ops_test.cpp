@@ -339,7 +339,7 @@ TEST_F(EftswitchOps, SighupAppliesRoutesAndLimitsOrRefusesAndKeepsRunning) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->get(39U), "00");
 
-  // New routes (Mastercard prefixes only: this Visa card has no route) and max_connections 1.
+  // New routes (Mastercard prefixes only: no route knows this Visa BIN, RC 15) and max_connections 1.
   options next = to(host.port());
   next.routes = "[{name: mastercard, match: {pan_prefixes: [51, 52, 53, 54, 55]}, to: acquirer}]";
   next.listener_extra = ", max_connections: 1";
@@ -348,7 +348,7 @@ TEST_F(EftswitchOps, SighupAppliesRoutesAndLimitsOrRefusesAndKeepsRunning) {
   ASSERT_TRUE(sw->wait_for({"SIGHUP: reloaded ", ": 1 routes"})) << sw->output();
   r = exchange(held, purchase("000501"));  // the same connection: not dropped by the reload
   ASSERT_TRUE(r.has_value()) << sw->output();
-  EXPECT_EQ(r->get(39U), "92");
+  EXPECT_EQ(r->get(39U), "15");
   terminal second(port);
   EXPECT_TRUE(second.closed_by_peer());  // over the new max_connections
 
@@ -360,7 +360,7 @@ TEST_F(EftswitchOps, SighupAppliesRoutesAndLimitsOrRefusesAndKeepsRunning) {
   EXPECT_NE(refused->find("unknown key 'listeners[0].colour'"), std::string::npos) << *refused;
   r = exchange(held, purchase("000502"));
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->get(39U), "92");
+  EXPECT_EQ(r->get(39U), "15");
 
   // A valid config that changes what only a restart can change (a link's address) is refused too.
   options moved = to(host.port());
@@ -371,13 +371,13 @@ TEST_F(EftswitchOps, SighupAppliesRoutesAndLimitsOrRefusesAndKeepsRunning) {
       << sw->output();
   r = exchange(held, purchase("000503"));
   ASSERT_TRUE(r.has_value());
-  EXPECT_EQ(r->get(39U), "92");
+  EXPECT_EQ(r->get(39U), "15");
 
   const auto m = scrape();
   EXPECT_EQ(m.at("eft_config_reloads_total{result=\"applied\"}"), 1);
   EXPECT_EQ(m.at("eft_config_reloads_total{result=\"refused\"}"), 2);
   EXPECT_EQ(m.at("eft_transactions_total{rc=\"00\",route=\"all\"}"), 1);
-  EXPECT_EQ(m.at("eft_transactions_total{rc=\"92\",route=\"-\"}"), 3);
+  EXPECT_EQ(m.at("eft_transactions_total{rc=\"15\",route=\"-\"}"), 3);  // no route knows the BIN
   EXPECT_EQ(m.at("eft_connections_refused_total"), 1);
   EXPECT_EQ(m.at("eft_connections_accepted_total"), 1);
   EXPECT_EQ(host.requests.load(), 1);
