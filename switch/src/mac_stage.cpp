@@ -185,7 +185,7 @@ asio::awaitable<stage_result> generate_mac(crypto::async_hsm* hsm, transaction* 
 
 }  // namespace
 
-stage_fn make_ksn_stage(std::shared_ptr<const ksn_sizes> sizes) {
+stage_fn make_ksn_stage(const std::shared_ptr<const ksn_sizes>& sizes) {
   return [sizes](transaction* t) { return read_ksn(sizes.get(), t); };
 }
 

@@ -10,9 +10,10 @@ bool card_number_valid(std::string_view pan) noexcept {
   if (pan.size() < 12 || pan.size() > 19) return false;
   int sum = 0;
   bool twice = false;
-  for (auto it = pan.rbegin(); it != pan.rend(); ++it) {
-    if (*it < '0' || *it > '9') return false;
-    int d = *it - '0';
+  for (std::size_t i = pan.size(); i > 0; --i) {
+    const char c = pan[i - 1];
+    if (c < '0' || c > '9') return false;
+    int d = c - '0';
     if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
     sum += d;
     twice = !twice;

@@ -3,6 +3,7 @@
 /// prefixes and BIN range tables), MTI, processing code, terminal group and amount. Built once from
 /// the config, then read concurrently by every worker thread without locks.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -82,7 +83,7 @@ class router {
 
   std::vector<config::route_config> routes_;
   std::vector<config::terminal_group_config> groups_;
-  std::vector<segment> segments_[20];  // by number of digits
+  std::array<std::vector<segment>, 20> segments_;  // by number of digits
   std::vector<std::uint32_t> route_ids_;
   std::vector<std::uint32_t> any_pan_;  // routes with no BIN criterion
   std::size_t range_count_ = 0;

@@ -30,9 +30,10 @@ std::size_t raise_open_file_limit() noexcept;
 class switch_server {
  public:
   /// Loads the specs and builds links, groups, routes and the pipeline. With an HSM backend (the one
-  /// cfg.hsm describes, opened by the caller), PIN translation runs at the routed stage point; every
-  /// pin_key of the config must be a PIN key (usage P0) of that HSM. Throws std::runtime_error (naming
-  /// the config file and line) when something in the config cannot be used.
+  /// cfg.hsm describes, opened by the caller), the HSM stages run (add_hsm_stages: KSN, MAC, PIN
+  /// translation, ARQC/ARPC); every key the config names must be in that HSM with its usage
+  /// (check_config_keys). Throws std::runtime_error (naming the config file and line) when something
+  /// in the config cannot be used.
   explicit switch_server(config::switch_config cfg, std::shared_ptr<crypto::hsm> hsm = nullptr);
   /// Stops (see stop()) if still running.
   ~switch_server();

@@ -37,7 +37,7 @@ using ksn_sizes = std::map<std::string, std::size_t, std::less<>>;
 /// first N bytes (N = 10 for a TDES BDK, 12 for an AES BDK) when the field is binary (class b), or
 /// as 2N hex digits at its start otherwise; the rest of the field (padding) is ignored. A field 53
 /// that is too short or not hex is answered with RC 30; an absent one leaves the KSN empty.
-stage_fn make_ksn_stage(std::shared_ptr<const ksn_sizes> sizes);
+stage_fn make_ksn_stage(const std::shared_ptr<const ksn_sizes>& sizes);
 
 /// MAC verification, at stage_point::received, for listeners with mac_key or mac_bdk. The MAC field
 /// is 128 when the request has it, else 64; it must be the last field of the message. The MAC input
