@@ -536,6 +536,8 @@ int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64
       if ((check.mismatches >> m) & 1U)
         problems += (problems.empty() ? "" : ", ") + std::string(to_string(static_cast<mismatch>(m)));
     }
+    const std::string checked = std::string("MTI, STAN, RRN, terminal, amount") +
+                                (ctx.field55.empty() ? "" : ", ARPC") + (term.config().mac_key.empty() ? "" : ", MAC");
     if (json) {
       out.push_back({{"type", std::string(to_string(t))},
                      {"request", iso8583::to_json(req)},
@@ -548,9 +550,7 @@ int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64
       char lat[32];
       std::snprintf(lat, sizeof lat, "%.2f", latency_ms);
       std::cout << "== " << to_string(t) << " " << format_amount(amt) << ": RC " << check.rc << " in " << lat
-                << " ms; checks "
-                << (problems.empty() ? "passed (MTI, STAN, RRN, terminal, amount, ARPC, MAC)" : "FAILED: " + problems)
-                << "\n";
+                << " ms; checks " << (problems.empty() ? "passed (" + checked + ")" : "FAILED: " + problems) << "\n";
     }
     if (!check.ok()) status = 2;
     if (check.rc == "00") {
