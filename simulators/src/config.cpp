@@ -358,6 +358,10 @@ hostsim_config load_hostsim_config(const fs::path& file) {
     if (k["decimalization"]) c.decimalization = digits(file, k["decimalization"], "keys.decimalization", 16, 16);
     if (k["validation_data"]) c.validation_data = scalar(file, k["validation_data"], "keys.validation_data");
     if (k["imk"]) c.imk = key_hex(file, k["imk"], "keys.imk", {16});
+    if (k["bdk"]) c.bdk = key_hex(file, k["bdk"], "keys.bdk", {16});
+    if (k["aes_bdk"]) c.aes_bdk = key_hex(file, k["aes_bdk"], "keys.aes_bdk", {16, 24, 32});
+    if (k["ksn_field"])
+      c.ksn_field = static_cast<std::uint32_t>(number(file, k["ksn_field"], "keys.ksn_field", 2, 128));
   }
   if (const YAML::Node cs = root["cards"]) {
     if (!cs.IsSequence()) fail(file, cs, "cards: is a list", "- {pan: \"...\", pvv: \"1234\", balance: 500.00}");

@@ -1,6 +1,7 @@
 #include "eft/simulators/issuer.hpp"
 
 #include "eft/crypto/card_verification.hpp"
+#include "eft/crypto/dukpt.hpp"
 #include "eft/crypto/emv.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/emv/cryptogram.hpp"
@@ -81,12 +82,37 @@ std::optional<std::uint64_t> issuer::amount_of(const iso8583::message& req) cons
 std::string issuer::verify_pin(const iso8583::message& req, const std::string& pan, const card_state* cs) {
   const auto block = req.get(52);
   if (!block) return {};
-  if (cfg_.zpk.empty()) {
+  crypto::outcome<crypto::clear_pin> pin = crypto::failure{crypto::errc::unknown_key, "no PIN key"};
+  const auto ksn_value = req.get(cfg_.ksn_field);
+  if (ksn_value && (!cfg_.bdk.empty() || !cfg_.aes_bdk.empty())) {
+    // DUKPT: the KSN is raw bytes in a binary field, hex digits in a text field (padding after it).
+    const auto* fs = req.dialect().field(cfg_.ksn_field);
+    crypto::bytes ksn;
+    if (fs != nullptr && fs->cls == iso8583::field_class::b) {
+      ksn.assign(ksn_value->begin(), ksn_value->end());
+    } else if (auto h = crypto::from_hex(ksn_value->substr(0, ksn_value->size() & ~std::size_t{1}))) {
+      ksn = std::move(*h);
+    }
+    const std::size_t size = cfg_.aes_bdk.empty() ? crypto::dukpt_tdes_ksn_size : crypto::dukpt_aes_ksn_size;
+    if (ksn.size() >= size) {
+      ksn.resize(size);
+      if (cfg_.aes_bdk.empty()) {
+        if (auto k = crypto::dukpt_tdes_key(cfg_.bdk.view(), ksn, crypto::dukpt_tdes_usage::pin)) {
+          pin = crypto::decrypt_pin(crypto::pin_block_format::iso0, crypto::cipher::tdes, k->view(), bytes_of(*block),
+                                    pan);
+        }
+      } else if (auto k = crypto::dukpt_aes_key(cfg_.aes_bdk.view(), ksn, crypto::dukpt_aes_usage::pin_encryption,
+                                                crypto::dukpt_aes_key_type::aes128)) {
+        pin = crypto::decrypt_pin_block_iso4(k->view(), bytes_of(*block), pan);
+      }
+    }
+  } else if (!cfg_.zpk.empty()) {
+    const auto c = cfg_.pin_format == crypto::pin_block_format::iso4 ? crypto::cipher::aes : crypto::cipher::tdes;
+    pin = crypto::decrypt_pin(cfg_.pin_format, c, cfg_.zpk.view(), bytes_of(*block), pan);
+  } else {
     ++counters_["pin_not_checked"];
     return {};
   }
-  const auto c = cfg_.pin_format == crypto::pin_block_format::iso4 ? crypto::cipher::aes : crypto::cipher::tdes;
-  const auto pin = crypto::decrypt_pin(cfg_.pin_format, c, cfg_.zpk.view(), bytes_of(*block), pan);
   if (!pin) {
     ++counters_["pin_block_errors"];
     return "55";

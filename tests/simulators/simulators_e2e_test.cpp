@@ -263,6 +263,44 @@ TEST_F(SimulatorProcesses, TermsimThroughEftswitchToHostsim) {
   EXPECT_EQ(rec["counters"].value("sign_on", 0), 1) << rec.dump();
 }
 
+TEST_F(SimulatorProcesses, RandomFaultsAreCountedOnBothSidesAndIdleConnectionsAreHeld) {
+  const auto record = dir / "record.json";
+  const auto hs = write_hostsim("len2+tpdu", "iso87-binary",
+                                "faults:\n  - {action: duplicate, rate: 0.05}\n  - {action: disconnect, rate: 0.02}\n");
+  child_process host({EFT_HOSTSIM_PATH, "--config", hs.string(), "--record", record.string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk, 2000).string();
+
+  const auto report = dir / "report.json";
+  child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "10", "--duration", "1.5",
+                      "--no-progress", "--json", report.string()});
+  ASSERT_EQ(load.wait_exit(), 0) << load.output();
+  const auto r = read_json(report);
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_GT(r["answered"].get<std::uint64_t>(), 50U) << r.dump();
+  EXPECT_GT(r["mismatches"]["stan"].get<std::uint64_t>(), 0U) << "duplicates are answers to earlier requests";
+  EXPECT_GT(r["errors"]["closed"].get<std::uint64_t>(), 0U) << "disconnects drop requests in flight";
+  EXPECT_EQ(r["mismatches"]["arpc"], 0) << r.dump();
+  EXPECT_FALSE(r["samples"].empty());
+  EXPECT_EQ(r.dump().find("4761739001010010"), std::string::npos) << "a full PAN in a sample";
+
+  const auto idle = dir / "idle.json";
+  child_process hold({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "300", "--duration", "1", "--idle",
+                      "--source-addresses", "4", "--no-progress", "--json", idle.string()});
+  ASSERT_EQ(hold.wait_exit(), 0) << hold.output();
+  const auto i = read_json(idle);
+  EXPECT_EQ(i["held"], 300) << i.dump();
+  EXPECT_EQ(i["sent"], 0) << i.dump();
+
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  const auto rec = read_json(record);
+  EXPECT_GT(rec["faults"].value("duplicate", 0), 0) << rec.dump();
+  EXPECT_GT(rec["faults"].value("disconnect", 0), 0) << rec.dump();
+  EXPECT_GE(rec["counters"].value("connections", 0), 310) << rec.dump();
+}
+
 TEST_F(SimulatorProcesses, FaultsAreSeenByTermsimAndBadConfigIsRefused) {
   const auto hs =
       write_hostsim("len2+tpdu", "iso87-binary",

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "eft/config/error.hpp"
 #include "eft/crypto/card_verification.hpp"
@@ -217,6 +218,66 @@ TEST_F(Simulators, MacIsComputedAndChecked) {
   auto tampered = *answer;
   tampered[20] = static_cast<std::byte>(static_cast<unsigned>(tampered[20]) ^ 1U);
   EXPECT_FALSE(check_answer(*term, ctx, back, tampered).ok());
+}
+
+TEST_F(Simulators, DukptTdesPinBlockMatchesX924VectorAndTheHostVerifiesIt) {
+  // ANSI X9.24-1:2009 A.4 test data: BDK 0123456789ABCDEFFEDCBA9876543210, first KSN
+  // FFFF9876543210E00001, PIN 1234, PAN 4012345678909 -> encrypted PIN block 1B9C1845EB993A7A.
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_tdes;
+  t.pin_key = key("0123456789ABCDEFFEDCBA9876543210");
+  t.ksn = crypto::from_hex("FFFF9876543210E00000").value();
+  t.ksn_field = 62;
+  term.emplace(t, 0, 1);
+  card_config c;
+  c.pan = "4012345678909";
+  c.pin = "1234";
+  c.chip = false;
+  tcfg.cards.push_back(std::move(c));
+  iso8583::message req(*spec);
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards.back(), txn_type::magstripe_fallback, 100, nullptr, rng, req, ctx),
+            "");
+  const auto block = req.get(52).value_or("");
+  EXPECT_EQ(crypto::to_hex({reinterpret_cast<const std::uint8_t*>(block.data()), block.size()}), "1B9C1845EB993A7A");
+  EXPECT_EQ(req.get(62).value_or(""), "FFFF9876543210E00001");
+
+  hcfg.bdk = key("0123456789ABCDEFFEDCBA9876543210");
+  hcfg.ksn_field = 62;
+  issuer_card ic;
+  ic.pan = "4012345678909";
+  ic.pvv = crypto::generate_pvv(hcfg.pvk.view(), 1, "1234", ic.pan).value();
+  hcfg.cards.push_back(ic);
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, tcfg.cards.size() - 1, txn_type::purchase, 100).rc, "00");  // next KSN ...E00002
+  tcfg.cards.back().pin = "4321";
+  EXPECT_EQ(round_trip(iss, tcfg.cards.size() - 1, txn_type::purchase, 100).rc, "55");
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 1);
+}
+
+TEST_F(Simulators, DukptAesFormat4PinBlockIsVerifiedByTheHost) {
+  // A dialect with the 16-byte PIN field format 4 needs.
+  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  52:");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
+  spec = std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_aes;
+  t.pin_format = crypto::pin_block_format::iso4;
+  t.pin_key = key("FEDCBA9876543210F1F1F1F1F1F1F1F1");
+  t.ksn = crypto::from_hex("123456789012345600000000").value();
+  t.ksn_field = 62;
+  term.emplace(t, 0, 1);
+  hcfg.aes_bdk = key("FEDCBA9876543210F1F1F1F1F1F1F1F1");
+  hcfg.ksn_field = 62;
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 700).rc, "00");
+  EXPECT_EQ(round_trip(iss, 0, txn_type::atm_withdrawal, 800).rc, "00");
+  tcfg.cards[0].pin = "1235";
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 100).rc, "55");
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 2);
 }
 
 TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {

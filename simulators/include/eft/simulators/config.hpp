@@ -134,6 +134,9 @@ struct hostsim_config {
   std::string decimalization = "0123456789012345";
   std::string validation_data = "NNNNNNNNNNNN";  ///< pattern with N for account digits
   crypto::secure_bytes imk;                      ///< issuer master key (ARQC/ARPC)
+  crypto::secure_bytes bdk;      ///< TDES DUKPT BDK: PIN blocks with a KSN are format 0 under its PIN key
+  crypto::secure_bytes aes_bdk;  ///< AES DUKPT BDK: PIN blocks with a KSN are format 4 (AES-128 PIN key)
+  std::uint32_t ksn_field = 53;  ///< the field that carries the KSN
   // Rules.
   std::vector<issuer_card> cards;
   std::string unknown_card_rc = "14";  ///< "00" approves unknown cards
