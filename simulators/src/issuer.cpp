@@ -6,6 +6,7 @@
 #include "eft/crypto/pin_block.hpp"
 #include "eft/emv/cryptogram.hpp"
 #include "eft/emv/tlv.hpp"
+#include "eft/iso8583/json.hpp"
 #include "eft/iso8583/mask.hpp"
 
 namespace eft::simulators {
@@ -169,7 +170,7 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans)
   const bool advice = mti == "0220" || mti == "0221" || mti == "0120" || mti == "0121";
   if (!network && !financial && !reversal && !advice) {
     ++malformed_["unexpected_mti"];
-    if (samples_.size() < max_samples) samples_.push_back("unexpected_mti: " + mti);
+    if (samples_.size() < max_samples) samples_.push_back("unexpected_mti: " + iso8583::to_json(req).dump());
     d.fault.reset();
     return d;
   }

@@ -177,10 +177,15 @@ TEST_F(Simulators, NetworkManagementAndUnexpectedMessages) {
   EXPECT_EQ(ans.get(70).value_or(""), "301");
   req.clear();
   req.set_mti("0210");  // an answer sent to a host
+  req.set(2, "4761739001010010");
   req.set(11, "000001");
   EXPECT_FALSE(iss.handle(req, ans).answer);
   const auto rec = iss.record();
   EXPECT_EQ(rec["malformed"]["unexpected_mti"], 1);
+  ASSERT_EQ(rec["malformed_samples"].size(), 1U);
+  const std::string sample = rec["malformed_samples"][0];
+  EXPECT_NE(sample.find("476173******0010"), std::string::npos) << sample;  // shown decoded, masked
+  EXPECT_EQ(sample.find("4761739001010010"), std::string::npos) << sample;
   EXPECT_EQ(rec["counters"]["echo"], 1);
 }
 
