@@ -136,6 +136,8 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
   std::vector<std::uint8_t> buf(512);
   txn_context ctx;
   asio::steady_timer timer(ex);
+  std::uint64_t request_gen = 0;
+  std::uint64_t timed_out_gen = 0;
 
   // Ramp-up: connection i starts at ramp * i / N.
   if (r->opt.ramp_s > 0 && r->opt.connections > 1) {
@@ -237,11 +239,14 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         r->stats.error(error_kind::closed);
         break;
       }
-      bool timed_out = false;
+      // The timeout handler may already be queued when the answer arrives: it acts only while its
+      // request is still the one outstanding (the generation), never on a later one.
+      const std::uint64_t gen = ++request_gen;
+      timed_out_gen = 0;
       timer.expires_after(std::chrono::milliseconds(cfg.timeout_ms));
-      timer.async_wait([&sock, &timed_out](const boost::system::error_code& e) {
-        if (!e) {
-          timed_out = true;
+      timer.async_wait([&sock, &request_gen, &timed_out_gen, gen](const boost::system::error_code& e) {
+        if (!e && request_gen == gen) {
+          timed_out_gen = gen;
           boost::system::error_code ignore;
           sock.cancel(ignore);
         }
@@ -250,7 +255,9 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
       for (;;) {
         const read_result rr = co_await read_frame(&sock, r->framing, &buf);
         if (rr.ec || rr.bad_frame) {
-          r->stats.error(timed_out ? error_kind::timeout : rr.bad_frame ? error_kind::bad_frame : error_kind::closed);
+          r->stats.error(timed_out_gen == gen ? error_kind::timeout
+                         : rr.bad_frame       ? error_kind::bad_frame
+                                              : error_kind::closed);
           broken = true;
           break;
         }
@@ -286,6 +293,7 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         if (financial && check.rc == "00") term.reversible = ctx;
         break;
       }
+      ++request_gen;
       timer.cancel();
     }
     boost::system::error_code ignore;
