@@ -97,7 +97,6 @@ class session : public std::enable_shared_from_this<session> {
     std::vector<std::uint8_t> buf(512);
     iso8583::message req(*self->link_->spec);
     iso8583::message ans(*self->link_->spec);
-    std::vector<std::byte> packed;
     for (;;) {
       const read_result r = co_await read_frame(&self->sock_, self->link_->framing, &buf);
       if (r.ec) break;
@@ -110,17 +109,17 @@ class session : public std::enable_shared_from_this<session> {
         self->issuer_->note_malformed("unparsable", st.message());
         continue;
       }
-      const host_decision d = self->issuer_->handle(req, ans);
+      const host_decision d = self->issuer_->handle(req, ans, std::as_bytes(std::span(r.body.data(), r.body.size())));
       if (!d.answer && !d.fault) continue;
       std::vector<std::uint8_t> frame;
       if (d.answer) {
-        packed.clear();
-        const auto ps = iso8583::pack(ans, packed);
-        if (!ps) {
-          self->issuer_->note_malformed("answer_not_packable", ps.message());
+        std::string why;
+        const auto packed = self->issuer_->pack_answer(ans, &why);
+        if (!packed) {
+          self->issuer_->note_malformed("answer_not_packable", why);
           continue;
         }
-        frame = frame_message(self->link_->framing, packed, r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
+        frame = frame_message(self->link_->framing, *packed, r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
       }
       if (!d.fault) {
         self->send(std::move(frame));

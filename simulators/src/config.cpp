@@ -360,6 +360,7 @@ hostsim_config load_hostsim_config(const fs::path& file) {
     if (k["imk"]) c.imk = key_hex(file, k["imk"], "keys.imk", {16});
     if (k["bdk"]) c.bdk = key_hex(file, k["bdk"], "keys.bdk", {16});
     if (k["aes_bdk"]) c.aes_bdk = key_hex(file, k["aes_bdk"], "keys.aes_bdk", {16, 24, 32});
+    if (k["mac_key"]) c.mac_key = key_hex(file, k["mac_key"], "keys.mac_key", {16});
     if (k["ksn_field"])
       c.ksn_field = static_cast<std::uint32_t>(number(file, k["ksn_field"], "keys.ksn_field", 2, 128));
   }

@@ -8,6 +8,7 @@
 #include "eft/emv/tlv.hpp"
 #include "eft/iso8583/json.hpp"
 #include "eft/iso8583/mask.hpp"
+#include "eft/simulators/terminal.hpp"
 
 namespace eft::simulators {
 namespace {
@@ -142,7 +143,11 @@ std::string issuer::verify_pin(const iso8583::message& req, const std::string& p
   return "55";
 }
 
-host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans) {
+std::optional<std::vector<std::byte>> issuer::pack_answer(iso8583::message& ans, std::string* error) const {
+  return pack_with_mac(cfg_.mac_key, ans, error);
+}
+
+host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans, std::span<const std::byte> body) {
   ans.clear();
   host_decision d;
   const std::string mti(req.mti());
@@ -237,6 +242,14 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans)
       }
     }
 
+    if (rc == "00" && !cfg_.mac_key.empty() && !body.empty()) {
+      if (!mac_matches(cfg_.mac_key, req, body)) {
+        ++counters_["mac_wrong"];
+        rc = "63";
+      } else {
+        ++counters_["mac_verified"];
+      }
+    }
     if (rc == "00") {
       if (cs == nullptr) {
         rc = cfg_.unknown_card_rc;

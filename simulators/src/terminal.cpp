@@ -266,24 +266,22 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
   return {};
 }
 
-std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, iso8583::message& msg,
-                                                   std::string* error) {
+std::optional<std::vector<std::byte>> pack_with_mac(const crypto::secure_bytes& mac_key, iso8583::message& msg,
+                                                    std::string* error) {
   std::vector<std::byte> out;
-  if (!term.mac_key.empty()) {
-    if (!msg.set(64, std::string(8, '\0'))) {
-      if (error != nullptr) *error = "the spec has no field 64 for the MAC";
-      return std::nullopt;
-    }
+  if (!mac_key.empty() && !msg.set(64, std::string(8, '\0'))) {
+    if (error != nullptr) *error = "the spec has no field 64 for the MAC";
+    return std::nullopt;
   }
   const auto st = iso8583::pack(msg, out);
   if (!st) {
     if (error != nullptr) *error = st.message();
     return std::nullopt;
   }
-  if (!term.mac_key.empty()) {
+  if (!mac_key.empty()) {
     // The MAC field is the last one of the message; the MAC covers everything before it.
     const crypto::byte_view data{reinterpret_cast<const std::uint8_t*>(out.data()), out.size() - 8};
-    const auto mac = crypto::compute_mac(crypto::mac_options{}, term.mac_key.view(), data);
+    const auto mac = crypto::compute_mac(crypto::mac_options{}, mac_key.view(), data);
     if (!mac) {
       if (error != nullptr) *error = mac.error().message();
       return std::nullopt;
@@ -292,6 +290,20 @@ std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, 
     msg.set(64, std::string_view(reinterpret_cast<const char*>(mac->data()), 8));
   }
   return out;
+}
+
+std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, iso8583::message& msg,
+                                                   std::string* error) {
+  return pack_with_mac(term.mac_key, msg, error);
+}
+
+bool mac_matches(const crypto::secure_bytes& mac_key, const iso8583::message& msg, std::span<const std::byte> body) {
+  const auto mac = msg.get(64);
+  if (!mac || mac->size() != 8 || body.size() < 8) return false;
+  const crypto::byte_view data{reinterpret_cast<const std::uint8_t*>(body.data()), body.size() - 8};
+  const crypto::byte_view mv{reinterpret_cast<const std::uint8_t*>(mac->data()), 8};
+  const auto ok = crypto::check_mac(crypto::mac_options{}, mac_key.view(), data, mv);
+  return ok && *ok;
 }
 
 answer_check check_answer(const terminal_state& term, const txn_context& ctx, const iso8583::message& a,
@@ -322,14 +334,10 @@ answer_check check_answer(const terminal_state& term, const txn_context& ctx, co
     }
   }
   if (!term.config().mac_key.empty()) {
-    const auto mac = a.get(64);
-    if (!mac || mac->size() != 8 || body.size() < 8) {
+    if (!a.has(64)) {
       flag(mismatch::mac_missing);
-    } else {
-      const crypto::byte_view data{reinterpret_cast<const std::uint8_t*>(body.data()), body.size() - 8};
-      const crypto::byte_view mv{reinterpret_cast<const std::uint8_t*>(mac->data()), 8};
-      const auto ok = crypto::check_mac(crypto::mac_options{}, term.config().mac_key.view(), data, mv);
-      if (!ok || !*ok) flag(mismatch::mac);
+    } else if (!mac_matches(term.config().mac_key, a, body)) {
+      flag(mismatch::mac);
     }
   }
   return r;

@@ -98,10 +98,11 @@ class Simulators : public ::testing::Test {
     const auto packed = pack_request(tcfg.terminals[0], req);
     EXPECT_TRUE(packed);
     EXPECT_TRUE(iso8583::unpack(*packed, wire));
-    const auto d = iss.handle(wire, ans);
+    const auto d = iss.handle(wire, ans, *packed);
     EXPECT_TRUE(d.answer);
-    std::vector<std::byte> body;
-    EXPECT_TRUE(iso8583::pack(ans, body));
+    const auto answer = iss.pack_answer(ans);
+    EXPECT_TRUE(answer);
+    const std::vector<std::byte> body = answer.value_or(std::vector<std::byte>{});
     iso8583::message back(*spec);
     EXPECT_TRUE(iso8583::unpack(body, back));
     if (ctx_out != nullptr) *ctx_out = ctx;
@@ -283,6 +284,21 @@ TEST_F(Simulators, DukptAesFormat4PinBlockIsVerifiedByTheHost) {
   tcfg.cards[0].pin = "1235";
   EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 100).rc, "55");
   EXPECT_EQ(iss.record()["counters"]["pin_verified"], 2);
+}
+
+TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
+  tcfg.terminals[0].mac_key = key("0123456789ABCDEF0123456789ABCDEF");
+  hcfg.mac_key = key("0123456789ABCDEF0123456789ABCDEF");
+  issuer iss(hcfg);
+  const auto ok = round_trip(iss, 0, txn_type::purchase, 100);
+  EXPECT_EQ(ok.rc, "00");
+  EXPECT_TRUE(ok.ok()) << ok.mismatches;
+  tcfg.terminals[0].mac_key = key("FEDCBA9876543210FEDCBA9876543210");  // the terminal's key differs
+  const auto bad = round_trip(iss, 0, txn_type::purchase, 100);
+  EXPECT_EQ(bad.rc, "63");
+  EXPECT_TRUE((bad.mismatches >> static_cast<unsigned>(mismatch::mac)) & 1U) << "the answer's MAC fails too";
+  EXPECT_EQ(iss.record()["counters"]["mac_verified"], 1);
+  EXPECT_EQ(iss.record()["counters"]["mac_wrong"], 1);
 }
 
 TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {

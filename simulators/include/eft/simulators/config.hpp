@@ -137,6 +137,7 @@ struct hostsim_config {
   crypto::secure_bytes bdk;      ///< TDES DUKPT BDK: PIN blocks with a KSN are format 0 under its PIN key
   crypto::secure_bytes aes_bdk;  ///< AES DUKPT BDK: PIN blocks with a KSN are format 4 (AES-128 PIN key)
   std::uint32_t ksn_field = 53;  ///< the field that carries the KSN
+  crypto::secure_bytes mac_key;  ///< retail MAC key: requests' field 64 verified (RC 63), answers MACed
   // Rules.
   std::vector<issuer_card> cards;
   std::string unknown_card_rc = "14";  ///< "00" approves unknown cards

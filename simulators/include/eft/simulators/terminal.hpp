@@ -80,6 +80,15 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
 std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, iso8583::message& msg,
                                                    std::string* error = nullptr);
 
+/// Packs a message with field 64 set to the retail MAC (ISO 9797-1 algorithm 3, padding method 1)
+/// under `mac_key` of the packed message without its last 8 bytes (the MAC field is the last one);
+/// without a key, packs it as it is. Nothing when it does not pack (why in `error`).
+std::optional<std::vector<std::byte>> pack_with_mac(const crypto::secure_bytes& mac_key, iso8583::message& msg,
+                                                    std::string* error = nullptr);
+/// True when the packed message `body` ends with field 64 holding the retail MAC under `mac_key` of
+/// the bytes before it (`msg` is `body` unpacked).
+bool mac_matches(const crypto::secure_bytes& mac_key, const iso8583::message& msg, std::span<const std::byte> body);
+
 /// Checks an answer against its request. `body` is the packed answer (for the MAC).
 answer_check check_answer(const terminal_state& term, const txn_context& ctx, const iso8583::message& answer,
                           std::span<const std::byte> body);
