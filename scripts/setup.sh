@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates xxd
+  build-essential cmake ninja-build pkg-config git ca-certificates xxd jq
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libsqlite3-dev prometheus-cpp-dev openssl

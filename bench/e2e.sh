@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# End-to-end benchmark, one table: termsim -> eftswitch -> hostsim against termsim -> hostsim directly,
+# in the same run, at 100 and 1,000 connections (chip purchases with online PIN: PIN translation
+# TPK -> ZPK in the switch's software HSM, field 55 with ARQC verified and ARPC returned by hostsim),
+# then both paths at a fixed rate of 20 % of the direct maximum (what the switch adds at p99), then
+# connection scale: 18,000 idle terminals held by eftswitch while 1,000 others run traffic.
+#   BENCH_SECONDS=10 ./bench/e2e.sh        (needs a RelWithDebInfo build in build/, ports 5000, 7000, 7100)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${BENCH_SECONDS:-10}
+bin=$PWD/build/bin
+for t in eftswitch eftctl hostsim termsim; do
+  [ -x "$bin/$t" ] || { echo "bench: build $t first: cmake --build build --target eftswitch eftctl hostsim termsim" >&2; exit 1; }
+done
+for port in 5000 7000 7100; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "bench: port $port is in use" >&2; exit 1; fi
+done
+
+run=$PWD/build/bench-e2e
+rm -rf "$run"
+mkdir -p "$run"
+cp config/examples/demo.yaml "$run/eftswitch.yaml"
+sed -i 's/status_interval_ms: 5000/status_interval_ms: 0/; s/log_level: info/log_level: warn/' "$run/eftswitch.yaml"
+cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml simulators/examples/termsim-direct.yaml "$run/"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+wait_for() {
+  for _ in $(seq 150); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  echo "bench: $1 does not show '$2'" >&2; tail -n 20 "$1" >&2; exit 1
+}
+
+umask 077
+xxd -p -l 32 -c 64 /dev/urandom >"$run/lmk"
+umask 022
+export EFT_HSM_LMK
+EFT_HSM_LMK=$(cat "$run/lmk")
+"$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name tpk.pos --usage P0 --mode B \
+  --component 0123456789ABCDEFFEDCBA9876543210 >/dev/null
+"$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name zpk.host --usage P0 --mode B \
+  --component 89ABCDEF01234567FEDCBA9876543210 >/dev/null
+
+"$bin/hostsim" --config "$run/hostsim.yaml" >"$run/hostsim.log" 2>&1 &
+pids+=($!)
+wait_for "$run/hostsim.log" "listening on 127.0.0.1:7100"
+(cd "$run" && exec "$bin/eftswitch" --config eftswitch.yaml) >"$run/eftswitch.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
+sleep 1  # the host link signs on
+
+# measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
+# to the table and prints the run's tps.
+measure() {
+  local name=$1 label=$2 cfg=$3 n=$4
+  shift 4
+  local out="$run/$name.json"
+  "$bin/termsim" load --config "$run/$cfg" --connections "$n" --duration "$secs" --type purchase --no-progress \
+    --json "$out" "$@" >/dev/null
+  jq -r --arg l "$label" '"| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) |"' \
+    "$out" >>"$run/rows.md"
+  jq -r '.tps' "$out"
+}
+
+echo "bench: ${secs} s per run; results in $run" >&2
+direct="termsim -> hostsim"
+switched="termsim -> eftswitch -> hostsim"
+d100=$(measure direct-100 "$direct" termsim-direct.yaml 100)
+s100=$(measure switch-100 "$switched" termsim.yaml 100)
+d1000=$(measure direct-1000 "$direct" termsim-direct.yaml 1000 --ramp-up 1)
+s1000=$(measure switch-1000 "$switched" termsim.yaml 1000 --ramp-up 1)
+direct_max=$(printf '%s\n%s\n' "$d100" "$d1000" | sort -g | tail -1)
+rate=$(awk -v m="$direct_max" 'BEGIN { printf "%d", m * 0.2 }')
+measure direct-rate "$direct" termsim-direct.yaml 100 --rate "$rate" >/dev/null
+measure switch-rate "$switched" termsim.yaml 100 --rate "$rate" >/dev/null
+p99_direct=$(jq '.latency_ms.p99' "$run/direct-rate.json")
+p99_switch=$(jq '.latency_ms.p99' "$run/switch-rate.json")
+
+# Connection scale: 18,000 idle terminals (one termsim, spread over 127.0.0.1-16) held by eftswitch
+# while 1,000 others run purchases (a second termsim).
+"$bin/termsim" load --config "$run/termsim.yaml" --connections 18000 --duration $((secs + 25)) --idle \
+  --ramp-up 10 --source-addresses 16 --no-progress --json "$run/idle.json" >/dev/null &
+idle_pid=$!
+pids+=($idle_pid)
+sleep 15
+scale_tps=$(measure switch-1000-beside-18000-idle "$switched, 18,000 idle held" termsim.yaml 1000 --ramp-up 1)
+wait "$idle_pid" || true
+held=$(jq '.held' "$run/idle.json")
+idle_errors=$(jq '[.errors[]] | add' "$run/idle.json")
+
+echo
+echo "| path | connections | mode | tps | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors / mismatches |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+cat "$run/rows.md"
+echo
+awk -v s="$s100" -v d="$d100" 'BEGIN { printf "switch / direct throughput, 100 connections:   %.0f %%  (goal >= 50 %%)\n", 100 * s / d }'
+awk -v s="$s1000" -v d="$d1000" 'BEGIN { printf "switch / direct throughput, 1,000 connections: %.0f %%  (goal >= 50 %%)\n", 100 * s / d }'
+awk -v s="$p99_switch" -v d="$p99_direct" -v r="$rate" \
+  'BEGIN { printf "added p99 at %d tps (20 %% of the direct maximum): %.2f ms  (goal <= 1 ms)\n", r, s - d }'
+echo "connection scale: $held idle terminals held (errors $idle_errors) while 1,000 others ran $(printf '%.0f' "$scale_tps") tps"

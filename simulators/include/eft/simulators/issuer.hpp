@@ -1,0 +1,81 @@
+#pragma once
+/// The host side of hostsim, without I/O: from a request, the answer an issuer or acquirer host
+/// gives (network management, PIN verification under the zone PIN key, ARQC verification and ARPC,
+/// card rules and balances, reversals and advices), the fault to inject, and a record of everything
+/// for tests to reconcile. Thread-safe: sessions on several threads share one issuer.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "eft/iso8583/message.hpp"
+#include "eft/simulators/config.hpp"
+
+namespace eft::simulators {
+
+/// What to do with a request.
+struct host_decision {
+  bool answer = false;                ///< `answer` holds the response to send
+  std::optional<fault_action> fault;  ///< a fault to inject instead of (or around) the answer
+  std::uint32_t delay_ms = 0;         ///< delay and late: wait this long before answering
+};
+
+class issuer {
+ public:
+  /// The config must outlive the issuer.
+  explicit issuer(const hostsim_config& cfg);
+
+  /// Decides the answer to `request` into `answer` (cleared first; made with the request's spec).
+  /// Requests it does not answer (unknown MTIs, answers) are counted as unexpected.
+  /// `body` is the packed request: with a MAC key, a financial request whose MAC (field 64) is
+  /// missing or wrong is answered RC 63. Pack answers with pack_answer().
+  host_decision handle(const iso8583::message& request, iso8583::message& answer, std::span<const std::byte> body = {});
+  /// Packs an answer (with its MAC when the config has a MAC key).
+  std::optional<std::vector<std::byte>> pack_answer(iso8583::message& answer, std::string* error = nullptr) const;
+
+  /// Counts a frame or message from the system under test that could not be handled; the first few
+  /// are kept with their masked description.
+  void note_malformed(std::string_view kind, std::string_view masked_sample);
+  /// Counts a fault carried out by the session layer (disconnect, garbage, ...).
+  void note_fault(fault_action a);
+  /// Counts a connection accepted.
+  void note_connection();
+
+  /// The record: counts by MTI and by MTI/RC, PIN and ARQC results, faults, malformed input, and
+  /// per-transaction keys when the config asks for them. PANs are masked.
+  nlohmann::ordered_json record() const;
+
+ private:
+  struct card_state {
+    const issuer_card* card = nullptr;
+    std::optional<std::int64_t> balance;
+  };
+  struct approved {
+    std::string pan;
+    std::int64_t amount = 0;  ///< signed effect on the balance (debit negative)
+    bool reversed = false;
+  };
+
+  std::string verify_pin(const iso8583::message& req, const std::string& pan, const card_state* cs);
+  std::optional<std::uint64_t> amount_of(const iso8583::message& req) const;
+
+  const hostsim_config& cfg_;
+  mutable std::mutex mutex_;
+  std::map<std::string, card_state> cards_;
+  std::map<std::string, std::size_t> approved_by_key_;  ///< "terminal|stan" and "pan|amount" -> index
+  std::vector<approved> approved_;
+  std::mt19937_64 rng_{20261126};
+  std::uint32_t auth_code_ = 0;
+  std::map<std::string, std::uint64_t> received_, answered_, counters_, faults_, malformed_;
+  std::vector<std::string> samples_;
+  nlohmann::ordered_json transactions_ = nlohmann::ordered_json::array();
+};
+
+}  // namespace eft::simulators

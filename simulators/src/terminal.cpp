@@ -1,0 +1,346 @@
+#include "eft/simulators/terminal.hpp"
+
+#include <cstring>
+#include <ctime>
+
+#include "eft/crypto/dukpt.hpp"
+#include "eft/crypto/mac.hpp"
+#include "eft/crypto/pin_block.hpp"
+#include "eft/emv/card.hpp"
+#include "eft/iso8583/codec.hpp"
+
+namespace eft::simulators {
+namespace {
+
+std::string digits_of(std::uint64_t v, std::size_t width) {
+  std::string s = std::to_string(v);
+  if (s.size() < width) s.insert(0, width - s.size(), '0');
+  return s;
+}
+
+std::string_view as_text(const crypto::bytes& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+struct clock_fields {
+  std::string f7, f12, f13, emv_date;
+};
+
+clock_fields now_fields() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char b7[32], b12[16], b13[16], bd[16];
+  std::snprintf(b7, sizeof b7, "%02d%02d%02d%02d%02d", (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100,
+                tm.tm_min % 100, tm.tm_sec % 100);
+  std::snprintf(b12, sizeof b12, "%02d%02d%02d", tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+  std::snprintf(b13, sizeof b13, "%02d%02d", (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
+  std::snprintf(bd, sizeof bd, "%02d%02d%02d", tm.tm_year % 100, (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
+  return {b7, b12, b13, bd};
+}
+
+emv::card_profile profile_of(const card_config& c, std::uint16_t atc) {
+  emv::card_profile p;
+  p.pan = c.pan;
+  p.psn = c.psn;
+  p.version = c.cvn;
+  p.imk = c.imk.clone();
+  p.atc = atc;
+  p.expiry = c.expiry + "31";
+  p.service_code = c.service_code;
+  return p;
+}
+
+std::string track2(const card_config& c) {
+  return c.pan + "=" + c.expiry + c.service_code + "0000000000";
+}
+
+// Sets a binary value (KSN) on a field of any class: raw bytes for b fields, hex digits for text
+// fields; fixed-length fields are right-filled (zeros, or F for hex text as KSNs are written).
+bool set_ksn(iso8583::message& m, std::uint32_t field, const crypto::bytes& ksn) {
+  const auto* fs = m.dialect().field(field);
+  if (fs == nullptr) return false;
+  if (fs->cls == iso8583::field_class::b) {
+    std::string v(as_text(ksn));
+    if (fs->fixed() && v.size() < fs->length) v.append(fs->length - v.size(), '\0');
+    return static_cast<bool>(m.set(field, v));
+  }
+  std::string v = crypto::to_hex(ksn);
+  if (fs->fixed() && v.size() < fs->length)
+    v.append(fs->length - v.size(), fs->cls == iso8583::field_class::n ? '0' : 'F');
+  return static_cast<bool>(m.set(field, v));
+}
+
+}  // namespace
+
+std::string_view to_string(mismatch m) noexcept {
+  switch (m) {
+    case mismatch::mti:
+      return "mti";
+    case mismatch::stan:
+      return "stan";
+    case mismatch::rrn:
+      return "rrn";
+    case mismatch::terminal:
+      return "terminal";
+    case mismatch::amount:
+      return "amount";
+    case mismatch::arpc_missing:
+      return "arpc_missing";
+    case mismatch::arpc:
+      return "arpc";
+    case mismatch::mac_missing:
+      return "mac_missing";
+    case mismatch::mac:
+      return "mac";
+  }
+  return "?";
+}
+
+std::string amount_field(std::uint64_t minor) {
+  return digits_of(minor, 12);
+}
+
+std::string format_amount(std::uint64_t minor) {
+  return std::to_string(minor / 100) + "." + digits_of(minor % 100, 2);
+}
+
+terminal_state::terminal_state(const terminal_config& t, std::size_t index, std::size_t templates)
+    : config_(&t), stan_(static_cast<std::uint32_t>((index * 7919) % 999999)), ksn_(t.ksn) {
+  // The id's trailing digits count up per copy of the template: POS00001, POS00002, ...
+  std::string base = t.id;
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  std::size_t digits_at = base.size();
+  while (digits_at > 0 && base[digits_at - 1] >= '0' && base[digits_at - 1] <= '9') --digits_at;
+  const std::size_t width = base.size() - digits_at;
+  const std::uint64_t start = width == 0 ? 0 : std::stoull(base.substr(digits_at));
+  const std::uint64_t n = start + index / (templates == 0 ? 1 : templates);
+  if (width > 0 || index >= templates) {
+    std::string num = std::to_string(n);
+    const std::size_t room = 8 - digits_at;
+    if (num.size() < width) num.insert(0, width - num.size(), '0');
+    if (num.size() > room) num = num.substr(num.size() - room);
+    id_ = base.substr(0, digits_at) + num;
+  } else {
+    id_ = base;
+  }
+  while (id_.size() < 8) id_ += ' ';
+}
+
+std::string terminal_state::next_stan() {
+  stan_ = stan_ % 999999 + 1;
+  return digits_of(stan_, 6);
+}
+
+crypto::outcome<crypto::bytes> terminal_state::next_ksn() {
+  auto next =
+      ksn_.size() == crypto::dukpt_aes_ksn_size ? crypto::dukpt_aes_next_ksn(ksn_) : crypto::dukpt_tdes_next_ksn(ksn_);
+  if (!next) return next.error();
+  ksn_ = *next;
+  return ksn_;
+}
+
+std::string build_request(const termsim_config& cfg, terminal_state& term, const card_config& card, txn_type type,
+                          std::uint64_t amount, const txn_context* original, std::mt19937_64& rng, iso8583::message& m,
+                          txn_context& ctx) {
+  m.clear();
+  ctx = txn_context{};
+  ctx.type = type;
+  ctx.card = &card;
+  ctx.terminal_id = term.id();
+  const auto now = now_fields();
+  ++term.sequence;
+
+  if (type == txn_type::reversal) {
+    if (original == nullptr) return "nothing to reverse";
+    ctx.mti = "0400";
+    ctx.processing_code = original->processing_code;
+    ctx.amount = original->amount;
+    ctx.card = original->card;
+    ctx.stan = term.next_stan();
+    ctx.rrn = original->rrn;
+    ctx.transmission_time = now.f7;
+    m.set_mti("0400");
+    m.set(2, original->card->pan);
+    m.set(3, ctx.processing_code);
+    m.set(4, ctx.amount);
+    m.set(7, now.f7);
+    m.set(11, ctx.stan);
+    m.set(12, now.f12);
+    m.set(13, now.f13);
+    m.set(14, original->card->expiry);
+    m.set(22, "051");
+    m.set(25, "00");
+    m.set(37, ctx.rrn);
+    m.set(41, term.id());
+    m.set(42, term.config().merchant);
+    m.set(49, cfg.currency);
+    const std::string f90 = original->mti + original->stan + original->transmission_time + std::string(22, '0');
+    if (!m.set(90, f90)) return "the spec has no field 90";
+    return {};
+  }
+
+  const bool chip = card.chip && type != txn_type::magstripe_fallback && type != txn_type::refund;
+  const bool pin = type == txn_type::purchase || type == txn_type::magstripe_fallback ||
+                   type == txn_type::atm_withdrawal || type == txn_type::balance_inquiry;
+  std::string pc = "000000";
+  std::string emv_type = "00";
+  if (type == txn_type::atm_withdrawal) pc = "010000", emv_type = "01";
+  if (type == txn_type::balance_inquiry) pc = "310000", emv_type = "31", amount = 0;
+  if (type == txn_type::refund) pc = "200000", emv_type = "20";
+  ctx.mti = "0200";
+  ctx.processing_code = pc;
+  ctx.amount = amount_field(amount);
+  ctx.stan = term.next_stan();
+  ctx.transmission_time = now.f7;
+  // RRN: terminal id digits and STAN keep it unique per terminal for reconciliation.
+  std::uint64_t h = 0;
+  for (const char c : term.id()) h = h * 31 + static_cast<unsigned char>(c);
+  ctx.rrn = digits_of(h % 1000000, 6) + ctx.stan;
+  ctx.atc = static_cast<std::uint16_t>(card.atc + term.sequence);
+
+  m.set_mti("0200");
+  m.set(2, card.pan);
+  m.set(3, pc);
+  m.set(4, ctx.amount);
+  m.set(7, now.f7);
+  m.set(11, ctx.stan);
+  m.set(12, now.f12);
+  m.set(13, now.f13);
+  m.set(14, card.expiry);
+  const char* entry = type == txn_type::contactless          ? "071"
+                      : type == txn_type::magstripe_fallback ? "801"
+                      : type == txn_type::refund             ? "901"
+                                                             : "051";
+  m.set(22, std::string(entry).substr(0, 2) + (pin ? "1" : "2"));
+  if (chip) m.set(23, "0" + card.psn);
+  m.set(25, "00");
+  m.set(35, track2(card));
+  m.set(37, ctx.rrn);
+  m.set(41, term.id());
+  m.set(42, term.config().merchant);
+  m.set(49, cfg.currency);
+
+  if (pin) {
+    const auto& t = term.config();
+    if (t.pin_key.empty()) return "the terminal has no PIN key";
+    crypto::outcome<crypto::bytes> block = crypto::bytes{};
+    if (t.pin == pin_protection::static_key) {
+      block = crypto::encrypt_pin(t.pin_format, crypto::cipher::tdes, t.pin_key.view(), card.pin, card.pan);
+    } else {
+      auto ksn = term.next_ksn();
+      if (!ksn) return "DUKPT: " + ksn.error().message();
+      if (t.pin == pin_protection::dukpt_tdes) {
+        auto k = crypto::dukpt_tdes_key(t.pin_key.view(), *ksn, crypto::dukpt_tdes_usage::pin);
+        if (!k) return "DUKPT: " + k.error().message();
+        block = crypto::encrypt_pin(t.pin_format, crypto::cipher::tdes, k->view(), card.pin, card.pan);
+      } else {
+        auto k = crypto::dukpt_aes_key(t.pin_key.view(), *ksn, crypto::dukpt_aes_usage::pin_encryption,
+                                       crypto::dukpt_aes_key_type::aes128);
+        if (!k) return "DUKPT: " + k.error().message();
+        block = crypto::encrypt_pin_block_iso4(k->view(), card.pin, card.pan);
+      }
+      if (!set_ksn(m, t.ksn_field, *ksn)) return "the KSN does not fit field " + std::to_string(t.ksn_field);
+    }
+    if (!block) return "PIN block: " + block.error().message();
+    if (!m.set(52, as_text(*block))) return "the spec has no field 52";
+  }
+
+  if (chip) {
+    emv::terminal_data td;
+    td.amount = amount;
+    td.currency_code = static_cast<std::uint16_t>(std::stoi(cfg.currency));
+    td.country_code = td.currency_code;
+    td.date = now.emv_date;
+    td.transaction_type = emv_type;
+    const auto un = rng();
+    td.unpredictable_number = {static_cast<std::uint8_t>(un >> 24), static_cast<std::uint8_t>(un >> 16),
+                               static_cast<std::uint8_t>(un >> 8), static_cast<std::uint8_t>(un)};
+    td.cvm_results = pin ? crypto::bytes{0x42, 0x03, 0x00} : crypto::bytes{0x1F, 0x03, 0x02};
+    if (term.config().atm) td.terminal_type = 0x14;
+    auto f55 = emv::generate_request_field55(profile_of(card, ctx.atc), td);
+    if (!f55) return "field 55: " + f55.error().message();
+    ctx.field55 = std::move(*f55);
+    if (!m.set(55, as_text(ctx.field55))) return "the spec has no field 55";
+  }
+  return {};
+}
+
+std::optional<std::vector<std::byte>> pack_with_mac(const crypto::secure_bytes& mac_key, iso8583::message& msg,
+                                                    std::string* error) {
+  std::vector<std::byte> out;
+  if (!mac_key.empty() && !msg.set(64, std::string(8, '\0'))) {
+    if (error != nullptr) *error = "the spec has no field 64 for the MAC";
+    return std::nullopt;
+  }
+  const auto st = iso8583::pack(msg, out);
+  if (!st) {
+    if (error != nullptr) *error = st.message();
+    return std::nullopt;
+  }
+  if (!mac_key.empty()) {
+    // The MAC field is the last one of the message; the MAC covers everything before it.
+    const crypto::byte_view data{reinterpret_cast<const std::uint8_t*>(out.data()), out.size() - 8};
+    const auto mac = crypto::compute_mac(crypto::mac_options{}, mac_key.view(), data);
+    if (!mac) {
+      if (error != nullptr) *error = mac.error().message();
+      return std::nullopt;
+    }
+    std::memcpy(out.data() + out.size() - 8, mac->data(), 8);
+    msg.set(64, std::string_view(reinterpret_cast<const char*>(mac->data()), 8));
+  }
+  return out;
+}
+
+std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, iso8583::message& msg,
+                                                   std::string* error) {
+  return pack_with_mac(term.mac_key, msg, error);
+}
+
+bool mac_matches(const crypto::secure_bytes& mac_key, const iso8583::message& msg, std::span<const std::byte> body) {
+  const auto mac = msg.get(64);
+  if (!mac || mac->size() != 8 || body.size() < 8) return false;
+  const crypto::byte_view data{reinterpret_cast<const std::uint8_t*>(body.data()), body.size() - 8};
+  const crypto::byte_view mv{reinterpret_cast<const std::uint8_t*>(mac->data()), 8};
+  const auto ok = crypto::check_mac(crypto::mac_options{}, mac_key.view(), data, mv);
+  return ok && *ok;
+}
+
+answer_check check_answer(const terminal_state& term, const txn_context& ctx, const iso8583::message& a,
+                          std::span<const std::byte> body) {
+  answer_check r;
+  auto flag = [&r](mismatch m) { r.mismatches |= 1U << static_cast<unsigned>(m); };
+  r.rc = std::string(a.get(39).value_or(""));
+  std::string want = ctx.mti;
+  want[2] = static_cast<char>(want[2] + 1);
+  if (a.mti() != want) flag(mismatch::mti);
+  if (a.get(11).value_or("") != ctx.stan) flag(mismatch::stan);
+  if (!ctx.rrn.empty() && a.has(37) && a.get(37).value_or("") != ctx.rrn) flag(mismatch::rrn);
+  if (a.has(41) && a.get(41).value_or("") != ctx.terminal_id) flag(mismatch::terminal);
+  if (a.has(4) && ctx.type != txn_type::balance_inquiry && a.get(4).value_or("") != ctx.amount) flag(mismatch::amount);
+  // Issuer authentication: an approved chip transaction must carry an ARPC the card accepts.
+  if (!ctx.field55.empty() && ctx.card != nullptr) {
+    const auto resp = a.get(55);
+    if (!resp || resp->empty()) {
+      if (r.rc == "00") flag(mismatch::arpc_missing);
+    } else {
+      const crypto::byte_view rv{reinterpret_cast<const std::uint8_t*>(resp->data()), resp->size()};
+      const auto ia = emv::check_issuer_response(profile_of(*ctx.card, ctx.atc), ctx.field55, rv);
+      if (!ia) {
+        if (r.rc == "00") flag(mismatch::arpc_missing);
+      } else if (!ia->valid) {
+        flag(mismatch::arpc);
+      }
+    }
+  }
+  if (!term.config().mac_key.empty()) {
+    if (!a.has(64)) {
+      flag(mismatch::mac_missing);
+    } else if (!mac_matches(term.config().mac_key, a, body)) {
+      flag(mismatch::mac);
+    }
+  }
+  return r;
+}
+
+}  // namespace eft::simulators

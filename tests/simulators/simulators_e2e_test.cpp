@@ -1,0 +1,334 @@
+// hostsim, termsim and eftswitch as child processes on 127.0.0.1: termsim -> hostsim directly and
+// termsim -> eftswitch (PIN translation TPK -> ZPK in the software HSM) -> hostsim; reports and the
+// host's record reconciled; faults seen by termsim. Every child is killed at the end of its test.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <iterator>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class child_process {
+ public:
+  /// Starts `args`; standard output and error go to a file (a pipe nobody drains would stall a
+  /// child that logs every transaction).
+  explicit child_process(std::vector<std::string> args) {
+    static int serial = 0;
+    log_ = fs::temp_directory_path() / ("sim-e2e-child-" + std::to_string(::getpid()) + "-" + std::to_string(++serial));
+    const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fd, 1);
+    posix_spawn_file_actions_adddup2(&actions, fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fd);
+  }
+  ~child_process() {
+    if (pid_ > 0 && !exited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    fs::remove(log_, ec);
+  }
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  const std::string& output() {
+    std::ifstream in(log_, std::ios::binary);
+    output_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return output_;
+  }
+  /// The rest of the first output line holding `prefix`, after it; nothing on timeout.
+  std::optional<std::string> wait_for(const std::string& prefix, std::chrono::milliseconds timeout = 10s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      const std::string& o = output();
+      if (const auto at = o.find(prefix); at != std::string::npos) {
+        const auto eol = o.find('\n', at);
+        if (eol != std::string::npos) return o.substr(at + prefix.size(), eol - at - prefix.size());
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return std::nullopt;
+  }
+  int wait_exit(std::chrono::milliseconds timeout = 20s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    while (std::chrono::steady_clock::now() < end) {
+      output();
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        output();
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return -1;
+  }
+  void signal(int sig) { ::kill(pid_, sig); }
+  bool started() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+  fs::path log_;
+  bool exited_ = false;
+  std::string output_;
+};
+
+// Test keys, the same as simulators/examples (the PVVs and offset below were computed from them).
+constexpr const char* tpk = "0123456789ABCDEFFEDCBA9876543210";
+constexpr const char* zpk = "89ABCDEF01234567FEDCBA9876543210";
+
+class SimulatorProcesses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("sim-e2e-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  fs::path write_hostsim(const std::string& framing, const std::string& spec, const std::string& faults = "") {
+    const auto p = dir / "hostsim.yaml";
+    std::ofstream(p) << "hostsim: {threads: 1, record_transactions: true}\n"
+                        "listeners:\n  - {address: 127.0.0.1, port: 0, framing: "
+                     << framing << ", spec: " << spec
+                     << "}\n"
+                        "keys:\n  zpk: "
+                     << zpk
+                     << "\n  pvk: 5B8CE3D0F2A16E97C41D3B8A09E6F275\n"
+                        "  ibm3624_pvk: 7A3F19C6E2B4D8050C6E91A7F3B2D48E\n"
+                        "  imk: 0123456789ABCDEFFEDCBA9876543210\n"
+                        "cards:\n"
+                        "  - {pan: \"4761739001010010\", pvv: \"0374\"}\n"
+                        "  - {pan: \"5413330089600010\", offset: \"1392\", balance: 100000.00}\n"
+                     << faults;
+    return p;
+  }
+  fs::path write_termsim(std::uint16_t port, const char* pin_key, std::uint32_t timeout_ms = 5000) {
+    const auto p = dir / "termsim.yaml";
+    std::ofstream(p)
+        << "target: {address: 127.0.0.1, port: " << port
+        << ", framing: len2+tpdu, spec: iso87-binary}\n"
+           "timeout_ms: "
+        << timeout_ms
+        << "\n"
+           "terminals:\n"
+           "  - {id: POS00001, merchant: TEST-SHOP, kind: pos, pin_key: "
+        << pin_key << "}\n  - {id: ATM00001, merchant: TEST-ATM, kind: atm, pin_key: " << pin_key
+        << "}\n"
+           "cards:\n"
+           "  - {pan: \"4761739001010010\", pin: \"1234\", cvn: 18, psn: \"01\", imk: "
+           "0123456789ABCDEFFEDCBA9876543210}\n"
+           "  - {pan: \"5413330089600010\", pin: \"4321\", cvn: 16, imk: 0123456789ABCDEFFEDCBA9876543210}\n"
+           "mix: {purchase: 3, contactless: 2, magstripe_fallback: 1, refund: 1, atm_withdrawal: 2, "
+           "balance_inquiry: 1, reversal: 1}\n"
+           "amount: {min: 1.00, max: 50.00}\n";
+    return p;
+  }
+  static std::uint16_t port_of(child_process& p, const std::string& prefix) {
+    const auto rest = p.wait_for(prefix);
+    if (!rest) return 0;
+    return static_cast<std::uint16_t>(std::stoi(*rest));
+  }
+  static nlohmann::json read_json(const fs::path& p) {
+    std::ifstream in(p);
+    return nlohmann::json::parse(in, nullptr, false);
+  }
+  /// A load run's report: no errors, no mismatches, every transaction answered.
+  static void expect_clean(const nlohmann::json& r) {
+    ASSERT_FALSE(r.is_discarded());
+    EXPECT_GT(r["answered"].get<std::uint64_t>(), 50U) << r.dump();
+    EXPECT_EQ(r["answered"], r["sent"]) << r.dump();
+    for (const auto& [k, v] : r["errors"].items()) EXPECT_EQ(v, 0) << k << " " << r.dump();
+    for (const auto& [k, v] : r["mismatches"].items()) EXPECT_EQ(v, 0) << k << " " << r.dump();
+    EXPECT_GT(r["answers_by_rc"].value("00", 0), 0) << r.dump();
+  }
+
+  fs::path dir;
+};
+
+TEST_F(SimulatorProcesses, TermsimAgainstHostsimDirectly) {
+  const auto record = dir / "record.json";
+  child_process host(
+      {EFT_HOSTSIM_PATH, "--config", write_hostsim("len2+tpdu", "iso87-binary").string(), "--record", record.string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk).string();
+
+  child_process send({EFT_TERMSIM_PATH, "send", "--config", cfg, "--type", "purchase", "--amount", "12.34"});
+  ASSERT_EQ(send.wait_exit(), 0) << send.output();
+  EXPECT_NE(send.output().find("purchase 12.34: RC 00"), std::string::npos) << send.output();
+  EXPECT_NE(send.output().find("checks passed"), std::string::npos) << send.output();
+  EXPECT_NE(send.output().find("476173******0010"), std::string::npos) << send.output();
+  EXPECT_EQ(send.output().find("4761739001010010"), std::string::npos) << "a full PAN printed";
+
+  const auto report = dir / "report.json";
+  child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "20", "--duration", "2",
+                      "--no-progress", "--json", report.string()});
+  ASSERT_EQ(load.wait_exit(), 0) << load.output();
+  EXPECT_NE(load.output().find("latency ms: p50"), std::string::npos) << load.output();
+  const auto r = read_json(report);
+  expect_clean(r);
+
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  const auto rec = read_json(record);
+  ASSERT_FALSE(rec.is_discarded());
+  // The host answered exactly what the terminals counted, plus the single send.
+  EXPECT_EQ(rec["answered_total"].get<std::uint64_t>(), r["answered"].get<std::uint64_t>() + 1) << rec.dump();
+  EXPECT_GT(rec["counters"].value("pin_verified", 0), 0);
+  EXPECT_GT(rec["counters"].value("arqc_verified", 0), 0);
+  EXPECT_EQ(rec["counters"].value("pin_wrong", 0), 0);
+  EXPECT_EQ(rec["counters"].value("arqc_wrong", 0), 0);
+  EXPECT_EQ(rec["transactions"].size(), rec["answered_total"].get<std::size_t>());
+  EXPECT_EQ(rec.dump().find("4761739001010010"), std::string::npos) << "a full PAN in the record";
+}
+
+TEST_F(SimulatorProcesses, TermsimThroughEftswitchToHostsim) {
+  const auto record = dir / "record.json";
+  child_process host(
+      {EFT_HOSTSIM_PATH, "--config", write_hostsim("len2", "iso87-ascii").string(), "--record", record.string()});
+  const auto host_port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(host_port, 0) << host.output();
+
+  // The switch's HSM: the terminals' TPK and the host's ZPK as test keys under a fresh local master key.
+  ::setenv("EFT_HSM_LMK", "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF", 1);
+  const auto sw_cfg = dir / "switch.yaml";
+  std::ofstream(sw_cfg) << "switch: {workers: 2, status_interval_ms: 0, shutdown_grace_ms: 1000}\n"
+                           "listeners:\n  - {name: pos, address: 127.0.0.1, port: 0, framing: len2+tpdu, spec: "
+                           "iso87-binary, pin_key: tpk.pos, pin_format: iso0}\n"
+                           "links:\n  - {name: issuer, addresses: [127.0.0.1:"
+                        << host_port
+                        << "], spec: iso87-ascii, reconnect_min_ms: 20, reconnect_max_ms: 200}\n"
+                           "link_groups: [{name: issuers, links: [issuer]}]\n"
+                           "routes: [{name: all, to: issuers, timeout_ms: 3000, pin_key: zpk.host, pin_format: iso0}]\n"
+                           "hsm: {backend: software, key_file: keys.yaml}\n";
+  for (const auto& [name, key] : {std::pair{"tpk.pos", tpk}, std::pair{"zpk.host", zpk}}) {
+    child_process imp({EFT_EFTCTL_PATH, "keys", "import", "--config", sw_cfg.string(), "--name", name, "--usage", "P0",
+                       "--mode", "B", "--component", key});
+    ASSERT_EQ(imp.wait_exit(), 0) << imp.output();
+  }
+  child_process sw({EFT_EFTSWITCH_PATH, "--config", sw_cfg.string()});
+  const auto sw_port = port_of(sw, "listener pos: listening on 127.0.0.1:");
+  ASSERT_NE(sw_port, 0) << sw.output();
+  ASSERT_TRUE(sw.wait_for("link issuer: ready")) << sw.output();
+  const auto cfg = write_termsim(sw_port, tpk).string();
+
+  child_process send({EFT_TERMSIM_PATH, "send", "--config", cfg, "--type", "atm_withdrawal", "--amount", "40.00",
+                      "--card", "1", "--terminal", "1"});
+  ASSERT_EQ(send.wait_exit(), 0) << send.output() << sw.output();
+  EXPECT_NE(send.output().find("atm_withdrawal 40.00: RC 00"), std::string::npos) << send.output();
+
+  const auto report = dir / "report.json";
+  child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "20", "--duration", "2",
+                      "--no-progress", "--json", report.string()});
+  ASSERT_EQ(load.wait_exit(), 0) << load.output();
+  expect_clean(read_json(report));
+
+  sw.signal(SIGTERM);
+  EXPECT_EQ(sw.wait_exit(), 0) << sw.output();
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  const auto rec = read_json(record);
+  // PINs were translated by the switch from the TPK to the ZPK: the host verified them all.
+  EXPECT_GT(rec["counters"].value("pin_verified", 0), 0) << rec.dump();
+  EXPECT_EQ(rec["counters"].value("pin_wrong", 0), 0) << rec.dump();
+  EXPECT_EQ(rec["counters"].value("pin_block_errors", 0), 0) << rec.dump();
+  EXPECT_GT(rec["counters"].value("arqc_verified", 0), 0) << rec.dump();
+  EXPECT_EQ(rec["counters"].value("sign_on", 0), 1) << rec.dump();
+}
+
+TEST_F(SimulatorProcesses, RandomFaultsAreCountedOnBothSidesAndIdleConnectionsAreHeld) {
+  const auto record = dir / "record.json";
+  const auto hs = write_hostsim("len2+tpdu", "iso87-binary",
+                                "faults:\n  - {action: duplicate, rate: 0.05}\n  - {action: disconnect, rate: 0.02}\n");
+  child_process host({EFT_HOSTSIM_PATH, "--config", hs.string(), "--record", record.string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk, 2000).string();
+
+  const auto report = dir / "report.json";
+  child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "10", "--duration", "1.5",
+                      "--no-progress", "--json", report.string()});
+  ASSERT_EQ(load.wait_exit(), 0) << load.output();
+  const auto r = read_json(report);
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_GT(r["answered"].get<std::uint64_t>(), 50U) << r.dump();
+  EXPECT_GT(r["mismatches"]["stan"].get<std::uint64_t>(), 0U) << "duplicates are answers to earlier requests";
+  EXPECT_GT(r["errors"]["closed"].get<std::uint64_t>(), 0U) << "disconnects drop requests in flight";
+  EXPECT_EQ(r["mismatches"]["arpc"], 0) << r.dump();
+  EXPECT_FALSE(r["samples"].empty());
+  EXPECT_EQ(r.dump().find("4761739001010010"), std::string::npos) << "a full PAN in a sample";
+
+  const auto idle = dir / "idle.json";
+  child_process hold({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "300", "--duration", "1", "--idle",
+                      "--source-addresses", "4", "--no-progress", "--json", idle.string()});
+  ASSERT_EQ(hold.wait_exit(), 0) << hold.output();
+  const auto i = read_json(idle);
+  EXPECT_EQ(i["held"], 300) << i.dump();
+  EXPECT_EQ(i["sent"], 0) << i.dump();
+
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  const auto rec = read_json(record);
+  EXPECT_GT(rec["faults"].value("duplicate", 0), 0) << rec.dump();
+  EXPECT_GT(rec["faults"].value("disconnect", 0), 0) << rec.dump();
+  EXPECT_GE(rec["counters"].value("connections", 0), 310) << rec.dump();
+}
+
+TEST_F(SimulatorProcesses, FaultsAreSeenByTermsimAndBadConfigIsRefused) {
+  const auto hs =
+      write_hostsim("len2+tpdu", "iso87-binary",
+                    "faults:\n  - {action: no_answer, amount: 77.77}\n  - {action: garbage, amount: 66.66}\n"
+                    "  - {action: delay, amount: 55.55, delay_ms: 300}\n");
+  child_process host({EFT_HOSTSIM_PATH, "--config", hs.string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk, 1000).string();
+
+  child_process silent({EFT_TERMSIM_PATH, "send", "--config", cfg, "--amount", "77.77"});
+  EXPECT_EQ(silent.wait_exit(), 1);
+  EXPECT_NE(silent.output().find("no answer within 1000 ms"), std::string::npos) << silent.output();
+  child_process garbage({EFT_TERMSIM_PATH, "send", "--config", cfg, "--amount", "66.66"});
+  EXPECT_EQ(garbage.wait_exit(), 1);
+  EXPECT_NE(garbage.output().find("malformed answer"), std::string::npos) << garbage.output();
+  child_process slow({EFT_TERMSIM_PATH, "send", "--config", cfg, "--amount", "55.55"});
+  EXPECT_EQ(slow.wait_exit(), 0) << slow.output();
+  const auto at = slow.output().find("RC 00 in ");
+  ASSERT_NE(at, std::string::npos) << slow.output();
+  EXPECT_GE(std::stod(slow.output().substr(at + 9)), 300.0) << slow.output();
+
+  const auto bad = dir / "bad.yaml";
+  std::ofstream(bad) << "target: {address: 127.0.0.1, port: 5000}\nterminals:\n  - {id: POS1, kind: kiosk}\n";
+  child_process refused({EFT_TERMSIM_PATH, "check", "--config", bad.string()});
+  EXPECT_EQ(refused.wait_exit(), 1);
+  EXPECT_NE(refused.output().find("bad.yaml:3: kind 'kiosk' is unknown (use pos or atm)"), std::string::npos)
+      << refused.output();
+}
+
+}  // namespace

@@ -1,0 +1,354 @@
+// The simulators without sockets: termsim's requests (PIN blocks under a TPK, field 55 from the
+// EMV card side) against hostsim's issuer, whose PIN values are computed here independently with
+// the crypto library (PVV, IBM 3624 offset); the ARPC is checked by the card side; rules, balances
+// and reversals; config errors naming file and line; histogram percentiles.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "eft/config/error.hpp"
+#include "eft/crypto/card_verification.hpp"
+#include "eft/crypto/pin_block.hpp"
+#include "eft/iso8583/codec.hpp"
+#include "eft/iso8583/spec.hpp"
+#include "eft/simulators/config.hpp"
+#include "eft/simulators/histogram.hpp"
+#include "eft/simulators/issuer.hpp"
+#include "eft/simulators/terminal.hpp"
+
+namespace eft::simulators {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Test keys. The IMK is the one of the pyemv vectors the emv tests use.
+constexpr std::string_view zpk_hex = "89ABCDEF01234567FEDCBA9876543210";
+constexpr std::string_view pvk_hex = "5B8CE3D0F2A16E97C41D3B8A09E6F275";
+constexpr std::string_view ibm_pvk_hex = "7A3F19C6E2B4D8050C6E91A7F3B2D48E";
+constexpr std::string_view imk_hex = "0123456789ABCDEFFEDCBA9876543210";
+
+crypto::secure_bytes key(std::string_view h) {
+  return crypto::secure_from_hex(h).value();
+}
+
+class Simulators : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec = iso8583::load_spec("iso87-binary");
+    term_cfg.id = "POS00001";
+    term_cfg.merchant = "TEST-SHOP-00001";
+    term_cfg.pin_key = key(zpk_hex);  // no switch in between: the terminal encrypts under the host's key
+    tcfg.terminals.push_back(std::move(term_cfg));
+    tcfg.currency = "978";
+
+    card_config visa;
+    visa.pan = "4761739001010010";
+    visa.pin = "1234";
+    visa.cvn = emv::cryptogram_version::visa_18;
+    visa.psn = "01";
+    visa.imk = key(imk_hex);
+    tcfg.cards.push_back(std::move(visa));
+    card_config mc;
+    mc.pan = "5413330089600010";
+    mc.pin = "4321";
+    mc.cvn = emv::cryptogram_version::mastercard_16;
+    mc.imk = key(imk_hex);
+    tcfg.cards.push_back(std::move(mc));
+    card_config mag;
+    mag.pan = "4000000000000002";
+    mag.pin = "1111";
+    mag.chip = false;
+    tcfg.cards.push_back(std::move(mag));
+
+    hcfg.zpk = key(zpk_hex);
+    hcfg.pvk = key(pvk_hex);
+    hcfg.pvki = 1;
+    hcfg.ibm3624_pvk = key(ibm_pvk_hex);
+    hcfg.imk = key(imk_hex);
+    // The issuer's PIN verification values, computed here from the cardholders' PINs.
+    issuer_card v;
+    v.pan = "4761739001010010";
+    v.pvv = crypto::generate_pvv(hcfg.pvk.view(), 1, "1234", v.pan).value();
+    v.balance = 10000;
+    hcfg.cards.push_back(v);
+    issuer_card m;
+    m.pan = "5413330089600010";
+    const auto vd = crypto::ibm3624_validation_data(hcfg.validation_data, m.pan).value();
+    m.offset = crypto::ibm3624_offset(hcfg.ibm3624_pvk.view(), hcfg.decimalization, vd, "4321").value();
+    m.limit = 5000;
+    hcfg.cards.push_back(m);
+    issuer_card d;
+    d.pan = "4000000000000002";
+    d.pvv = crypto::generate_pvv(hcfg.pvk.view(), 1, "1111", d.pan).value();
+    d.decline = "05";
+    hcfg.cards.push_back(d);
+    term.emplace(tcfg.terminals[0], 0, 1);
+  }
+
+  /// Builds a request at the terminal, packs and unpacks it (as the wire would), lets the issuer
+  /// answer, and checks the answer at the terminal.
+  answer_check round_trip(issuer& iss, std::size_t card, txn_type type, std::uint64_t amount,
+                          const txn_context* original = nullptr, txn_context* ctx_out = nullptr) {
+    iso8583::message req(*spec), wire(*spec), ans(*spec);
+    txn_context ctx;
+    const auto err = build_request(tcfg, *term, tcfg.cards[card], type, amount, original, rng, req, ctx);
+    EXPECT_EQ(err, "");
+    const auto packed = pack_request(tcfg.terminals[0], req);
+    EXPECT_TRUE(packed);
+    EXPECT_TRUE(iso8583::unpack(*packed, wire));
+    const auto d = iss.handle(wire, ans, *packed);
+    EXPECT_TRUE(d.answer);
+    const auto answer = iss.pack_answer(ans);
+    EXPECT_TRUE(answer);
+    const std::vector<std::byte> body = answer.value_or(std::vector<std::byte>{});
+    iso8583::message back(*spec);
+    EXPECT_TRUE(iso8583::unpack(body, back));
+    if (ctx_out != nullptr) *ctx_out = ctx;
+    return check_answer(*term, ctx, back, body);
+  }
+
+  std::shared_ptr<const iso8583::spec> spec;
+  terminal_config term_cfg;
+  termsim_config tcfg;
+  hostsim_config hcfg;
+  std::optional<terminal_state> term;
+  std::mt19937_64 rng{42};
+};
+
+TEST_F(Simulators, ChipPurchaseWithPinIsApprovedAndTheCardAcceptsTheArpc) {
+  issuer iss(hcfg);
+  const auto visa = round_trip(iss, 0, txn_type::purchase, 1234);
+  EXPECT_EQ(visa.rc, "00");
+  EXPECT_TRUE(visa.ok()) << visa.mismatches;
+  const auto mc = round_trip(iss, 1, txn_type::atm_withdrawal, 2000);
+  EXPECT_EQ(mc.rc, "00");
+  EXPECT_TRUE(mc.ok()) << mc.mismatches;
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["pin_verified"], 2);
+  EXPECT_EQ(rec["counters"]["arqc_verified"], 2);
+  EXPECT_EQ(rec["answered"]["0210/00"], 2);
+}
+
+TEST_F(Simulators, WrongPinIsDeclined55) {
+  tcfg.cards[0].pin = "9999";
+  issuer iss(hcfg);
+  const auto r = round_trip(iss, 0, txn_type::purchase, 100);
+  EXPECT_EQ(r.rc, "55");
+  EXPECT_TRUE(r.ok()) << "a decline still carries a valid ARPC: " << r.mismatches;
+  EXPECT_EQ(iss.record()["counters"]["pin_wrong"], 1);
+}
+
+TEST_F(Simulators, ForgedCryptogramIsDeclinedWithoutArpc) {
+  tcfg.cards[0].imk = key("FEDCBA98765432100123456789ABCDEF");  // the card's key differs from the issuer's
+  issuer iss(hcfg);
+  const auto r = round_trip(iss, 0, txn_type::contactless, 500);
+  EXPECT_EQ(r.rc, "05");
+  EXPECT_EQ(iss.record()["counters"]["arqc_wrong"], 1);
+}
+
+TEST_F(Simulators, RulesBalancesLimitsAndReversals) {
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, 2, txn_type::magstripe_fallback, 100).rc, "05");  // declined by card rule
+  EXPECT_EQ(round_trip(iss, 1, txn_type::purchase, 5001).rc, "61");           // over the card's limit
+  txn_context first;
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 8000, nullptr, &first).rc, "00");  // balance 100.00 -> 20.00
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "51");                   // not enough left
+  const auto rev = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(rev.rc, "00");
+  EXPECT_TRUE(rev.ok()) << rev.mismatches;
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "00");  // the reversal gave the 80.00 back
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["reversals_applied"], 1);
+  EXPECT_EQ(rec["answered"]["0410/00"], 1);
+}
+
+TEST_F(Simulators, NetworkManagementAndUnexpectedMessages) {
+  issuer iss(hcfg);
+  iso8583::message req(*spec), ans(*spec);
+  req.set_mti("0800");
+  req.set(7, "1126101010");
+  req.set(11, "000777");
+  req.set(70, "301");
+  ASSERT_TRUE(iss.handle(req, ans).answer);
+  EXPECT_EQ(ans.mti(), "0810");
+  EXPECT_EQ(ans.get(39).value_or(""), "00");
+  EXPECT_EQ(ans.get(11).value_or(""), "000777");
+  EXPECT_EQ(ans.get(70).value_or(""), "301");
+  req.clear();
+  req.set_mti("0210");  // an answer sent to a host
+  req.set(2, "4761739001010010");
+  req.set(11, "000001");
+  EXPECT_FALSE(iss.handle(req, ans).answer);
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["malformed"]["unexpected_mti"], 1);
+  ASSERT_EQ(rec["malformed_samples"].size(), 1U);
+  const std::string sample = rec["malformed_samples"][0];
+  EXPECT_NE(sample.find("476173******0010"), std::string::npos) << sample;  // shown decoded, masked
+  EXPECT_EQ(sample.find("4761739001010010"), std::string::npos) << sample;
+  EXPECT_EQ(rec["counters"]["echo"], 1);
+}
+
+TEST_F(Simulators, FaultRulesApplyToMatchingRequests) {
+  fault_rule f;
+  f.action = fault_action::no_answer;
+  f.amount = 6666;
+  hcfg.faults.push_back(f);
+  issuer iss(hcfg);
+  iso8583::message req(*spec), ans(*spec);
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, 6666, nullptr, rng, req, ctx), "");
+  const auto d = iss.handle(req, ans);
+  EXPECT_FALSE(d.answer);
+  EXPECT_EQ(d.fault, fault_action::no_answer);
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, 6667, nullptr, rng, req, ctx), "");
+  EXPECT_TRUE(iss.handle(req, ans).answer);
+  EXPECT_EQ(iss.record()["faults"]["no_answer"], 1);
+}
+
+TEST_F(Simulators, MacIsComputedAndChecked) {
+  tcfg.terminals[0].mac_key = key("0123456789ABCDEF0123456789ABCDEF");
+  iso8583::message req(*spec), back(*spec);
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[2], txn_type::refund, 100, nullptr, rng, req, ctx), "");
+  auto packed = pack_request(tcfg.terminals[0], req);
+  ASSERT_TRUE(packed);
+  // The request's own MAC verifies with the same rule the answer check uses: make an "answer" of it.
+  req.set_mti("0210");
+  req.set(39, "00");
+  const auto answer = pack_request(tcfg.terminals[0], req);
+  ASSERT_TRUE(answer);
+  ASSERT_TRUE(iso8583::unpack(*answer, back));
+  EXPECT_TRUE(check_answer(*term, ctx, back, *answer).ok());
+  auto tampered = *answer;
+  tampered[20] = static_cast<std::byte>(static_cast<unsigned>(tampered[20]) ^ 1U);
+  EXPECT_FALSE(check_answer(*term, ctx, back, tampered).ok());
+}
+
+TEST_F(Simulators, DukptTdesPinBlockMatchesX924VectorAndTheHostVerifiesIt) {
+  // ANSI X9.24-1:2009 A.4 test data: BDK 0123456789ABCDEFFEDCBA9876543210, first KSN
+  // FFFF9876543210E00001, PIN 1234, PAN 4012345678909 -> encrypted PIN block 1B9C1845EB993A7A.
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_tdes;
+  t.pin_key = key("0123456789ABCDEFFEDCBA9876543210");
+  t.ksn = crypto::from_hex("FFFF9876543210E00000").value();
+  t.ksn_field = 62;
+  term.emplace(t, 0, 1);
+  card_config c;
+  c.pan = "4012345678909";
+  c.pin = "1234";
+  c.chip = false;
+  tcfg.cards.push_back(std::move(c));
+  iso8583::message req(*spec);
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards.back(), txn_type::magstripe_fallback, 100, nullptr, rng, req, ctx),
+            "");
+  const auto block = req.get(52).value_or("");
+  EXPECT_EQ(crypto::to_hex({reinterpret_cast<const std::uint8_t*>(block.data()), block.size()}), "1B9C1845EB993A7A");
+  EXPECT_EQ(req.get(62).value_or(""), "FFFF9876543210E00001");
+
+  hcfg.bdk = key("0123456789ABCDEFFEDCBA9876543210");
+  hcfg.ksn_field = 62;
+  issuer_card ic;
+  ic.pan = "4012345678909";
+  ic.pvv = crypto::generate_pvv(hcfg.pvk.view(), 1, "1234", ic.pan).value();
+  hcfg.cards.push_back(ic);
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, tcfg.cards.size() - 1, txn_type::purchase, 100).rc, "00");  // next KSN ...E00002
+  tcfg.cards.back().pin = "4321";
+  EXPECT_EQ(round_trip(iss, tcfg.cards.size() - 1, txn_type::purchase, 100).rc, "55");
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 1);
+}
+
+TEST_F(Simulators, DukptAesFormat4PinBlockIsVerifiedByTheHost) {
+  // A dialect with the 16-byte PIN field format 4 needs.
+  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  52:");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
+  spec = std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_aes;
+  t.pin_format = crypto::pin_block_format::iso4;
+  t.pin_key = key("FEDCBA9876543210F1F1F1F1F1F1F1F1");
+  t.ksn = crypto::from_hex("123456789012345600000000").value();
+  t.ksn_field = 62;
+  term.emplace(t, 0, 1);
+  hcfg.aes_bdk = key("FEDCBA9876543210F1F1F1F1F1F1F1F1");
+  hcfg.ksn_field = 62;
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 700).rc, "00");
+  EXPECT_EQ(round_trip(iss, 0, txn_type::atm_withdrawal, 800).rc, "00");
+  tcfg.cards[0].pin = "1235";
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 100).rc, "55");
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 2);
+}
+
+TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
+  tcfg.terminals[0].mac_key = key("0123456789ABCDEF0123456789ABCDEF");
+  hcfg.mac_key = key("0123456789ABCDEF0123456789ABCDEF");
+  issuer iss(hcfg);
+  const auto ok = round_trip(iss, 0, txn_type::purchase, 100);
+  EXPECT_EQ(ok.rc, "00");
+  EXPECT_TRUE(ok.ok()) << ok.mismatches;
+  tcfg.terminals[0].mac_key = key("FEDCBA9876543210FEDCBA9876543210");  // the terminal's key differs
+  const auto bad = round_trip(iss, 0, txn_type::purchase, 100);
+  EXPECT_EQ(bad.rc, "63");
+  EXPECT_TRUE((bad.mismatches >> static_cast<unsigned>(mismatch::mac)) & 1U) << "the answer's MAC fails too";
+  EXPECT_EQ(iss.record()["counters"]["mac_verified"], 1);
+  EXPECT_EQ(iss.record()["counters"]["mac_wrong"], 1);
+}
+
+TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {
+  const fs::path dir = fs::temp_directory_path() / ("simcfg-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto file = dir / "t.yaml";
+  std::ofstream(file) << "target: {address: 127.0.0.1, port: 5000}\n"
+                         "terminals:\n"
+                         "  - {id: POS1, pin_key: 0123}\n"
+                         "cards:\n"
+                         "  - {pan: \"4761739001010010\", chip: false}\n";
+  try {
+    (void)load_termsim_config(file);
+    FAIL() << "accepted a short key";
+  } catch (const config::config_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("t.yaml:3:"), std::string::npos) << m;
+    EXPECT_NE(m.find("pin_key"), std::string::npos) << m;
+    EXPECT_NE(m.find("hex"), std::string::npos) << m;
+    EXPECT_EQ(m.find("0123"), std::string::npos) << "key material in an error: " << m;
+  }
+  const auto h = dir / "h.yaml";
+  std::ofstream(h) << "listeners:\n  - {port: 7000, framing: len3}\n";
+  try {
+    (void)load_hostsim_config(h);
+    FAIL() << "accepted framing len3";
+  } catch (const config::config_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("h.yaml:2:"), std::string::npos) << m;
+    EXPECT_NE(m.find("len2+tpdu"), std::string::npos) << m;
+  }
+  fs::remove_all(dir);
+  // The shipped examples load.
+  EXPECT_NO_THROW((void)load_termsim_config(EFT_SIM_EXAMPLES_DIR "/termsim.yaml"));
+  EXPECT_NO_THROW((void)load_hostsim_config(EFT_SIM_EXAMPLES_DIR "/hostsim.yaml"));
+}
+
+TEST(LatencyHistogram, PercentilesWithinOnePercent) {
+  latency_histogram h;
+  for (std::uint64_t v = 1; v <= 100000; ++v) h.record(v);
+  EXPECT_EQ(h.count(), 100000U);
+  EXPECT_EQ(h.max(), 100000U);
+  for (const double p : {50.0, 90.0, 99.0, 99.9}) {
+    const double expected = p * 1000.0;
+    EXPECT_NEAR(static_cast<double>(h.percentile(p)), expected, expected * 0.016) << p;
+  }
+  for (std::uint64_t v : {0ULL, 1ULL, 127ULL, 128ULL, 1000ULL, 123456789ULL}) {
+    EXPECT_GE(latency_histogram::bucket_upper(latency_histogram::bucket_of(v)), v);
+  }
+}
+
+}  // namespace
+}  // namespace eft::simulators
