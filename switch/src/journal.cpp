@@ -12,8 +12,8 @@ namespace eft::switch_core {
 
 namespace {
 
-constexpr std::string_view event_names[] = {"received",  "forwarded", "completed",   "declined",
-                                            "timed_out", "reversed",  "late_answer", "stand_in"};
+constexpr std::string_view event_names[] = {"received", "forwarded",   "completed", "declined", "timed_out",
+                                            "reversed", "late_answer", "stand_in",  "expired"};
 
 class journal_category_impl final : public std::error_category {
  public:

@@ -44,6 +44,7 @@ enum class journal_event : std::uint8_t {
   reversed,     ///< the host acknowledged the reversal
   late_answer,  ///< the host answered after the timeout: journaled, never sent to the terminal
   stand_in,     ///< approved or declined by the switch on the host's behalf
+  expired,      ///< a SAF item given up (too old or too many attempts): needs an operator
 };
 
 /// "received", "forwarded", ... (the value stored in the database).

@@ -12,15 +12,20 @@
 ///
 /// Errors are answers, not exceptions: RC 30 for a malformed request, 92 without a route, 91 when no
 /// link is ready or the host does not answer in time (the route's timeout_rc), 96 when something in
-/// the switch fails. A request forwarded without a definite outcome is logged "reversal needed" until
-/// the integrity layer (journal and SAF) takes it over.
+/// the switch fails. With a journal (set_journal), every transaction's life is journaled: received,
+/// forwarded (durable before the send, with its reversal prepared in the SAF queue), completed
+/// (durable before the answer goes back), declined, timed out (the reversal is made ready for the
+/// SAF queue, durably, before the terminal is answered) and late answers. Without one, a request
+/// forwarded without a definite outcome is only logged "reversal needed".
 
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +34,7 @@
 #include "eft/iso8583/message.hpp"
 #include "eft/switch/counters.hpp"
 #include "eft/switch/host_link.hpp"
+#include "eft/switch/journal.hpp"
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/routing.hpp"
 
@@ -47,6 +53,8 @@ struct transaction {
   std::string host_stan;                            ///< STAN and RRN the switch used toward the host
   std::string host_rrn;
   std::chrono::steady_clock::time_point started{};
+  std::int64_t txn_id = 0;         ///< the journal's id of the transaction (0 without a journal)
+  bool outcome_journaled = false;  ///< the forwarded path journaled its outcome (else: declined)
 };
 
 /// What a stage decided.
@@ -81,6 +89,14 @@ class pipeline {
 
   const router& routes() const noexcept { return router_; }
 
+  /// Journals every transaction in `j` (which outlives the pipeline) and prepares reversals of MTI
+  /// `reversal_mti` (0400 or 0420) in its SAF queue; `keys` hash PANs. Call before traffic.
+  void set_journal(journal* j, std::shared_ptr<const journal_keys> keys, std::string reversal_mti);
+
+  /// Journals an answer a host sent after its request timed out (called on the link's thread; the
+  /// answer is never sent to the terminal and the queued reversal still goes).
+  void late_answer(const host_link& link, const iso8583::message& answer);
+
  private:
   struct named_stage {
     std::string name;
@@ -91,6 +107,19 @@ class pipeline {
   void answer_locally(transaction* t, std::string_view rc);
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
+  // The journal's part (pipeline_journal.cpp).
+  journal_record make_record(const transaction* t, journal_event e) const;
+  void journal_received(transaction* t);
+  void journal_declined(transaction* t);
+  boost::asio::awaitable<bool> journal_forwarded(transaction* t);
+  boost::asio::awaitable<bool> journal_outcome(transaction* t, exchange_status status);
+
+  journal* journal_ = nullptr;
+  std::shared_ptr<const journal_keys> journal_keys_;
+  std::string reversal_mti_ = "0400";
+  std::mutex timed_out_mutex_;
+  std::map<std::string, std::int64_t> timed_out_;  // "link|rrn" -> txn_id, for late answers
+  std::deque<std::string> timed_out_order_;
 
   router router_;
   std::map<std::string, link_group*, std::less<>> groups_;
