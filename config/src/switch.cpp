@@ -388,7 +388,7 @@ static journal_config parse_journal(const std::filesystem::path& file, const YAM
   if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");
   check_keys(file, j, "journal",
              {"path", "durability", "key_env", "key_file", "queue_limit", "reversal_mti", "saf_retry_interval_ms",
-              "saf_max_attempts", "saf_expiry_s"});
+              "saf_max_attempts", "saf_expiry_s", "duplicate_window_s"});
   journal_config c;
   c.line = line_of(j);
   if (j["path"]) c.path = detail::relative_to(file, scalar(file, j["path"], "journal.path"));
@@ -427,6 +427,10 @@ static journal_config parse_journal(const std::filesystem::path& file, const YAM
   if (j["saf_expiry_s"]) {
     c.saf_expiry_s =
         static_cast<std::uint32_t>(number(file, j["saf_expiry_s"], "journal.saf_expiry_s", 0, 365ULL * 86400));
+  }
+  if (j["duplicate_window_s"]) {
+    c.duplicate_window_s =
+        static_cast<std::uint32_t>(number(file, j["duplicate_window_s"], "journal.duplicate_window_s", 0, 86400));
   }
   if (c.path.empty()) {
     fail(file, j, "journal has no path", "add path: journal.db (relative to this file), or remove the section");

@@ -67,10 +67,26 @@ awaitable<void> pipeline::process(transaction* t) {
   }
   counters_.requests.add();
   counters_.in_flight.add();
+  std::shared_ptr<duplicate_entry> first;
+  if (duplicates_) {
+    if (const auto key = duplicate_cache::key_of(req)) {
+      auto [entry, is_first] = duplicates_->admit(*key, 0);
+      if (!is_first) {
+        // Never to the host twice: invariant 4.
+        co_await answer_duplicate(t, std::move(entry));
+        counters_.in_flight.sub();
+        log_transaction(t);
+        co_return;
+      }
+      first = std::move(entry);
+    }
+  }
   if (journal_ != nullptr) journal_received(t);
+  if (first) first->txn_id = t->txn_id;
   co_await decide(t);
   if (t->response) (void)co_await run_stages(stage_point::answered, t);
   if (journal_ != nullptr && !t->outcome_journaled) journal_declined(t);
+  if (first) duplicate_cache::complete(*first, t->response.get());
   counters_.in_flight.sub();
   log_transaction(t);
 }

@@ -178,6 +178,14 @@ awaitable<bool> pipeline::journal_outcome(transaction* t, exchange_status status
   co_return true;
 }
 
+void pipeline::set_duplicate_window(std::chrono::seconds window) {
+  duplicates_ = window.count() > 0 ? std::make_unique<duplicate_cache>(window) : nullptr;
+  std::uint32_t longest = 0;
+  for (const auto& r : router_.routes()) longest = std::max(longest, r.timeout_ms);
+  // A duplicate waits as long as its original can: the longest route timeout, plus the journal.
+  duplicate_wait_ = std::chrono::milliseconds(longest) + std::chrono::seconds(5);
+}
+
 void pipeline::late_answer(const host_link& link, const iso8583::message& answer) {
   if (journal_ == nullptr) return;
   journal_record r;

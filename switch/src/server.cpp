@@ -720,6 +720,7 @@ void switch_server::open_journal(impl& m) {
   spdlog::info("journal {}: open (durability {}, schema version {})", jc.path.string(), to_string(jc.durability),
                journal_schema_version);
   m.pipe->set_journal(m.journal.get(), keys, jc.reversal_mti);
+  m.pipe->set_duplicate_window(std::chrono::seconds(jc.duplicate_window_s));
   switch_core::pipeline* p = m.pipe.get();
   for (auto& l : m.links) {
     l->on_late_answer([p](const host_link& link, const iso8583::message& answer) { p->late_answer(link, answer); });

@@ -293,6 +293,38 @@ TEST_F(JournalIntegration, AtStartAReversalLeftArmedByACrashedRunIsSentAndAcknow
             "forwarded,timed_out,reversed");
 }
 
+TEST_F(JournalIntegration, ARepeatedRequestNeverReachesTheHostTwiceAndGetsTheFirstAnswer) {
+  host = std::make_unique<test_host>();
+  host->delay_ms = 300;
+  start();
+  terminal a(port);
+  terminal b(port);
+  // The repeat arrives while the first is in flight, on another connection: it waits for the answer.
+  ASSERT_TRUE(a.send(purchase("000104")));
+  ASSERT_TRUE(wait_until([&] { return host->requests.load() == 1; }, 2000ms));
+  ASSERT_TRUE(b.send(purchase("000104")));
+  const auto ra = a.receive(terminal_spec());
+  const auto rb = b.receive(terminal_spec());
+  ASSERT_TRUE(ra.has_value() && rb.has_value());
+  EXPECT_EQ(ra->get(39U), "00");
+  EXPECT_EQ(rb->get(39U), "00");
+  EXPECT_EQ(rb->get(38U), ra->get(38U));
+  EXPECT_EQ(rb->get(11U), "000104");
+  // Once answered, a third copy gets the same answer at once.
+  ASSERT_TRUE(a.send(purchase("000104")));
+  const auto rc = a.receive(terminal_spec(), 1000ms);
+  ASSERT_TRUE(rc.has_value());
+  EXPECT_EQ(rc->get(39U), "00");
+  EXPECT_EQ(host->requests.load(), 1);
+  EXPECT_EQ(server->counters().duplicates.get(), 2U);
+  // Another STAN is another transaction.
+  ASSERT_TRUE(a.send(purchase("000105")));
+  ASSERT_TRUE(a.receive(terminal_spec()).has_value());
+  EXPECT_EQ(host->requests.load(), 2);
+  server->journal()->flush();
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'declined' AND detail LIKE 'duplicate of txn %'"), "2");
+}
+
 TEST_F(JournalIntegration, TheSwitchRefusesToStartOnACorruptJournalAndLeavesItAlone) {
   {
     std::ofstream out(db_, std::ios::binary);

@@ -115,6 +115,7 @@ struct journal_config {
   std::uint32_t saf_retry_interval_ms = 30000;  ///< wait between two sends of the same SAF item
   std::uint32_t saf_max_attempts = 0;           ///< sends at most before the item expires; 0: no limit
   std::uint32_t saf_expiry_s = 86400;           ///< an item older than this expires (reported); 0: never
+  std::uint32_t duplicate_window_s = 300;       ///< a request repeated within this gets the first answer; 0: off
   int line = 0;
 };
 

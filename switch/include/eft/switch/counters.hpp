@@ -37,6 +37,7 @@ struct switch_counters {
   counter reversals_needed;      ///< forwarded requests whose outcome is unknown (timeout, link lost)
   counter reversals_queued;      ///< of those, reversals made ready in the SAF queue (with a journal)
   counter journal_failures;      ///< journal writes refused (queue full) or failed
+  counter duplicates;            ///< repeated requests answered with the first one's answer
   counter local_answers;         ///< network management answered by the switch itself
   counter replies;               ///< replies written to terminals
 

@@ -33,6 +33,7 @@
 #include "eft/config/switch.hpp"
 #include "eft/iso8583/message.hpp"
 #include "eft/switch/counters.hpp"
+#include "eft/switch/duplicates.hpp"
 #include "eft/switch/host_link.hpp"
 #include "eft/switch/journal.hpp"
 #include "eft/switch/link_group.hpp"
@@ -93,6 +94,10 @@ class pipeline {
   /// `reversal_mti` (0400 or 0420) in its SAF queue; `keys` hash PANs. Call before traffic.
   void set_journal(journal* j, std::shared_ptr<const journal_keys> keys, std::string reversal_mti);
 
+  /// Answers a request repeated within `window` (same MTI, 41, 11 and 7) with the first one's answer
+  /// (waiting for it while in flight) instead of sending it to a host again. Call before traffic.
+  void set_duplicate_window(std::chrono::seconds window);
+
   /// Journals an answer a host sent after its request timed out (called on the link's thread; the
   /// answer is never sent to the terminal and the queued reversal still goes).
   void late_answer(const host_link& link, const iso8583::message& answer);
@@ -113,6 +118,10 @@ class pipeline {
   void journal_declined(transaction* t);
   boost::asio::awaitable<bool> journal_forwarded(transaction* t);
   boost::asio::awaitable<bool> journal_outcome(transaction* t, exchange_status status);
+  boost::asio::awaitable<void> answer_duplicate(transaction* t, std::shared_ptr<duplicate_entry> first);
+
+  std::unique_ptr<duplicate_cache> duplicates_;
+  std::chrono::milliseconds duplicate_wait_{0};
 
   journal* journal_ = nullptr;
   std::shared_ptr<const journal_keys> journal_keys_;
