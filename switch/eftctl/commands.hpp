@@ -18,6 +18,12 @@ void add_emv_command(CLI::App& app, int& exit_status);
 /// `eftctl keys list|generate|import|export --config FILE`.
 void add_keys_command(CLI::App& app, int& exit_status);
 
+/// `eftctl journal --config FILE [--terminal T] [--rrn R] [--pan PAN | --pan-hash H] [--from T] [--to T]`.
+void add_journal_command(CLI::App& app, int& exit_status);
+
+/// `eftctl saf list|retry|purge --config FILE`.
+void add_saf_command(CLI::App& app, int& exit_status);
+
 /// Clear-key calculators are refused when the deployment config named by the EFT_CONFIG
 /// environment variable marks its HSM as production. Returns an empty string when allowed, else why.
 std::string crypto_refusal();

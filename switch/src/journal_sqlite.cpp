@@ -282,6 +282,9 @@ class sqlite_journal final : public journal {
     stmts_.clear();
     db_.reset();
     reader_.reset();
+    // Released only once the database is closed: another process may take the journal now.
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = -1;
   }
 
  protected:
@@ -462,7 +465,7 @@ class sqlite_journal final : public journal {
     }
   }
 
-  enum stmt_id { insert_record, insert_saf, ready_saf, remove_saf, attempt_saf, stmt_count };
+  enum stmt_id { insert_record, insert_saf, ready_saf, remove_saf, attempt_saf, retry_saf, stmt_count };
 
   void prepare_statements() {
     sqlite3* db = db_.get();
@@ -478,6 +481,7 @@ class sqlite_journal final : public journal {
                 "created_us, attempts, next_attempt_us, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     stmts_[ready_saf] = prepare(db, "UPDATE saf SET state = 'ready' WHERE txn_id = ? AND state = 'armed'");
     stmts_[remove_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ?");
+    stmts_[retry_saf] = prepare(db, "UPDATE saf SET next_attempt_us = 0 WHERE txn_id = ?");
     stmts_[attempt_saf] = prepare(db, "UPDATE saf SET attempts = attempts + 1, next_attempt_us = ? WHERE txn_id = ?");
   }
 
@@ -530,6 +534,10 @@ class sqlite_journal final : public journal {
       sqlite3_bind_int64(stmts_[attempt_saf].get(), 1, next);
       sqlite3_bind_int64(stmts_[attempt_saf].get(), 2, id);
       if (!step_reset(stmts_[attempt_saf].get())) return false;
+    }
+    for (const auto id : b.saf_retry_now) {
+      sqlite3_bind_int64(stmts_[retry_saf].get(), 1, id);
+      if (!step_reset(stmts_[retry_saf].get())) return false;
     }
     for (const auto id : b.saf_remove) {
       sqlite3_bind_int64(stmts_[remove_saf].get(), 1, id);

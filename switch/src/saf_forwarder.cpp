@@ -62,6 +62,26 @@ void saf_forwarder::wake() {
   wake_.notify_all();
 }
 
+std::map<std::string, saf_forwarder::depth> saf_forwarder::depths() const {
+  const std::lock_guard lock(mutex_);
+  return depths_;
+}
+
+std::string saf_forwarder::status() const {
+  std::string s;
+  const std::int64_t now = journal_now_us();
+  for (const auto& [group, d] : depths()) {
+    s += s.empty() ? "saf" : ",";
+    s += " " + group + " ready=" + std::to_string(d.ready) +
+         " oldest_s=" + std::to_string(d.oldest_us > 0 ? (now - d.oldest_us) / 1000000 : 0);
+  }
+  if (s.empty()) s = "saf";
+  s += " sent=" + std::to_string(counters_.sent.load()) +
+       " acknowledged=" + std::to_string(counters_.acknowledged.load()) +
+       " expired=" + std::to_string(counters_.expired.load());
+  return s;
+}
+
 void saf_forwarder::run() {
   for (;;) {
     {
@@ -83,7 +103,20 @@ void saf_forwarder::run() {
 // now (not due, no link, no acknowledgement) waits, so items never overtake each other.
 void saf_forwarder::pass() {
   std::set<std::string> blocked;
-  for (auto& item : journal_.saf_items({}, true)) {
+  auto items = journal_.saf_items({}, true);
+  std::map<std::string, depth> now_depths;
+  for (const auto& g : groups_) now_depths[g.first] = depth{};
+  for (const auto& item : items) {
+    if (item.state != saf_state::ready) continue;
+    depth& d = now_depths[item.link_group];
+    ++d.ready;
+    if (d.oldest_us == 0 || item.created_us < d.oldest_us) d.oldest_us = item.created_us;
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    depths_ = std::move(now_depths);
+  }
+  for (auto& item : items) {
     {
       const std::lock_guard lock(mutex_);
       if (stopping_) return;

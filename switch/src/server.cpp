@@ -389,6 +389,7 @@ struct switch_server::impl {
   std::string status() const {
     std::string s = counters.status();
     for (const auto& l : links) s += " | " + l->status();
+    if (saf) s += " | " + saf->status();
     return s;
   }
 

@@ -133,9 +133,11 @@ struct journal_batch {
   std::vector<std::int64_t> saf_make_ready;  ///< txn_ids whose armed item must now be sent
   /// (txn_id, next_attempt_us): one more send attempt of that item; not sent again before then
   std::vector<std::pair<std::int64_t, std::int64_t>> saf_attempts;
-  std::vector<std::int64_t> saf_remove;  ///< txn_ids whose item is settled (answered, acknowledged)
+  std::vector<std::int64_t> saf_retry_now;  ///< txn_ids whose item may be sent at once (operator retry)
+  std::vector<std::int64_t> saf_remove;     ///< txn_ids whose item is settled (answered, acknowledged)
   bool empty() const noexcept {
-    return records.empty() && saf_put.empty() && saf_make_ready.empty() && saf_attempts.empty() && saf_remove.empty();
+    return records.empty() && saf_put.empty() && saf_make_ready.empty() && saf_attempts.empty() &&
+           saf_retry_now.empty() && saf_remove.empty();
   }
 };
 

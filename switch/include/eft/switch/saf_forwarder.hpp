@@ -45,6 +45,16 @@ class saf_forwarder {
 
   const saf_counters& counters() const noexcept { return counters_; }
 
+  /// Depth of one host's queue as of the forwarder's last pass (every ~200 ms).
+  struct depth {
+    std::size_t ready = 0;       ///< items waiting to be sent
+    std::int64_t oldest_us = 0;  ///< created_us of the oldest ready item; 0 when none
+  };
+  /// Per link group, for metrics (any thread; no journal read).
+  std::map<std::string, depth> depths() const;
+  /// "saf acquirer ready=2 oldest_s=41 sent=.. acknowledged=.. expired=.." (any thread).
+  std::string status() const;
+
  private:
   void run();
   void pass();
@@ -54,8 +64,9 @@ class saf_forwarder {
   config::journal_config cfg_;
   std::uint32_t send_timeout_ms_;
   saf_counters counters_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::map<std::string, depth> depths_;
   bool stopping_ = false;
   bool woken_ = false;
   std::thread thread_;
