@@ -208,7 +208,8 @@ class sqlite_journal final : public journal {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return {};
     const stmt_ptr s(raw);
-    bind_text(raw, 1, std::string(link_group));
+    const std::string group(link_group);  // bound without a copy: must outlive the steps
+    bind_text(raw, 1, group);
     std::vector<saf_item> out;
     while (sqlite3_step(raw) == SQLITE_ROW) {
       saf_item it;
