@@ -525,6 +525,64 @@ const host_link_config* switch_config::link(std::string_view name) const noexcep
   return nullptr;
 }
 
+static journal_config parse_journal(const std::filesystem::path& file, const YAML::Node& j) {
+  if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");
+  check_keys(file, j, "journal",
+             {"path", "durability", "key_env", "key_file", "queue_limit", "reversal_mti", "saf_retry_interval_ms",
+              "saf_max_attempts", "saf_expiry_s", "duplicate_window_s"});
+  journal_config c;
+  c.line = line_of(j);
+  if (j["path"]) c.path = detail::relative_to(file, scalar(file, j["path"], "journal.path"));
+  if (j["durability"]) {
+    const std::string d = scalar(file, j["durability"], "journal.durability");
+    if (d == "process_crash") {
+      c.durability = journal_durability_level::process_crash;
+    } else if (d == "power_loss") {
+      c.durability = journal_durability_level::power_loss;
+    } else {
+      fail(file, j["durability"], "journal.durability '" + d + "' is unknown",
+           "use process_crash (survives a crash of the switch) or power_loss (fsync at every group commit)");
+    }
+  }
+  if (j["key_env"]) {
+    c.key_env = scalar(file, j["key_env"], "journal.key_env");
+    if (c.key_env.empty()) fail(file, j["key_env"], "journal.key_env is empty", "name an environment variable");
+  }
+  if (j["key_file"]) c.key_file = detail::relative_to(file, scalar(file, j["key_file"], "journal.key_file"));
+  if (j["queue_limit"]) c.queue_limit = number(file, j["queue_limit"], "journal.queue_limit", 16, 10'000'000);
+  if (j["reversal_mti"]) {
+    c.reversal_mti = scalar(file, j["reversal_mti"], "journal.reversal_mti");
+    if (c.reversal_mti != "0400" && c.reversal_mti != "0420") {
+      fail(file, j["reversal_mti"], "journal.reversal_mti '" + c.reversal_mti + "' is not a reversal MTI",
+           "use 0400 (reversal request) or 0420 (reversal advice)");
+    }
+  }
+  if (j["saf_retry_interval_ms"]) {
+    c.saf_retry_interval_ms = static_cast<std::uint32_t>(
+        number(file, j["saf_retry_interval_ms"], "journal.saf_retry_interval_ms", 100, max_ms));
+  }
+  if (j["saf_max_attempts"]) {
+    c.saf_max_attempts =
+        static_cast<std::uint32_t>(number(file, j["saf_max_attempts"], "journal.saf_max_attempts", 0, 1'000'000));
+  }
+  if (j["saf_expiry_s"]) {
+    c.saf_expiry_s =
+        static_cast<std::uint32_t>(number(file, j["saf_expiry_s"], "journal.saf_expiry_s", 0, 365ULL * 86400));
+  }
+  if (j["duplicate_window_s"]) {
+    c.duplicate_window_s =
+        static_cast<std::uint32_t>(number(file, j["duplicate_window_s"], "journal.duplicate_window_s", 0, 86400));
+  }
+  if (c.path.empty()) {
+    fail(file, j, "journal has no path", "add path: journal.db (relative to this file), or remove the section");
+  }
+  return c;
+}
+
+std::string_view to_string(journal_durability_level d) noexcept {
+  return d == journal_durability_level::process_crash ? "process_crash" : "power_loss";
+}
+
 std::string_view to_string(group_policy p) noexcept {
   return p == group_policy::round_robin ? "round_robin" : "primary_backup";
 }
@@ -605,11 +663,7 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
     for (std::size_t i = 0; i < c.routes.size(); ++i) needs_hsm("routes", i, c.routes[i].pin_key);
     check_keys_need_hsm(file, root, c);
   }
-  if (const YAML::Node j = root["journal"]) {
-    if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");
-    check_keys(file, j, "journal", {"path"});
-    if (j["path"]) c.journal.path = detail::relative_to(file, scalar(file, j["path"], "journal.path"));
-  }
+  if (const YAML::Node j = root["journal"]) c.journal = parse_journal(file, j);
   if (root["metrics"]) c.metrics = detail::parse_metrics(file, root["metrics"]);
   if (root["logging"]) c.logging = detail::parse_logging(file, root["logging"]);
   return c;

@@ -20,6 +20,11 @@ void add_keys_command(CLI::App& app, int& exit_status);
 
 /// `eftctl config check FILE`: validates a switch config like `eftswitch --check-config FILE`.
 void add_config_command(CLI::App& app, int& exit_status);
+/// `eftctl journal --config FILE [--terminal T] [--rrn R] [--pan PAN | --pan-hash H] [--from T] [--to T]`.
+void add_journal_command(CLI::App& app, int& exit_status);
+
+/// `eftctl saf list|retry|purge --config FILE`.
+void add_saf_command(CLI::App& app, int& exit_status);
 
 /// Clear-key calculators are refused when the deployment config named by the EFT_CONFIG
 /// environment variable marks its HSM as production. Returns an empty string when allowed, else why.

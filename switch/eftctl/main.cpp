@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
     eftctl::add_keys_command(app, exit_status);
     eftctl::add_emv_command(app, exit_status);
     eftctl::add_config_command(app, exit_status);
+    eftctl::add_journal_command(app, exit_status);
+    eftctl::add_saf_command(app, exit_status);
     if (argc > 1 && std::string_view(argv[1]) == "crypto") {
       if (const std::string why = eftctl::crypto_refusal(); !why.empty()) {
         std::cerr << "eftctl: " << why << '\n';

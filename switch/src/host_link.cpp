@@ -192,16 +192,26 @@ struct host_link::impl {
     return true;
   }
 
-  void exchange(std::unique_ptr<iso8583::message> req, milliseconds timeout, std::unique_ptr<exchange_waiter> w) {
+  void exchange(std::unique_ptr<iso8583::message> req, milliseconds timeout, std::unique_ptr<exchange_waiter> w,
+                bool ids_assigned) {
     if (!link.ready() || stopping || !socket) {
       w->complete(exchange_result{exchange_status::not_sent, nullptr, {}, {}, "link not ready"});
       return;
     }
     const auto now = std::chrono::system_clock::now();
-    if (link.spec_->field(7) != nullptr) (void)req->set(7U, transmission_time(now));
+    if (!ids_assigned && link.spec_->field(7) != nullptr) (void)req->set(7U, transmission_time(now));
     std::string key;
     std::string stan;
     std::string rrn;
+    if (ids_assigned) {
+      stan = std::string(req->get(11U).value_or(""));
+      rrn = std::string(req->get(37U).value_or(""));
+      key = make_match_key(*req, cfg().match_key);
+      if (pending.count(key) != 0) {
+        w->complete(exchange_result{exchange_status::not_sent, nullptr, {}, {}, "STAN in use"});
+        return;
+      }
+    }
     // A STAN still pending from a full round earlier is skipped.
     for (int attempt = 0; attempt < 16 && key.empty(); ++attempt) {
       stan = stan_generator::format(stans.next());
@@ -311,6 +321,7 @@ struct host_link::impl {
       if (recent_timeouts.erase(key) > 0) {
         link.counters_.late.add();
         spdlog::warn("link {}: late answer {} dropped (its request had timed out)", cfg().name, summary(*msg));
+        if (link.late_answer_) link.late_answer_(link, *msg);
       } else {
         link.counters_.unmatched.add();
         spdlog::warn("link {}: unmatched answer {} dropped", cfg().name, summary(*msg));
@@ -676,10 +687,21 @@ void host_link::stop() {
 }
 
 void host_link::submit(std::unique_ptr<iso8583::message> request, std::chrono::milliseconds timeout,
-                       std::unique_ptr<exchange_waiter> waiter) {
-  asio::post(impl_->ex, [this, request = std::move(request), timeout, waiter = std::move(waiter)]() mutable {
-    impl_->exchange(std::move(request), timeout, std::move(waiter));
-  });
+                       std::unique_ptr<exchange_waiter> waiter, bool ids_assigned) {
+  asio::post(impl_->ex,
+             [this, request = std::move(request), timeout, waiter = std::move(waiter), ids_assigned]() mutable {
+               impl_->exchange(std::move(request), timeout, std::move(waiter), ids_assigned);
+             });
+}
+
+std::pair<std::string, std::string> host_link::assign_ids(iso8583::message& request) {
+  const auto now = std::chrono::system_clock::now();
+  if (spec_->field(7) != nullptr) (void)request.set(7U, transmission_time(now));
+  std::string stan = stan_generator::format(impl_->stans.next());
+  std::string rrn = make_rrn(now, stan);
+  (void)request.set(11U, stan);
+  (void)request.set(37U, rrn);
+  return {std::move(stan), std::move(rrn)};
 }
 
 std::string host_link::status() const {

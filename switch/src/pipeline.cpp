@@ -101,8 +101,27 @@ awaitable<void> pipeline::process(transaction* t) {
   counters_.requests.add();
   counters_.in_flight.add();
   t->table = routes();
+  std::shared_ptr<duplicate_entry> first;
+  if (duplicates_) {
+    if (const auto key = duplicate_cache::key_of(req)) {
+      auto [entry, is_first] = duplicates_->admit(*key, 0);
+      if (!is_first) {
+        // Never to the host twice: invariant 4.
+        co_await answer_duplicate(t, std::move(entry));
+        counters_.in_flight.sub();
+        log_transaction(t);
+        record(t);
+        co_return;
+      }
+      first = std::move(entry);
+    }
+  }
+  if (journal_ != nullptr) journal_received(t);
+  if (first) first->txn_id = t->txn_id;
   co_await decide(t);
   if (t->response) (void)co_await run_stages(stage_point::answered, t);
+  if (journal_ != nullptr && !t->outcome_journaled) journal_declined(t);
+  if (first) duplicate_cache::complete(*first, t->response.get());
   counters_.in_flight.sub();
   log_transaction(t);
   record(t);
@@ -162,24 +181,36 @@ awaitable<void> pipeline::decide(transaction* t) {
   }
   if (!co_await run_stages(stage_point::routed, t)) co_return;
 
-  exchange_result r = co_await t->link->async_exchange(
-      std::move(t->host_request), std::chrono::milliseconds(t->route->timeout_ms), asio::use_awaitable);
-  t->host_stan = std::move(r.stan);
-  t->host_rrn = std::move(r.rrn);
+  exchange_result r;
+  if (journal_ != nullptr) {
+    // Durable before the send, its reversal prepared: invariant 1 of DESIGN.md.
+    if (!co_await journal_forwarded(t)) co_return;
+    r = co_await t->link->async_exchange_assigned(std::move(t->host_request),
+                                                  std::chrono::milliseconds(t->route->timeout_ms), asio::use_awaitable);
+  } else {
+    r = co_await t->link->async_exchange(std::move(t->host_request), std::chrono::milliseconds(t->route->timeout_ms),
+                                         asio::use_awaitable);
+  }
+  if (!r.stan.empty()) t->host_stan = std::move(r.stan);
+  if (!r.rrn.empty()) t->host_rrn = std::move(r.rrn);
   switch (r.status) {
     case exchange_status::answered:
       t->host_response = std::move(r.response);
       forwarded_answer(t);
+      // Durable before the answer reaches the terminal: invariant 2.
+      if (journal_ != nullptr && !co_await journal_outcome(t, r.status)) answer_locally(t, "96");
       co_return;
     case exchange_status::not_sent:
       counters_.host_unavailable.add();
       answer_locally(t, "91");
+      if (journal_ != nullptr) (void)co_await journal_outcome(t, r.status);
       co_return;
     case exchange_status::pack_error:
       counters_.format_errors.add();
       spdlog::warn("listener {}: {} does not pack in the dialect of link {}: {}; answering 30", t->listener,
                    summary(req), t->link->name(), r.detail);
       answer_locally(t, "30");
+      if (journal_ != nullptr) (void)co_await journal_outcome(t, r.status);
       co_return;
     case exchange_status::timeout:
       counters_.timeouts.add();
@@ -188,6 +219,12 @@ awaitable<void> pipeline::decide(transaction* t) {
     case exchange_status::shutdown: {
       counters_.reversals_needed.add();
       const std::string rc = r.status == exchange_status::timeout ? t->route->timeout_rc : std::string("91");
+      if (journal_ != nullptr) {
+        // The reversal is ready in the SAF queue, durably, before anyone is answered: invariant 3.
+        answer_locally(t, rc);
+        (void)co_await journal_outcome(t, r.status);
+        co_return;
+      }
       spdlog::warn("reversal needed: {} sent on link {} as stan={} rrn={}: {}; answering {}", summary(req),
                    t->link->name(), t->host_stan, t->host_rrn, to_string(r.status), rc);
       answer_locally(t, rc);

@@ -103,8 +103,13 @@ std::string reload_refusal(const config::switch_config& running, const config::s
       (running.hsm && (running.hsm->backend != next.hsm->backend || running.hsm->key_file != next.hsm->key_file))) {
     return fmt::format("{}: the hsm section changed{}", at(next, 0), restart);
   }
-  if (running.journal.path != next.journal.path) {
-    return fmt::format("{}: journal.path changed{}", at(next, 0), restart);
+  const config::journal_config& ja = running.journal;
+  const config::journal_config& jb = next.journal;
+  if (ja.path != jb.path || ja.durability != jb.durability || ja.key_env != jb.key_env || ja.key_file != jb.key_file ||
+      ja.queue_limit != jb.queue_limit || ja.reversal_mti != jb.reversal_mti ||
+      ja.saf_retry_interval_ms != jb.saf_retry_interval_ms || ja.saf_max_attempts != jb.saf_max_attempts ||
+      ja.saf_expiry_s != jb.saf_expiry_s || ja.duplicate_window_s != jb.duplicate_window_s) {
+    return fmt::format("{}: the journal section changed{}", at(next, jb.line), restart);
   }
   const bool metrics_same = running.metrics.has_value() == next.metrics.has_value() &&
                             (!running.metrics || (running.metrics->address == next.metrics->address &&

@@ -34,6 +34,7 @@
 #include "eft/switch/framing.hpp"
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/message_util.hpp"
+#include "eft/switch/saf_forwarder.hpp"
 #include "eft/switch/stages.hpp"
 #include "eft/switch/tls.hpp"
 #include "reload.hpp"
@@ -480,6 +481,7 @@ struct switch_server::impl {
   std::string status() const {
     std::string s = counters.status();
     for (const auto& l : links) s += " | " + l->status();
+    if (saf) s += " | " + saf->status();
     return s;
   }
 
@@ -526,6 +528,9 @@ struct switch_server::impl {
   std::vector<std::unique_ptr<host_link>> links;
   std::vector<std::unique_ptr<link_group>> groups;
   std::unique_ptr<switch_core::pipeline> pipe;
+  // The journal outlives the forwarder that reads it; both go before the links and groups.
+  std::unique_ptr<switch_core::journal> journal;
+  std::unique_ptr<saf_forwarder> saf;
   std::optional<asio::steady_timer> status_timer;
   std::atomic<bool> stopping_status{false};
   std::size_t capacity = 0;
@@ -665,6 +670,7 @@ pipeline& switch_server::pipeline() noexcept {
 void switch_server::start() {
   impl& m = *impl_;
   if (m.started) return;
+  open_journal(m);
   const std::size_t limit = raise_open_file_limit();
   const std::size_t overhead = reserved_descriptors + m.links.size() + m.listeners.size() * m.workers.size();
   m.capacity = limit > overhead ? limit - overhead : 0;
@@ -698,6 +704,7 @@ void switch_server::start() {
     asio::co_spawn(m.workers[0]->io, m.status_loop(), asio::detached);
   }
   for (auto& l : m.links) l->start();
+  if (m.saf) m.saf->start();
   m.running = m.workers.size();
   for (auto& w : m.workers) {
     worker* wp = w.get();
@@ -770,6 +777,7 @@ void switch_server::stop() {
     return std::all_of(m.links.begin(), m.links.end(), [](const auto& l) { return l->stopped(); });
   };
   while (!all_stopped() && steady::now() < links_end) std::this_thread::sleep_for(milliseconds(5));
+  if (m.saf) m.saf->stop();
 
   for (auto& w : m.workers) {
     worker* wp = w.get();
@@ -785,6 +793,7 @@ void switch_server::stop() {
   for (auto& w : m.workers) {
     if (w->thread.joinable()) w->thread.join();
   }
+  if (m.journal) m.journal->close();
   spdlog::info("stopped: {}", m.status());
   m.admin.reset();
 }
@@ -851,6 +860,43 @@ std::size_t switch_server::workers() const noexcept {
 }
 std::string switch_server::status() const {
   return impl_->status();
+}
+switch_core::journal* switch_server::journal() const noexcept {
+  return impl_->journal.get();
+}
+const saf_forwarder* switch_server::saf() const noexcept {
+  return impl_->saf.get();
+}
+
+// Opens the journal before anything binds: a journal that is corrupt, locked or newer stops the
+// start here. Then recovery: what an earlier run forwarded without an outcome gets its reversal.
+void switch_server::open_journal(impl& m) {
+  const config::journal_config& jc = m.cfg.journal;
+  if (jc.path.empty()) return;
+  auto keys = std::make_shared<const journal_keys>(journal_keys::load(jc.key_env, jc.key_file));
+  sqlite_journal_options o;
+  o.path = jc.path;
+  o.durability = jc.durability == config::journal_durability_level::process_crash ? journal_durability::process_crash
+                                                                                  : journal_durability::power_loss;
+  o.queue_limit = jc.queue_limit;
+  m.journal = open_sqlite_journal(o, keys);
+  if (const std::size_t n = m.journal->recover(); n > 0) {
+    spdlog::warn("journal {}: {} transaction(s) forwarded by an earlier run have no known outcome: reversals queued",
+                 jc.path.string(), n);
+  }
+  spdlog::info("journal {}: open (durability {}, schema version {})", jc.path.string(), to_string(jc.durability),
+               journal_schema_version);
+  m.pipe->set_journal(m.journal.get(), keys, jc.reversal_mti);
+  m.pipe->set_duplicate_window(std::chrono::seconds(jc.duplicate_window_s));
+  switch_core::pipeline* p = m.pipe.get();
+  for (auto& l : m.links) {
+    l->on_late_answer([p](const host_link& link, const iso8583::message& answer) { p->late_answer(link, answer); });
+  }
+  std::map<std::string, link_group*, std::less<>> groups;
+  for (auto& g : m.groups) groups[g->name()] = g.get();
+  std::uint32_t timeout = 1000;
+  for (const auto& r : m.cfg.routes) timeout = std::max(timeout, r.timeout_ms);
+  m.saf = std::make_unique<saf_forwarder>(*m.journal, std::move(groups), jc, timeout);
 }
 
 }  // namespace eft::switch_core

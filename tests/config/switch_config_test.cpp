@@ -142,6 +142,32 @@ TEST(SwitchConfig, HsmSectionIsTheSharedParser) {
             "/etc/eft/switch.yaml:41: hsm.backend 'sofware' is unknown (use software or pkcs11)");
 }
 
+TEST(SwitchConfig, JournalSection) {
+  const std::string j = "journal:\n  path: data/journal.db\n";
+  const auto d = parse(base);
+  EXPECT_EQ(d.journal.durability, journal_durability_level::power_loss);
+  EXPECT_EQ(d.journal.key_env, "EFT_JOURNAL_KEY");
+  EXPECT_EQ(d.journal.reversal_mti, "0400");
+  const auto c = parse(replace(base, j,
+                               j + "  durability: process_crash\n  key_file: journal.key\n  reversal_mti: 0420\n"
+                                   "  saf_retry_interval_ms: 5000\n  saf_max_attempts: 12\n  saf_expiry_s: 3600\n"
+                                   "  queue_limit: 1024\n"));
+  EXPECT_EQ(c.journal.durability, journal_durability_level::process_crash);
+  EXPECT_EQ(c.journal.key_file, std::filesystem::path("/etc/eft/journal.key"));
+  EXPECT_EQ(c.journal.reversal_mti, "0420");
+  EXPECT_EQ(c.journal.saf_retry_interval_ms, 5000U);
+  EXPECT_EQ(c.journal.saf_max_attempts, 12U);
+  EXPECT_EQ(c.journal.saf_expiry_s, 3600U);
+  EXPECT_EQ(c.journal.queue_limit, 1024U);
+  const std::string bad = error_of(replace(base, j, j + "  durability: fsync\n"));
+  EXPECT_NE(bad.find("/etc/eft/switch.yaml:"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("journal.durability 'fsync' is unknown (use process_crash"), std::string::npos) << bad;
+  EXPECT_NE(error_of(replace(base, j, j + "  reversal_mti: 0200\n")).find("use 0400 (reversal request) or 0420"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(base, j, "journal:\n  durability: power_loss\n")).find("journal has no path"),
+            std::string::npos);
+}
+
 TEST(SwitchConfig, UnknownKeysAreRefusedWithTheAllowedOnes) {
   EXPECT_EQ(error_of(replace(base, "    read_deadline_ms: 2000\n", "    read_deadline: 2000\n")),
             "/etc/eft/switch.yaml:13: unknown key 'listeners[0].read_deadline' (allowed keys: name, address, port, "

@@ -147,11 +147,30 @@ struct route_config {
   int line = 0;
 };
 
-/// The transaction journal (placeholder until the integrity layer exists).
-struct journal_config {
-  std::filesystem::path path;  ///< relative to the config file; empty: none
+/// How far a journal write goes before it counts as durable.
+enum class journal_durability_level : std::uint8_t {
+  process_crash,  ///< survives a crash of the switch process (SQLite synchronous=NORMAL in WAL mode)
+  power_loss,     ///< survives power loss: fsync at every group commit (synchronous=FULL)
 };
 
+/// The transaction journal and the store-and-forward queue. The journal key (32 bytes, 64 hex
+/// digits: PAN hashes and sealed SAF messages) is never in the config: only where to read it from.
+struct journal_config {
+  std::filesystem::path path;  ///< SQLite file, relative to the config file; empty: no journal
+  journal_durability_level durability = journal_durability_level::power_loss;
+  std::string key_env = "EFT_JOURNAL_KEY";      ///< environment variable holding the journal key
+  std::filesystem::path key_file;               ///< or a file holding it, used when the variable is unset
+  std::size_t queue_limit = 65536;              ///< writes waiting at most; then requests are answered 91
+  std::string reversal_mti = "0400";            ///< 0400 (reversal request) or 0420 (reversal advice)
+  std::uint32_t saf_retry_interval_ms = 30000;  ///< wait between two sends of the same SAF item
+  std::uint32_t saf_max_attempts = 0;           ///< sends at most before the item expires; 0: no limit
+  std::uint32_t saf_expiry_s = 86400;           ///< an item older than this expires (reported); 0: never
+  std::uint32_t duplicate_window_s = 300;       ///< a request repeated within this gets the first answer; 0: off
+  int line = 0;
+};
+
+/// The config name of a durability level ("process_crash", "power_loss").
+std::string_view to_string(journal_durability_level d) noexcept;
 /// The admin HTTP endpoint: Prometheus metrics (/metrics), liveness (/health), readiness (/ready).
 struct metrics_config {
   std::string address = "127.0.0.1";  ///< IP literal to bind

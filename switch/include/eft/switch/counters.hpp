@@ -35,6 +35,9 @@ struct switch_counters {
   counter host_unavailable;      ///< RC 91 answers without sending: no ready link in the group
   counter timeouts;              ///< host answers not in time (the timeout RC of the route)
   counter reversals_needed;      ///< forwarded requests whose outcome is unknown (timeout, link lost)
+  counter reversals_queued;      ///< of those, reversals made ready in the SAF queue (with a journal)
+  counter journal_failures;      ///< journal writes refused (queue full) or failed
+  counter duplicates;            ///< repeated requests answered with the first one's answer
   counter local_answers;         ///< network management answered by the switch itself
   counter replies;               ///< replies written to terminals
   counter mac_failures;          ///< requests refused for a missing or wrong MAC (RC 63)

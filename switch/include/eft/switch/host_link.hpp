@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,17 +44,18 @@ class stan_generator {
   /// mod 999999. Unique per day as long as a link averages under 10 requests a second since
   /// midnight; durable counters come with the journal.
   static std::uint32_t time_seeded_start(std::chrono::system_clock::time_point now) noexcept;
-  /// The next STAN.
+  /// The next STAN (any thread).
   std::uint32_t next() noexcept {
-    const std::uint32_t v = next_;
-    next_ = next_ % 999999 + 1;
+    std::uint32_t v = next_.load(std::memory_order_relaxed);
+    while (!next_.compare_exchange_weak(v, v % 999999 + 1, std::memory_order_relaxed)) {
+    }
     return v;
   }
   /// Six digits with leading zeros.
   static std::string format(std::uint32_t stan);
 
  private:
-  std::uint32_t next_;
+  std::atomic<std::uint32_t> next_;
 };
 
 /// Retrieval reference number (field 37, an 12): YDDDhh + STAN (last digit of the year, day of the
@@ -178,10 +180,34 @@ class host_link {
         token, std::move(request), timeout);
   }
 
+  /// Sets fields 7 (when the dialect has it), 11 and 37 of a request made with spec() now (any
+  /// thread), so that they can be journaled before the send; returns {stan, rrn}.
+  std::pair<std::string, std::string> assign_ids(iso8583::message& request);
+
+  /// As async_exchange, for a request whose 7, 11 and 37 assign_ids() set: they are sent as they
+  /// are. Completes with not_sent when another request in flight has the same match key.
+  template <typename Token>
+  auto async_exchange_assigned(std::unique_ptr<iso8583::message> request, std::chrono::milliseconds timeout,
+                               Token&& token) {
+    return boost::asio::async_initiate<Token, void(exchange_result)>(
+        [this](auto handler, std::unique_ptr<iso8583::message> req, std::chrono::milliseconds t) {
+          using handler_type = std::decay_t<decltype(handler)>;
+          submit(std::move(req), t, std::make_unique<detail::exchange_waiter_impl<handler_type>>(std::move(handler)),
+                 true);
+        },
+        token, std::move(request), timeout);
+  }
+
+  /// Called on the link's thread with each answer that came after its request timed out (it is
+  /// still dropped). Set before start().
+  using late_answer_fn = std::function<void(const host_link& link, const iso8583::message& answer)>;
+  void on_late_answer(late_answer_fn fn) { late_answer_ = std::move(fn); }
+
  private:
   struct impl;
   void submit(std::unique_ptr<iso8583::message> request, std::chrono::milliseconds timeout,
-              std::unique_ptr<exchange_waiter> waiter);
+              std::unique_ptr<exchange_waiter> waiter, bool ids_assigned = false);
+  late_answer_fn late_answer_;
 
   config::host_link_config cfg_;
   std::shared_ptr<const iso8583::spec> spec_;

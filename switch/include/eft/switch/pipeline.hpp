@@ -12,16 +12,21 @@
 ///
 /// Errors are answers, not exceptions: RC 30 for a malformed request, 92 without a route, 91 when no
 /// link is ready or the host does not answer in time (the route's timeout_rc), 96 when something in
-/// the switch fails. A request forwarded without a definite outcome is logged "reversal needed" until
-/// the integrity layer (journal and SAF) takes it over.
+/// the switch fails. With a journal (set_journal), every transaction's life is journaled: received,
+/// forwarded (durable before the send, with its reversal prepared in the SAF queue), completed
+/// (durable before the answer goes back), declined, timed out (the reversal is made ready for the
+/// SAF queue, durably, before the terminal is answered) and late answers. Without one, a request
+/// forwarded without a definite outcome is only logged "reversal needed".
 
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +34,9 @@
 #include "eft/config/switch.hpp"
 #include "eft/iso8583/message.hpp"
 #include "eft/switch/counters.hpp"
+#include "eft/switch/duplicates.hpp"
 #include "eft/switch/host_link.hpp"
+#include "eft/switch/journal.hpp"
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/metrics.hpp"
 #include "eft/switch/routing.hpp"
@@ -69,6 +76,8 @@ struct transaction {
   std::vector<std::uint8_t> request_bytes;  ///< the request as received (message without framing): MAC input
   std::vector<std::uint8_t> ksn;            ///< DUKPT key serial number from field 53 (DUKPT listeners), else empty
   std::shared_ptr<const route_table> table;  ///< the routes in force when processing began (set by process())
+  std::int64_t txn_id = 0;         ///< the journal's id of the transaction (0 without a journal)
+  bool outcome_journaled = false;  ///< the forwarded path journaled its outcome (else: declined)
 };
 
 /// What a stage decided.
@@ -109,6 +118,18 @@ class pipeline {
     table_.store(std::move(table), std::memory_order_release);
   }
 
+  /// Journals every transaction in `j` (which outlives the pipeline) and prepares reversals of MTI
+  /// `reversal_mti` (0400 or 0420) in its SAF queue; `keys` hash PANs. Call before traffic.
+  void set_journal(journal* j, std::shared_ptr<const journal_keys> keys, std::string reversal_mti);
+
+  /// Answers a request repeated within `window` (same MTI, 41, 11 and 7) with the first one's answer
+  /// (waiting for it while in flight) instead of sending it to a host again. Call before traffic.
+  void set_duplicate_window(std::chrono::seconds window);
+
+  /// Journals an answer a host sent after its request timed out (called on the link's thread; the
+  /// answer is never sent to the terminal and the queued reversal still goes).
+  void late_answer(const host_link& link, const iso8583::message& answer);
+
  private:
   struct named_stage {
     std::string name;
@@ -120,6 +141,22 @@ class pipeline {
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
   static void record(const transaction* t) noexcept;
+  // The journal's part (pipeline_journal.cpp).
+  journal_record make_record(const transaction* t, journal_event e) const;
+  void journal_received(transaction* t);
+  void journal_declined(transaction* t);
+  boost::asio::awaitable<bool> journal_forwarded(transaction* t);
+  boost::asio::awaitable<bool> journal_outcome(transaction* t, exchange_status status);
+  boost::asio::awaitable<void> answer_duplicate(transaction* t, std::shared_ptr<duplicate_entry> first);
+
+  std::unique_ptr<duplicate_cache> duplicates_;
+
+  journal* journal_ = nullptr;
+  std::shared_ptr<const journal_keys> journal_keys_;
+  std::string reversal_mti_ = "0400";
+  std::mutex timed_out_mutex_;
+  std::map<std::string, std::int64_t> timed_out_;  // "link|rrn" -> txn_id, for late answers
+  std::deque<std::string> timed_out_order_;
 
   std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;

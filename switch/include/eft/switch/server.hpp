@@ -22,6 +22,10 @@
 #include "eft/switch/pipeline.hpp"
 
 namespace eft::switch_core {
+class saf_forwarder;
+}
+
+namespace eft::switch_core {
 
 /// Raises the open-file soft limit to the hard limit. Returns the soft limit in force afterwards
 /// (0 when it cannot be read).
@@ -43,8 +47,11 @@ class switch_server {
   /// Stages are added here, before start().
   switch_core::pipeline& pipeline() noexcept;
 
-  /// Raises the open-file limit, binds every listener on every worker (throws std::runtime_error
-  /// when one cannot be bound), starts the worker threads and the host links.
+  /// Opens the journal when the config has one (throws journal_open_error when it is corrupt, locked
+  /// by another process or of a newer schema; the file is left untouched) and queues the reversals
+  /// of what an earlier run left in flight; raises the open-file limit, binds every listener on
+  /// every worker (throws std::runtime_error when one cannot be bound), starts the worker threads,
+  /// the host links and the SAF forwarder.
   void start();
 
   /// Graceful stop, from any thread but a worker: stop accepting and close idle terminal sessions;
@@ -64,6 +71,10 @@ class switch_server {
   std::size_t workers() const noexcept;
   /// One line: counters, then each link's state and counters.
   std::string status() const;
+  /// The journal (opened by start() when the config has a journal: section), or nullptr.
+  switch_core::journal* journal() const noexcept;
+  /// The SAF forwarder (started with the journal), or nullptr.
+  const saf_forwarder* saf() const noexcept;
 
   /// Applies a reloaded config in place (any thread but a worker; one reload at a time): new routes
   /// for the transactions that start from now on, new listener limits and deadlines, a new
@@ -80,6 +91,7 @@ class switch_server {
 
  private:
   struct impl;
+  static void open_journal(impl& m);
   std::unique_ptr<impl> impl_;
 };
 

@@ -1,0 +1,58 @@
+#pragma once
+/// Duplicate detection: a request repeated by a terminal (same MTI class and function, terminal id
+/// (41), STAN (11) and transmission date and time (7), within a window) never reaches a host twice.
+/// The first one is processed; a repeat gets the first one's answer, or waits for it while it is
+/// still in flight.
+///
+/// Shared by every worker thread (one mutex; a lookup is a hash and a map access). Bounded: entries
+/// older than the window go first, and at most `max_entries` are kept (the oldest are dropped).
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "eft/iso8583/message.hpp"
+
+namespace eft::switch_core {
+
+/// One request seen: its answer once there is one.
+struct duplicate_entry {
+  std::int64_t txn_id = 0;  ///< the original's journal id (0 without a journal)
+  std::atomic<bool> done{false};
+  std::unique_ptr<const iso8583::message> response;  ///< set before done turns true; null: no answer
+};
+
+class duplicate_cache {
+ public:
+  /// `window`: how long a request is remembered; `max_entries`: memory bound.
+  explicit duplicate_cache(std::chrono::seconds window, std::size_t max_entries = 200000);
+
+  /// The key of a request: "MTI digits 1-3|41|11|7"; nullopt when one of the fields is missing
+  /// (such a request is not checked).
+  static std::optional<std::string> key_of(const iso8583::message& request);
+
+  /// Registers a request under `key`. Returns {entry, true} for the first one (the caller processes
+  /// it and calls complete()), {entry of the first, false} for a duplicate.
+  std::pair<std::shared_ptr<duplicate_entry>, bool> admit(const std::string& key, std::int64_t txn_id);
+
+  /// Records the answer of a first request (null: none was sent) and releases waiting duplicates.
+  static void complete(duplicate_entry& e, const iso8583::message* response);
+
+  std::size_t size() const;
+
+ private:
+  using clock = std::chrono::steady_clock;
+  std::chrono::seconds window_;
+  std::size_t max_entries_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<duplicate_entry>> entries_;
+  std::deque<std::pair<clock::time_point, std::string>> order_;
+};
+
+}  // namespace eft::switch_core

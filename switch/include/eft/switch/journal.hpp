@@ -1,0 +1,298 @@
+#pragma once
+/// The transaction journal and the store-and-forward (SAF) queue: one durable store, written by its
+/// own thread, behind a backend-neutral interface.
+///
+/// Callers (terminal sessions on I/O threads) hand a `journal_batch` to async_write(): it joins a
+/// bounded queue and completes on the caller's own executor once it is durable at the configured
+/// level. The writer thread takes everything queued, writes it in one database transaction and
+/// commits once (group commit): many records per fsync, and the I/O threads never block on the disk.
+/// A full queue completes at once with journal_errc::busy (backpressure, not unbounded memory).
+///
+/// The journal never holds a full PAN, track data, PIN block, CVV or key: records carry the masked
+/// PAN and a keyed hash (HMAC-SHA256) of the PAN for look-ups; SAF messages, which must carry the PAN
+/// to the host, are stored sealed (AES-256-CBC then HMAC-SHA256) under keys derived from the journal
+/// key, which lives outside the config (an environment variable or a key file).
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "eft/crypto/bytes.hpp"
+
+namespace eft::switch_core {
+
+/// What happened to a transaction (one journal record each).
+enum class journal_event : std::uint8_t {
+  received,     ///< a terminal's request was read and validated
+  forwarded,    ///< about to be sent to a host (durable before the send)
+  completed,    ///< the host answered in time (durable before an approval reaches the terminal)
+  declined,     ///< answered locally without the host (no route, no link, format error, stage refusal)
+  timed_out,    ///< sent, no answer in time or the link dropped: outcome unknown, reversal queued
+  reversed,     ///< the host acknowledged the reversal
+  late_answer,  ///< the host answered after the timeout: journaled, never sent to the terminal
+  stand_in,     ///< approved or declined by the switch on the host's behalf
+  expired,      ///< a SAF item given up (too old or too many attempts): needs an operator
+};
+
+/// "received", "forwarded", ... (the value stored in the database).
+std::string_view to_string(journal_event e) noexcept;
+/// The event of that name, or nullopt.
+std::optional<journal_event> parse_journal_event(std::string_view s) noexcept;
+
+/// How far a commit goes before the writer reports it durable.
+enum class journal_durability : std::uint8_t {
+  process_crash,  ///< survives a crash of the switch process (SQLite WAL, synchronous=NORMAL)
+  power_loss,     ///< survives power loss: fsync at every group commit (synchronous=FULL)
+};
+
+/// Errors of the journal (std::error_code category "eft.journal").
+enum class journal_errc {
+  busy = 1,  ///< the write queue is full: answer the terminal without forwarding
+  closed,    ///< the journal is closed or its writer failed
+  io,        ///< the database refused the write (disk full, I/O error)
+};
+const std::error_category& journal_category() noexcept;
+std::error_code make_error_code(journal_errc e) noexcept;
+
+/// A journal that cannot be opened: corrupt, locked by another process, written by a newer schema,
+/// unreadable. Thrown at start-up only; the message names the file and what to do.
+class journal_open_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One journal record. Text fields are empty when unknown; none holds card secrets.
+struct journal_record {
+  std::int64_t txn_id = 0;  ///< the switch's id of the transaction (journal::next_txn_id())
+  journal_event event = journal_event::received;
+  std::int64_t at_us = 0;        ///< wall-clock time, microseconds since the UNIX epoch (UTC)
+  std::string terminal;          ///< field 41
+  std::string pan_masked;        ///< iso8583::mask_pan of the PAN
+  std::string pan_hash;          ///< journal_keys::pan_hash of the PAN (64 hex digits)
+  std::string mti;               ///< MTI of the message this record is about
+  std::string processing_code;   ///< field 3
+  std::string amount;            ///< field 4 (minor units, as sent)
+  std::string currency;          ///< field 49
+  std::string terminal_stan;     ///< field 11 from the terminal
+  std::string transmission;      ///< field 7 from the terminal (MMDDhhmmss)
+  std::string host_stan;         ///< field 11 toward the host
+  std::string rrn;               ///< field 37 (the switch's toward the host, else the terminal's)
+  std::string route;             ///< route name
+  std::string link;              ///< host link name
+  std::string rc;                ///< response code (field 39) of the answer, when there is one
+  std::int64_t latency_us = -1;  ///< from receipt to this event; -1 when not measured
+  std::string detail;            ///< free text without card data ("timeout", "link_lost", ...)
+};
+
+/// Kinds of SAF items.
+enum class saf_kind : std::uint8_t {
+  reversal,  ///< 0400/0420: a forwarded request whose outcome is unknown or which must be undone
+  advice,    ///< 0220: a stand-in approval the host must learn of
+};
+std::string_view to_string(saf_kind k) noexcept;
+
+/// State of a SAF item.
+enum class saf_state : std::uint8_t {
+  armed,  ///< prepared when the request was forwarded; sent only if the outcome turns unknown
+  ready,  ///< to be sent (in order of seq) until acknowledged or expired
+};
+std::string_view to_string(saf_state s) noexcept;
+
+/// One SAF queue entry.
+struct saf_item {
+  std::int64_t seq = 0;     ///< queue order (assigned by the store; 0 in a new item)
+  std::int64_t txn_id = 0;  ///< the transaction it belongs to (one SAF item per transaction)
+  std::string link_group;   ///< the host's link group: the queue it is in
+  saf_kind kind = saf_kind::reversal;
+  saf_state state = saf_state::armed;
+  std::string mti;                    ///< MTI of the queued message (0400, 0420, 0220)
+  std::string summary;                ///< masked description for operators (no card data)
+  std::int64_t created_us = 0;        ///< when it was queued (UNIX microseconds)
+  std::int64_t attempts = 0;          ///< sends so far (the second and later go as repeats: 0401/0421/0221)
+  std::int64_t next_attempt_us = 0;   ///< not sent before this time
+  std::vector<std::uint8_t> message;  ///< the packed message (host dialect), clear in memory only
+};
+
+/// Everything one caller needs durable at once; applied atomically, in this order.
+struct journal_batch {
+  std::vector<journal_record> records;
+  std::vector<saf_item> saf_put;             ///< new SAF items (a txn_id already queued is replaced)
+  std::vector<std::int64_t> saf_make_ready;  ///< txn_ids whose armed item must now be sent
+  /// (txn_id, next_attempt_us): one more send attempt of that item; not sent again before then
+  std::vector<std::pair<std::int64_t, std::int64_t>> saf_attempts;
+  std::vector<std::int64_t> saf_retry_now;  ///< txn_ids whose item may be sent at once (operator retry)
+  std::vector<std::int64_t> saf_remove;     ///< txn_ids whose item is settled (answered, acknowledged)
+  bool empty() const noexcept {
+    return records.empty() && saf_put.empty() && saf_make_ready.empty() && saf_attempts.empty() &&
+           saf_retry_now.empty() && saf_remove.empty();
+  }
+};
+
+/// Journal key material: derived from one 32-byte journal key, never stored in the config, the
+/// journal or a log.
+class journal_keys {
+ public:
+  /// From a 32-byte journal key. Throws std::invalid_argument when it has another length.
+  explicit journal_keys(crypto::byte_view journal_key);
+  /// Reads the key (64 hex digits) from the environment variable `env_var` when set, else from
+  /// `file` (when not empty). Throws journal_open_error saying which source failed (never the key).
+  static journal_keys load(const std::string& env_var, const std::filesystem::path& file);
+
+  /// HMAC-SHA256 of the PAN's digits under the PAN-hash key, as 64 uppercase hex digits. Equal PANs
+  /// hash equally across restarts and journals that share the key.
+  std::string pan_hash(std::string_view pan) const;
+  /// Seals a SAF message: IV (16) || AES-256-CBC ciphertext || HMAC-SHA256(IV || ciphertext) (32).
+  std::vector<std::uint8_t> seal(crypto::byte_view clear) const;
+  /// Opens a sealed message; nullopt when it was altered or sealed under another key.
+  std::optional<std::vector<std::uint8_t>> unseal(crypto::byte_view sealed) const;
+
+ private:
+  crypto::secure_bytes hash_key_;
+  crypto::secure_bytes enc_key_;
+  crypto::secure_bytes mac_key_;
+};
+
+/// Which records a query returns (all conditions given must hold).
+struct journal_query {
+  std::string terminal;
+  std::string rrn;
+  std::string pan_hash;
+  std::int64_t txn_id = 0;   ///< 0: any
+  std::int64_t from_us = 0;  ///< at_us >= from_us
+  std::int64_t to_us = 0;    ///< at_us < to_us; 0: no upper bound
+  std::size_t limit = 1000;  ///< most records returned, oldest first
+};
+
+/// Depth and age of one host's SAF queue.
+struct saf_stats {
+  std::string link_group;
+  std::size_t ready = 0;             ///< items waiting to be sent
+  std::size_t armed = 0;             ///< prepared reversals of requests in flight
+  std::int64_t oldest_ready_us = 0;  ///< created_us of the oldest ready item; 0 when none
+};
+
+/// The completion of one write, type-erased for the writer's queue.
+class journal_waiter {
+ public:
+  virtual ~journal_waiter() = default;
+  /// Delivers the result on the waiter's own executor (never inside this call).
+  virtual void complete(std::error_code ec) = 0;
+};
+
+namespace detail {
+template <typename Handler>
+class journal_waiter_impl final : public journal_waiter {
+ public:
+  explicit journal_waiter_impl(Handler h)
+      : handler_(std::move(h)), work_(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler_))) {}
+  void complete(std::error_code ec) override {
+    auto ex = work_.get_executor();
+    boost::asio::post(ex, [h = std::move(handler_), ec]() mutable { std::move(h)(ec); });
+    work_.reset();
+  }
+
+ private:
+  Handler handler_;
+  boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work_;
+};
+}  // namespace detail
+
+/// A journal backend. Writes from any thread through async_write(); the synchronous reads are for
+/// start-up, tests and eftctl (they may block: never call them on an I/O thread).
+class journal {
+ public:
+  virtual ~journal() = default;
+
+  /// A new transaction id, unique in this journal (any thread, lock-free).
+  virtual std::int64_t next_txn_id() noexcept = 0;
+
+  /// Queues a batch and completes with void(std::error_code) on the token's associated executor once
+  /// it is durable (empty error), or at once with journal_errc::busy when the queue is full, or with
+  /// journal_errc::closed / io when it cannot be written.
+  template <typename Token>
+  auto async_write(journal_batch batch, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::error_code)>(
+        [this](auto handler, journal_batch b) {
+          using handler_type = std::decay_t<decltype(handler)>;
+          submit(std::move(b), std::make_unique<detail::journal_waiter_impl<handler_type>>(std::move(handler)));
+        },
+        token, std::move(batch));
+  }
+
+  /// Queues a batch nobody waits for (written in order with the others). False when the queue is
+  /// full or the journal closed: the batch is dropped.
+  virtual bool post(journal_batch batch) = 0;
+
+  /// Waits until everything queued so far is durable (tests, shutdown). False when the writer failed.
+  virtual bool flush() = 0;
+
+  /// Records matching a query, oldest first (blocking).
+  virtual std::vector<journal_record> query(const journal_query& q) = 0;
+  /// SAF items of a link group (all groups when empty), in queue order; `with_messages` unseals the
+  /// messages (needs the journal key) (blocking).
+  virtual std::vector<saf_item> saf_items(std::string_view link_group, bool with_messages) = 0;
+  /// Depth and oldest age per link group (blocking).
+  virtual std::vector<saf_stats> saf_depth() = 0;
+
+  /// Start-up recovery: every armed SAF item belongs to a request forwarded by an earlier run whose
+  /// outcome is unknown; each becomes ready (its reversal will be sent) and a timed_out record says
+  /// so. Returns how many (blocking; call before traffic).
+  virtual std::size_t recover() = 0;
+
+  /// Stops the writer after writing what is queued. Later writes complete with journal_errc::closed.
+  virtual void close() = 0;
+
+ protected:
+  virtual void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) = 0;
+};
+
+/// Settings of the SQLite journal.
+struct sqlite_journal_options {
+  std::filesystem::path path;                                      ///< the database file
+  journal_durability durability = journal_durability::power_loss;  ///< see journal_durability
+  std::size_t queue_limit = 65536;                                 ///< batches waiting at most; then journal_errc::busy
+  std::size_t max_group = 8192;                                    ///< batches per commit at most
+};
+
+/// The schema version this build writes.
+inline constexpr int journal_schema_version = 1;
+
+/// Opens (creating when absent) the SQLite journal in WAL mode and starts its writer thread.
+///
+/// Refuses, with journal_open_error and without writing to the file:
+///  - a file that is not an SQLite database, or fails PRAGMA quick_check (corrupt);
+///  - a database without the journal's schema_version table that holds other tables (not a journal);
+///  - a schema newer than journal_schema_version (written by a newer build: never downgraded);
+///  - a journal another process holds: an exclusive lock (flock) on "<path>.lock" is held for the
+///    journal's life, so a second switch on the same file stops at start; read-only tools (eftctl)
+///    take no lock and read through WAL snapshots;
+///  - a database another process holds a write transaction on (SQLITE_BUSY).
+/// Older schemas are migrated in order, each migration in its own transaction.
+std::unique_ptr<journal> open_sqlite_journal(const sqlite_journal_options& options,
+                                             std::shared_ptr<const journal_keys> keys);
+
+/// Opens an SQLite journal read-only for queries (eftctl): no lock file, no writer, no migration.
+/// Writes (async_write, post, recover) are refused. Throws journal_open_error.
+std::unique_ptr<journal> open_sqlite_journal_read_only(const std::filesystem::path& path,
+                                                       std::shared_ptr<const journal_keys> keys);
+
+/// Microseconds since the UNIX epoch now.
+std::int64_t journal_now_us() noexcept;
+
+}  // namespace eft::switch_core
+
+template <>
+struct std::is_error_code_enum<eft::switch_core::journal_errc> : std::true_type {};

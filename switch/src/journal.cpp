@@ -1,0 +1,154 @@
+#include "eft/switch/journal.hpp"
+
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "eft/crypto/primitives.hpp"
+
+namespace eft::switch_core {
+
+namespace {
+
+constexpr std::string_view event_names[] = {"received", "forwarded",   "completed", "declined", "timed_out",
+                                            "reversed", "late_answer", "stand_in",  "expired"};
+
+class journal_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "eft.journal"; }
+  std::string message(int ev) const override {
+    switch (static_cast<journal_errc>(ev)) {
+      case journal_errc::busy:
+        return "the journal's write queue is full";
+      case journal_errc::closed:
+        return "the journal is closed";
+      case journal_errc::io:
+        return "the journal could not be written";
+    }
+    return "unknown journal error";
+  }
+};
+
+crypto::secure_bytes derive(crypto::byte_view key, std::string_view label) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(label.data());
+  auto mac = crypto::hmac_sha256(key, crypto::byte_view(p, label.size()));
+  if (!mac) throw std::invalid_argument("journal key derivation failed");
+  crypto::secure_bytes out(crypto::byte_view(mac->data(), mac->size()));
+  crypto::wipe(mac->data(), mac->size());
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(journal_event e) noexcept {
+  const auto i = static_cast<std::size_t>(e);
+  return i < std::size(event_names) ? event_names[i] : std::string_view("?");
+}
+
+std::optional<journal_event> parse_journal_event(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < std::size(event_names); ++i) {
+    if (event_names[i] == s) return static_cast<journal_event>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(saf_kind k) noexcept {
+  return k == saf_kind::advice ? "advice" : "reversal";
+}
+
+std::string_view to_string(saf_state s) noexcept {
+  return s == saf_state::ready ? "ready" : "armed";
+}
+
+const std::error_category& journal_category() noexcept {
+  static const journal_category_impl c;
+  return c;
+}
+
+std::error_code make_error_code(journal_errc e) noexcept {
+  return {static_cast<int>(e), journal_category()};
+}
+
+std::int64_t journal_now_us() noexcept {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One journal key, three keys of one use each (NIST SP 800-108-style derivation with HMAC-SHA256 as
+// the PRF and the use as the label): the PAN hash key cannot decrypt, the sealing keys cannot hash.
+journal_keys::journal_keys(crypto::byte_view journal_key) {
+  if (journal_key.size() != 32) throw std::invalid_argument("the journal key must be 32 bytes (64 hex digits)");
+  hash_key_ = derive(journal_key, "eft journal pan hash v1");
+  enc_key_ = derive(journal_key, "eft journal saf encryption v1");
+  mac_key_ = derive(journal_key, "eft journal saf authentication v1");
+}
+
+journal_keys journal_keys::load(const std::string& env_var, const std::filesystem::path& file) {
+  std::string text;
+  std::string origin;
+  if (const char* v = env_var.empty() ? nullptr : std::getenv(env_var.c_str()); v != nullptr && *v != '\0') {
+    text = v;
+    origin = "environment variable " + env_var;
+  } else if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) throw journal_open_error("cannot read the journal key file " + file.string());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+    origin = "journal key file " + file.string();
+  } else {
+    throw journal_open_error("no journal key: set " + (env_var.empty() ? std::string("journal.key_env") : env_var) +
+                             " to 64 hex digits or give journal.key_file");
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.pop_back();
+  std::size_t start = 0;
+  while (start < text.size() && std::isspace(static_cast<unsigned char>(text[start])) != 0) ++start;
+  auto key = crypto::secure_from_hex(std::string_view(text).substr(start));
+  crypto::wipe(text.data(), text.size());
+  if (!key || key->size() != 32) {
+    throw journal_open_error("the journal key in the " + origin + " is not 64 hex digits (32 bytes)");
+  }
+  return journal_keys(key->view());
+}
+
+std::string journal_keys::pan_hash(std::string_view pan) const {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(pan.data());
+  auto mac = crypto::hmac_sha256(hash_key_.view(), crypto::byte_view(p, pan.size()));
+  return mac ? crypto::to_hex(*mac) : std::string();
+}
+
+std::vector<std::uint8_t> journal_keys::seal(crypto::byte_view clear) const {
+  auto iv = crypto::random_bytes(16);
+  if (!iv) return {};
+  // PKCS#7 padding: the messages have any length.
+  const std::size_t pad = 16 - clear.size() % 16;
+  crypto::secure_bytes padded(clear.size() + pad);
+  if (!clear.empty()) std::memcpy(padded.data(), clear.data(), clear.size());
+  std::memset(padded.data() + clear.size(), static_cast<int>(pad), pad);
+  auto ct = crypto::cbc_encrypt(crypto::cipher::aes, enc_key_.view(), iv->view(), padded.view());
+  if (!ct) return {};
+  std::vector<std::uint8_t> out(16 + ct->size() + 32);
+  std::memcpy(out.data(), iv->data(), 16);
+  std::memcpy(out.data() + 16, ct->data(), ct->size());
+  auto mac = crypto::hmac_sha256(mac_key_.view(), crypto::byte_view(out.data(), 16 + ct->size()));
+  if (!mac || mac->size() != 32) return {};
+  std::memcpy(out.data() + 16 + ct->size(), mac->data(), 32);
+  return out;
+}
+
+std::optional<std::vector<std::uint8_t>> journal_keys::unseal(crypto::byte_view sealed) const {
+  if (sealed.size() < 16 + 16 + 32 || (sealed.size() - 48) % 16 != 0) return std::nullopt;
+  const auto body = sealed.first(sealed.size() - 32);
+  auto mac = crypto::hmac_sha256(mac_key_.view(), body);
+  if (!mac || !crypto::equal_ct(*mac, sealed.last(32))) return std::nullopt;
+  auto clear = crypto::cbc_decrypt(crypto::cipher::aes, enc_key_.view(), body.first(16), body.subspan(16));
+  if (!clear || clear->empty()) return std::nullopt;
+  const std::uint8_t pad = clear->back();
+  if (pad == 0 || pad > 16 || pad > clear->size()) return std::nullopt;
+  clear->resize(clear->size() - pad);
+  return std::move(*clear);
+}
+
+}  // namespace eft::switch_core

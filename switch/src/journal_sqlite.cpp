@@ -1,0 +1,618 @@
+// The SQLite journal: WAL mode, one writer thread, group commit.
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "eft/switch/journal.hpp"
+
+namespace eft::switch_core {
+
+namespace {
+
+// Migrations in order: entry i takes the schema from version i to version i + 1. A migration is
+// never edited once released; a change of schema is a new entry.
+constexpr const char* migrations[] = {
+    // 1: journal records, the SAF queue.
+    R"sql(
+CREATE TABLE journal (
+  id INTEGER PRIMARY KEY,
+  txn_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  terminal TEXT, pan_masked TEXT, pan_hash TEXT, mti TEXT, processing_code TEXT, amount TEXT,
+  currency TEXT, terminal_stan TEXT, transmission TEXT, host_stan TEXT, rrn TEXT, route TEXT,
+  link TEXT, rc TEXT, latency_us INTEGER, detail TEXT);
+CREATE INDEX journal_txn ON journal (txn_id);
+CREATE INDEX journal_at ON journal (at_us);
+CREATE INDEX journal_terminal ON journal (terminal, at_us) WHERE terminal IS NOT NULL;
+CREATE INDEX journal_rrn ON journal (rrn) WHERE rrn IS NOT NULL;
+CREATE INDEX journal_pan_hash ON journal (pan_hash) WHERE pan_hash IS NOT NULL;
+CREATE TABLE saf (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  txn_id INTEGER NOT NULL UNIQUE,
+  link_group TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  mti TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_us INTEGER NOT NULL DEFAULT 0,
+  message BLOB NOT NULL);
+CREATE INDEX saf_queue ON saf (link_group, state, seq);
+)sql",
+};
+
+constexpr int known_version = static_cast<int>(std::size(migrations));
+static_assert(known_version == journal_schema_version);
+
+// The journal's application_id (PRAGMA application_id): "EFTJ".
+constexpr int application_id = 0x4546544A;
+
+struct db_closer {
+  void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+};
+using db_ptr = std::unique_ptr<sqlite3, db_closer>;
+
+struct stmt_closer {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_closer>;
+
+[[noreturn]] void refuse(const std::filesystem::path& path, const std::string& what) {
+  throw journal_open_error("journal " + path.string() + ": " + what);
+}
+
+std::string errmsg(sqlite3* db) {
+  return db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+}
+
+stmt_ptr prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+    throw journal_open_error(std::string("journal: cannot prepare a statement: ") + errmsg(db));
+  }
+  return stmt_ptr(s);
+}
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  if (v.empty()) {
+    sqlite3_bind_null(s, i);
+  } else {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return p != nullptr ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+
+// Runs SQL that returns no rows of interest; the SQLite result code.
+int exec(sqlite3* db, const char* sql) {
+  return sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+}
+
+// The single integer a pragma or query returns; nullopt with `rc` set on failure.
+std::optional<std::int64_t> single_int(sqlite3* db, const char* sql, int& rc) {
+  sqlite3_stmt* raw = nullptr;
+  rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  if (rc != SQLITE_OK) return std::nullopt;
+  const stmt_ptr s(raw);
+  rc = sqlite3_step(raw);
+  if (rc == SQLITE_ROW) {
+    rc = SQLITE_OK;
+    return sqlite3_column_int64(raw, 0);
+  }
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  return std::nullopt;
+}
+
+struct queued {
+  journal_batch batch;
+  std::unique_ptr<journal_waiter> waiter;  // null: posted, nobody waits
+  std::promise<bool>* flushed = nullptr;   // a flush marker
+};
+
+class sqlite_journal final : public journal {
+ public:
+  sqlite_journal(const sqlite_journal_options& o, std::shared_ptr<const journal_keys> keys, bool read_only)
+      : options_(o), keys_(std::move(keys)), read_only_(read_only) {
+    open_database();
+    if (read_only_) return;
+    prepare_statements();
+    writer_ = std::thread([this] { run(); });
+  }
+
+  ~sqlite_journal() override {
+    try {
+      close();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): destructors do not throw
+    }
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+  }
+
+  std::int64_t next_txn_id() noexcept override { return next_txn_.fetch_add(1, std::memory_order_relaxed); }
+
+  bool post(journal_batch batch) override { return enqueue(queued{std::move(batch), nullptr, nullptr}); }
+
+  bool flush() override {
+    std::promise<bool> done;
+    auto f = done.get_future();
+    if (!enqueue(queued{{}, nullptr, &done}, true)) return false;
+    return f.get();
+  }
+
+  std::vector<journal_record> query(const journal_query& q) override {
+    std::string sql =
+        "SELECT txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, processing_code, amount, currency, "
+        "terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us, detail FROM journal WHERE 1=1";
+    if (!q.terminal.empty()) sql += " AND terminal = :terminal";
+    if (!q.rrn.empty()) sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE rrn = :rrn)";
+    if (!q.pan_hash.empty()) sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE pan_hash = :pan_hash)";
+    if (q.txn_id != 0) sql += " AND txn_id = :txn";
+    if (q.from_us != 0) sql += " AND at_us >= :from";
+    if (q.to_us != 0) sql += " AND at_us < :to";
+    sql += " ORDER BY id LIMIT :limit";
+    const std::lock_guard lock(read_mutex_);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(reader(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return {};
+    const stmt_ptr s(raw);
+    const auto bind = [&](const char* name, const std::string& v) {
+      if (const int i = sqlite3_bind_parameter_index(raw, name); i > 0) bind_text(raw, i, v);
+    };
+    const auto bind_int = [&](const char* name, std::int64_t v) {
+      if (const int i = sqlite3_bind_parameter_index(raw, name); i > 0) sqlite3_bind_int64(raw, i, v);
+    };
+    bind(":terminal", q.terminal);
+    bind(":rrn", q.rrn);
+    bind(":pan_hash", q.pan_hash);
+    bind_int(":txn", q.txn_id);
+    bind_int(":from", q.from_us);
+    bind_int(":to", q.to_us);
+    bind_int(":limit", static_cast<std::int64_t>(q.limit));
+    std::vector<journal_record> out;
+    while (sqlite3_step(raw) == SQLITE_ROW) {
+      journal_record r;
+      r.txn_id = sqlite3_column_int64(raw, 0);
+      r.event = parse_journal_event(column_text(raw, 1)).value_or(journal_event::received);
+      r.at_us = sqlite3_column_int64(raw, 2);
+      std::string* text[] = {
+          &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
+          &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
+      for (int i = 0; i < static_cast<int>(std::size(text)); ++i) *text[i] = column_text(raw, 3 + i);
+      r.latency_us = sqlite3_column_type(raw, 17) == SQLITE_NULL ? -1 : sqlite3_column_int64(raw, 17);
+      r.detail = column_text(raw, 18);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::vector<saf_item> saf_items(std::string_view link_group, bool with_messages) override {
+    const char* sql =
+        "SELECT seq, txn_id, link_group, kind, state, mti, summary, created_us, attempts, next_attempt_us, message "
+        "FROM saf WHERE (?1 IS NULL OR link_group = ?1) ORDER BY seq";
+    const std::lock_guard lock(read_mutex_);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return {};
+    const stmt_ptr s(raw);
+    const std::string group(link_group);  // bound without a copy: must outlive the steps
+    bind_text(raw, 1, group);
+    std::vector<saf_item> out;
+    while (sqlite3_step(raw) == SQLITE_ROW) {
+      saf_item it;
+      it.seq = sqlite3_column_int64(raw, 0);
+      it.txn_id = sqlite3_column_int64(raw, 1);
+      it.link_group = column_text(raw, 2);
+      it.kind = column_text(raw, 3) == "advice" ? saf_kind::advice : saf_kind::reversal;
+      it.state = column_text(raw, 4) == "ready" ? saf_state::ready : saf_state::armed;
+      it.mti = column_text(raw, 5);
+      it.summary = column_text(raw, 6);
+      it.created_us = sqlite3_column_int64(raw, 7);
+      it.attempts = sqlite3_column_int64(raw, 8);
+      it.next_attempt_us = sqlite3_column_int64(raw, 9);
+      if (with_messages && keys_) {
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, 10));
+        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(raw, 10));
+        if (auto clear = keys_->unseal(crypto::byte_view(p, n))) it.message = std::move(*clear);
+      }
+      out.push_back(std::move(it));
+    }
+    return out;
+  }
+
+  std::vector<saf_stats> saf_depth() override {
+    const char* sql =
+        "SELECT link_group, SUM(state = 'ready'), SUM(state = 'armed'), "
+        "MIN(CASE WHEN state = 'ready' THEN created_us END) FROM saf GROUP BY link_group ORDER BY link_group";
+    const std::lock_guard lock(read_mutex_);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return {};
+    const stmt_ptr s(raw);
+    std::vector<saf_stats> out;
+    while (sqlite3_step(raw) == SQLITE_ROW) {
+      out.push_back(saf_stats{column_text(raw, 0), static_cast<std::size_t>(sqlite3_column_int64(raw, 1)),
+                              static_cast<std::size_t>(sqlite3_column_int64(raw, 2)), sqlite3_column_int64(raw, 3)});
+    }
+    return out;
+  }
+
+  std::size_t recover() override {
+    if (read_only_) return 0;
+    // Before traffic; the writer owns the connection, so recovery goes through it as one batch.
+    std::vector<saf_item> armed;
+    for (auto& it : saf_items({}, false)) {
+      if (it.state == saf_state::armed) armed.push_back(std::move(it));
+    }
+    if (armed.empty()) return 0;
+    journal_batch b;
+    const std::int64_t now = journal_now_us();
+    for (const auto& it : armed) {
+      b.saf_make_ready.push_back(it.txn_id);
+      journal_record r;
+      r.txn_id = it.txn_id;
+      r.event = journal_event::timed_out;
+      r.at_us = now;
+      r.detail = "recovered at start: outcome unknown, reversal queued";
+      b.records.push_back(std::move(r));
+    }
+    if (!post(std::move(b)) || !flush()) throw journal_open_error("journal: recovery could not be written");
+    return armed.size();
+  }
+
+  void close() override {
+    {
+      const std::lock_guard lock(mutex_);
+      if (closing_) return;
+      closing_ = true;
+    }
+    wake_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    stmts_.clear();
+    db_.reset();
+    reader_.reset();
+    // Released only once the database is closed: another process may take the journal now.
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+
+ protected:
+  void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) override {
+    (void)enqueue(queued{std::move(batch), std::move(waiter), nullptr});
+  }
+
+ private:
+  // False when refused (full or closed); the waiter, if any, is then completed with the reason.
+  bool enqueue(queued q, bool force = false) {
+    std::error_code refused;
+    {
+      const std::lock_guard lock(mutex_);
+      if (closing_ || failed_ || read_only_) {
+        refused = journal_errc::closed;
+      } else if (!force && queue_.size() >= options_.queue_limit) {
+        refused = journal_errc::busy;
+      } else {
+        queue_.push_back(std::move(q));
+      }
+    }
+    if (!refused) {
+      wake_.notify_one();
+      return true;
+    }
+    if (q.waiter) q.waiter->complete(refused);
+    if (q.flushed != nullptr) q.flushed->set_value(false);
+    return false;
+  }
+
+  sqlite3* reader() {
+    if (!reader_) {
+      sqlite3* db = nullptr;
+      if (sqlite3_open_v2(options_.path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) ==
+          SQLITE_OK) {
+        sqlite3_busy_timeout(db, 2000);
+      }
+      reader_.reset(db);
+    }
+    return reader_.get();
+  }
+
+  void open_database() {
+    const auto& path = options_.path;
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(path, ec);
+    if (read_only_ && !exists) refuse(path, "no such file");
+    if (!read_only_) take_lock_file();
+    const int flags = read_only_ ? SQLITE_OPEN_READONLY
+                                 : SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    db_.reset(raw);
+    if (rc != SQLITE_OK) refuse(path, "cannot be opened: " + errmsg(raw));
+    sqlite3_extended_result_codes(raw, 1);
+    sqlite3_busy_timeout(raw, read_only_ ? 2000 : 200);
+    check_readable(exists);
+    if (read_only_) {
+      reader_ = std::move(db_);
+      return;
+    }
+    configure();
+    migrate();
+    int qrc = 0;
+    const auto max_txn = single_int(
+        db_.get(), "SELECT MAX(m) FROM (SELECT MAX(txn_id) AS m FROM journal UNION ALL SELECT MAX(txn_id) FROM saf)",
+        qrc);
+    next_txn_.store(std::max<std::int64_t>(max_txn.value_or(0), 0) + 1);
+  }
+
+  // A second switch on the same journal stops here; the lock goes with the process (even kill -9).
+  void take_lock_file() {
+    const std::string lock_path = options_.path.string() + ".lock";
+    lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0) refuse(options_.path, "cannot open the lock file " + lock_path + ": " + std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      refuse(options_.path,
+             "locked by another process (" + lock_path +
+                 " is held): another eftswitch uses this journal; stop it or give this one its own journal.path");
+    }
+  }
+
+  // Reads the header and checks the pages: a file that is not a journal is refused, never rewritten.
+  void check_readable(bool exists) {
+    sqlite3* db = db_.get();
+    int rc = 0;
+    const auto tables = single_int(db, "SELECT COUNT(*) FROM sqlite_schema", rc);
+    if (rc == SQLITE_NOTADB)
+      refuse(options_.path, "not an SQLite database (corrupt or another kind of file); left untouched");
+    if ((rc & 0xFF) == SQLITE_BUSY) refuse(options_.path, "locked by another process (SQLite busy); left untouched");
+    if (rc != SQLITE_OK) refuse(options_.path, "cannot be read: " + errmsg(db) + "; left untouched");
+    if (!exists || tables.value_or(0) == 0) return;
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &raw, nullptr) != SQLITE_OK) {
+      refuse(options_.path, "corrupt: " + errmsg(db) + "; left untouched");
+    }
+    const stmt_ptr s(raw);
+    const int step = sqlite3_step(raw);
+    const std::string verdict = step == SQLITE_ROW ? column_text(raw, 0) : errmsg(db);
+    if (verdict != "ok") {
+      refuse(options_.path, "corrupt (quick_check: " + verdict +
+                                "); left untouched: restore it from a backup or move it aside to start a new one");
+    }
+    const auto app = single_int(db, "PRAGMA application_id", rc);
+    const auto has_version =
+        single_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'", rc);
+    if (has_version.value_or(0) == 0 || app.value_or(0) != application_id) {
+      refuse(options_.path,
+             "an SQLite database that is not an eftswitch journal (no schema_version table or "
+             "another application_id); left untouched");
+    }
+  }
+
+  void configure() {
+    sqlite3* db = db_.get();
+    int rc = 0;
+    // WAL: readers (eftctl) never block the writer; one fsync per group commit at most.
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &raw, nullptr) == SQLITE_OK) {
+      const stmt_ptr s(raw);
+      rc = sqlite3_step(raw);
+      if (rc != SQLITE_ROW || column_text(raw, 0) != "wal") {
+        if ((sqlite3_extended_errcode(db) & 0xFF) == SQLITE_BUSY) {
+          refuse(options_.path, "locked by another process (SQLite busy); left untouched");
+        }
+        refuse(options_.path, "cannot switch to WAL mode: " + errmsg(db));
+      }
+    }
+    const char* sync =
+        options_.durability == journal_durability::power_loss ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (exec(db, sync) != SQLITE_OK) refuse(options_.path, "cannot set the durability: " + errmsg(db));
+    (void)exec(db, "PRAGMA foreign_keys=OFF");
+    // Checkpoints by the writer itself, between commits (the default every 1000 pages).
+    (void)exec(db, "PRAGMA wal_autocheckpoint=16384");
+    // Index pages stay in memory: inserts touch the right edge of each index.
+    (void)exec(db, "PRAGMA cache_size=-65536");
+  }
+
+  void migrate() {
+    sqlite3* db = db_.get();
+    if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+      if ((sqlite3_extended_errcode(db) & 0xFF) == SQLITE_BUSY) {
+        refuse(options_.path, "locked by another process (a write transaction is open); left untouched");
+      }
+      refuse(options_.path, "cannot be written: " + errmsg(db));
+    }
+    int rc = 0;
+    const auto has = single_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'schema_version'", rc);
+    int version = 0;
+    if (has.value_or(0) == 0) {
+      if (exec(db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_us INTEGER NOT NULL)") !=
+          SQLITE_OK) {
+        (void)exec(db, "ROLLBACK");
+        refuse(options_.path, "cannot create the schema: " + errmsg(db));
+      }
+      (void)exec(db, fmt::format("PRAGMA application_id={}", application_id).c_str());
+    } else {
+      version = static_cast<int>(single_int(db, "SELECT MAX(version) FROM schema_version", rc).value_or(0));
+    }
+    if (version > known_version) {
+      (void)exec(db, "ROLLBACK");
+      refuse(options_.path, fmt::format("written by a newer eftswitch (schema version {}, this build knows up to {}); "
+                                        "left untouched: run the newer build, never a downgrade",
+                                        version, known_version));
+    }
+    if (exec(db, "COMMIT") != SQLITE_OK) refuse(options_.path, "cannot be written: " + errmsg(db));
+    for (int v = version; v < known_version; ++v) {
+      const std::string step = fmt::format("{}\nINSERT INTO schema_version (version, applied_us) VALUES ({}, {});",
+                                           migrations[v], v + 1, journal_now_us());
+      if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK || exec(db, step.c_str()) != SQLITE_OK) {
+        const std::string why = errmsg(db);
+        (void)exec(db, "ROLLBACK");
+        refuse(options_.path, fmt::format("migration to schema version {} failed: {}", v + 1, why));
+      }
+      if (exec(db, "COMMIT") != SQLITE_OK) refuse(options_.path, "cannot be written: " + errmsg(db));
+      if (v > 0 || version > 0)
+        spdlog::info("journal {}: migrated to schema version {}", options_.path.string(), v + 1);
+    }
+  }
+
+  enum stmt_id { insert_record, insert_saf, ready_saf, remove_saf, attempt_saf, retry_saf, stmt_count };
+
+  void prepare_statements() {
+    sqlite3* db = db_.get();
+    stmts_.resize(stmt_count);
+    stmts_[insert_record] = prepare(
+        db,
+        "INSERT INTO journal (txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, processing_code, amount, "
+        "currency, terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us, detail) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    stmts_[insert_saf] =
+        prepare(db,
+                "INSERT OR REPLACE INTO saf (txn_id, link_group, kind, state, mti, summary, "
+                "created_us, attempts, next_attempt_us, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    stmts_[ready_saf] = prepare(db, "UPDATE saf SET state = 'ready' WHERE txn_id = ? AND state = 'armed'");
+    stmts_[remove_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ?");
+    stmts_[retry_saf] = prepare(db, "UPDATE saf SET next_attempt_us = 0 WHERE txn_id = ?");
+    stmts_[attempt_saf] = prepare(db, "UPDATE saf SET attempts = attempts + 1, next_attempt_us = ? WHERE txn_id = ?");
+  }
+
+  // One step of a prepared statement; false on failure.
+  static bool step_reset(sqlite3_stmt* s) {
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE;
+  }
+
+  bool write(const journal_batch& b) {
+    sqlite3_stmt* ins = stmts_[insert_record].get();
+    for (const auto& r : b.records) {
+      sqlite3_bind_int64(ins, 1, r.txn_id);
+      const std::string_view ev = to_string(r.event);
+      sqlite3_bind_text(ins, 2, ev.data(), static_cast<int>(ev.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(ins, 3, r.at_us);
+      const std::string* text[] = {
+          &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
+          &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
+      for (int i = 0; i < static_cast<int>(std::size(text)); ++i) bind_text(ins, 4 + i, *text[i]);
+      if (r.latency_us >= 0) sqlite3_bind_int64(ins, 18, r.latency_us);
+      bind_text(ins, 19, r.detail);
+      if (!step_reset(ins)) return false;
+    }
+    sqlite3_stmt* put = stmts_[insert_saf].get();
+    for (const auto& it : b.saf_put) {
+      const std::vector<std::uint8_t> sealed = keys_ ? keys_->seal(it.message) : std::vector<std::uint8_t>();
+      if (sealed.empty()) return false;  // never store a message in clear
+      const std::string kind(to_string(it.kind));
+      const std::string state(to_string(it.state));
+      sqlite3_bind_int64(put, 1, it.txn_id);
+      bind_text(put, 2, it.link_group);
+      bind_text(put, 3, kind);
+      bind_text(put, 4, state);
+      bind_text(put, 5, it.mti);
+      sqlite3_bind_text(put, 6, it.summary.data(), static_cast<int>(it.summary.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(put, 7, it.created_us);
+      sqlite3_bind_int64(put, 8, it.attempts);
+      sqlite3_bind_int64(put, 9, it.next_attempt_us);
+      sqlite3_bind_blob(put, 10, sealed.data(), static_cast<int>(sealed.size()), SQLITE_STATIC);
+      if (!step_reset(put)) return false;
+    }
+    for (const auto id : b.saf_make_ready) {
+      sqlite3_bind_int64(stmts_[ready_saf].get(), 1, id);
+      if (!step_reset(stmts_[ready_saf].get())) return false;
+    }
+    for (const auto& [id, next] : b.saf_attempts) {
+      sqlite3_bind_int64(stmts_[attempt_saf].get(), 1, next);
+      sqlite3_bind_int64(stmts_[attempt_saf].get(), 2, id);
+      if (!step_reset(stmts_[attempt_saf].get())) return false;
+    }
+    for (const auto id : b.saf_retry_now) {
+      sqlite3_bind_int64(stmts_[retry_saf].get(), 1, id);
+      if (!step_reset(stmts_[retry_saf].get())) return false;
+    }
+    for (const auto id : b.saf_remove) {
+      sqlite3_bind_int64(stmts_[remove_saf].get(), 1, id);
+      if (!step_reset(stmts_[remove_saf].get())) return false;
+    }
+    return true;
+  }
+
+  // The writer: takes what is queued, writes it in one transaction, commits once, completes.
+  void run() {
+    std::vector<queued> group;
+    for (;;) {
+      group.clear();
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        if (queue_.empty() && closing_) break;
+        while (!queue_.empty() && group.size() < options_.max_group) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      std::error_code result;
+      sqlite3* db = db_.get();
+      if (failed_) {
+        result = journal_errc::closed;
+      } else {
+        bool ok = exec(db, "BEGIN IMMEDIATE") == SQLITE_OK;
+        for (auto& q : group) ok = ok && write(q.batch);
+        ok = ok && exec(db, "COMMIT") == SQLITE_OK;
+        if (!ok) {
+          spdlog::critical("journal {}: write failed: {}; refusing further transactions", options_.path.string(),
+                           errmsg(db));
+          (void)exec(db, "ROLLBACK");
+          failed_ = true;
+          result = journal_errc::io;
+        }
+      }
+      for (auto& q : group) {
+        if (q.waiter) q.waiter->complete(result);
+        if (q.flushed != nullptr) q.flushed->set_value(!result);
+      }
+    }
+  }
+
+  sqlite_journal_options options_;
+  std::shared_ptr<const journal_keys> keys_;
+  bool read_only_;
+  int lock_fd_ = -1;
+  db_ptr db_;      // the writer's connection (writer thread only once started)
+  db_ptr reader_;  // queries, under read_mutex_
+  std::mutex read_mutex_;
+  std::vector<stmt_ptr> stmts_;
+  std::atomic<std::int64_t> next_txn_{1};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<queued> queue_;
+  bool closing_ = false;
+  std::atomic<bool> failed_{false};
+  std::thread writer_;
+};
+
+}  // namespace
+
+std::unique_ptr<journal> open_sqlite_journal(const sqlite_journal_options& options,
+                                             std::shared_ptr<const journal_keys> keys) {
+  return std::make_unique<sqlite_journal>(options, std::move(keys), false);
+}
+
+std::unique_ptr<journal> open_sqlite_journal_read_only(const std::filesystem::path& path,
+                                                       std::shared_ptr<const journal_keys> keys) {
+  sqlite_journal_options o;
+  o.path = path;
+  return std::make_unique<sqlite_journal>(o, std::move(keys), true);
+}
+
+}  // namespace eft::switch_core

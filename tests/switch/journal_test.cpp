@@ -1,0 +1,456 @@
+// The SQLite journal against the database itself: rows are read back with the sqlite3 C API, not
+// through the journal's own queries.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <thread>
+
+#include "eft/crypto/bytes.hpp"
+#include "eft/crypto/primitives.hpp"
+#include "eft/switch/journal.hpp"
+
+namespace eft::switch_core {
+namespace {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+constexpr std::string_view test_pan = "4761739001010119";
+
+std::shared_ptr<const journal_keys> test_keys() {
+  std::vector<std::uint8_t> k(32);
+  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  return std::make_shared<journal_keys>(k);
+}
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("eft-journal-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    path_ = dir_ / "journal.db";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::unique_ptr<journal> open(journal_durability d = journal_durability::process_crash) {
+    sqlite_journal_options o;
+    o.path = path_;
+    o.durability = d;
+    return open_sqlite_journal(o, test_keys());
+  }
+  // A count through the sqlite3 C API, on a connection of its own.
+  std::int64_t count(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    std::int64_t n = -1;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+  }
+  std::string text(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      if (const auto* p = sqlite3_column_text(s, 0)) out = reinterpret_cast<const char*>(p);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
+  void exec(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  // Every byte of the database and its WAL.
+  std::string all_bytes() const {
+    std::string out;
+    for (const auto* suffix : {"", "-wal", "-shm"}) {
+      std::ifstream in(path_.string() + suffix, std::ios::binary);
+      out.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  fs::path path_;
+};
+
+journal_record received(std::int64_t id, const journal_keys& k) {
+  journal_record r;
+  r.txn_id = id;
+  r.event = journal_event::received;
+  r.at_us = journal_now_us();
+  r.terminal = "TERM0001";
+  r.pan_masked = "476173******0119";
+  r.pan_hash = k.pan_hash(test_pan);
+  r.mti = "0200";
+  r.processing_code = "000000";
+  r.amount = "000000001000";
+  r.currency = "978";
+  r.terminal_stan = "000123";
+  r.transmission = "1126071500";
+  return r;
+}
+
+TEST_F(JournalTest, CreatesAWalDatabaseWithSchemaVersionOne) {
+  auto j = open();
+  j->close();
+  EXPECT_EQ(text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
+  EXPECT_EQ(count("PRAGMA application_id"), 0x4546544A);
+}
+
+TEST_F(JournalTest, AsyncWriteCompletesOnTheCallersExecutorOnceTheRowsAreInTheDatabase) {
+  auto j = open(journal_durability::power_loss);
+  const auto keys = test_keys();
+  asio::io_context io;
+  std::error_code got = make_error_code(journal_errc::closed);
+  std::thread::id completed_on;
+  std::int64_t rows_at_completion = -1;
+  std::atomic<bool> done{false};
+  journal_batch b;
+  b.records.push_back(received(j->next_txn_id(), *keys));
+  // A plain handler has the system executor: it completes on a thread of the system pool.
+  j->async_write(std::move(b), [&](std::error_code ec) {
+    got = ec;
+    completed_on = std::this_thread::get_id();
+    rows_at_completion = count("SELECT COUNT(*) FROM journal");
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(done.load());
+  // With a token bound to io's executor the completion runs on this thread, inside io.run().
+  std::error_code got2 = make_error_code(journal_errc::closed);
+  journal_batch b2;
+  b2.records.push_back(received(j->next_txn_id(), *keys));
+  io.restart();
+  asio::co_spawn(
+      io,
+      [](journal* jp, journal_batch batch, std::error_code* out) -> asio::awaitable<void> {
+        auto [ec] = co_await jp->async_write(std::move(batch), asio::as_tuple(asio::use_awaitable));
+        *out = ec;
+      }(j.get(), std::move(b2), &got2),
+      asio::detached);
+  io.run_for(std::chrono::seconds(5));
+  EXPECT_FALSE(got2) << got2.message();
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal"), 2);
+  EXPECT_FALSE(got) << got.message();
+  EXPECT_EQ(rows_at_completion, 1);  // durable (visible to another connection) when completed
+  EXPECT_NE(completed_on, std::this_thread::get_id());
+}
+
+TEST_F(JournalTest, RecordsHoldTheMaskedPanAndItsKeyedHashNeverTheFullPan) {
+  auto j = open();
+  const auto keys = test_keys();
+  journal_batch b;
+  b.records.push_back(received(j->next_txn_id(), *keys));
+  saf_item it;
+  it.txn_id = b.records[0].txn_id;
+  it.link_group = "acquirer";
+  it.mti = "0400";
+  it.summary = "0400 476173******0119";
+  it.message.assign(test_pan.begin(), test_pan.end());  // a message holding the PAN in clear
+  b.saf_put.push_back(it);
+  ASSERT_TRUE(j->post(std::move(b)));
+  ASSERT_TRUE(j->flush());
+  // The hash is HMAC-SHA256 under a key derived from the journal key, not a plain digest.
+  const std::string h = text("SELECT pan_hash FROM journal");
+  EXPECT_EQ(h.size(), 64U);
+  std::vector<std::uint8_t> journal_key(32);
+  for (std::size_t i = 0; i < journal_key.size(); ++i) journal_key[i] = static_cast<std::uint8_t>(i * 7 + 1);
+  const std::string label = "eft journal pan hash v1";
+  auto hash_key = crypto::hmac_sha256(
+      journal_key, crypto::byte_view(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
+  ASSERT_TRUE(hash_key);
+  const crypto::byte_view pan_bytes(reinterpret_cast<const std::uint8_t*>(test_pan.data()), test_pan.size());
+  auto expected = crypto::hmac_sha256(*hash_key, pan_bytes);
+  auto under_raw_key = crypto::hmac_sha256(journal_key, pan_bytes);
+  ASSERT_TRUE(expected && under_raw_key);
+  EXPECT_EQ(h, crypto::to_hex(*expected));
+  EXPECT_NE(h, crypto::to_hex(*under_raw_key));
+  EXPECT_EQ(text("SELECT pan_masked FROM journal"), "476173******0119");
+  // The SAF message comes back in clear through the journal, and is sealed on disk.
+  const auto items = j->saf_items("acquirer", true);
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_EQ(std::string(items[0].message.begin(), items[0].message.end()), test_pan);
+  j->close();
+  const std::string bytes = all_bytes();
+  ASSERT_GT(bytes.size(), 4096U);
+  EXPECT_EQ(bytes.find(test_pan), std::string::npos) << "the full PAN is in the journal file";
+}
+
+TEST_F(JournalTest, SealedMessagesRefuseTamperingAndOtherKeys) {
+  const auto keys = test_keys();
+  const std::vector<std::uint8_t> clear{'0', '4', '0', '0', 1, 2, 3};
+  auto sealed = keys->seal(clear);
+  ASSERT_EQ(sealed.size(), 16U + 16U + 32U);
+  EXPECT_EQ(keys->unseal(sealed), clear);
+  std::vector<std::uint8_t> other(32, 0x55);
+  EXPECT_FALSE(journal_keys(other).unseal(sealed));
+  sealed[20] ^= 1;
+  EXPECT_FALSE(keys->unseal(sealed));
+}
+
+TEST_F(JournalTest, GroupCommitPutsManyBatchesInOneTransaction) {
+  auto j = open(journal_durability::power_loss);
+  const auto keys = test_keys();
+  std::atomic<int> done{0};
+  constexpr int n = 5000;
+  for (int i = 0; i < n; ++i) {
+    journal_batch b;
+    b.records.push_back(received(j->next_txn_id(), *keys));
+    j->async_write(std::move(b), [&done](std::error_code ec) {
+      if (!ec) done.fetch_add(1);
+    });
+  }
+  ASSERT_TRUE(j->flush());
+  for (int i = 0; i < 500 && done.load() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(done.load(), n);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT txn_id) FROM journal"), n);
+}
+
+TEST_F(JournalTest, AFullQueueAnswersBusyAtOnce) {
+  sqlite_journal_options o;
+  o.path = path_;
+  o.queue_limit = 1;
+  auto j = open_sqlite_journal(o, test_keys());
+  int busy = 0;
+  for (int i = 0; i < 2000; ++i) {
+    journal_batch b;
+    b.records.push_back(received(j->next_txn_id(), *test_keys()));
+    if (!j->post(std::move(b))) ++busy;
+  }
+  EXPECT_GT(busy, 0);
+  std::atomic<bool> got_busy{false};
+  for (int i = 0; i < 2000 && !got_busy; ++i) {
+    journal_batch b;
+    b.records.push_back(received(1, *test_keys()));
+    j->async_write(std::move(b), [&](std::error_code ec) {
+      if (ec == journal_errc::busy) got_busy = true;
+    });
+  }
+  ASSERT_TRUE(j->flush());
+  for (int i = 0; i < 500 && !got_busy; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(got_busy);
+}
+
+TEST_F(JournalTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreGone) {
+  {
+    auto j = open();
+    journal_batch b;
+    for (std::int64_t id : {j->next_txn_id(), j->next_txn_id(), j->next_txn_id()}) {
+      saf_item it;
+      it.txn_id = id;
+      it.link_group = "acquirer";
+      it.mti = "0400";
+      it.summary = "0400";
+      it.created_us = journal_now_us();
+      it.message = {1, 2, 3};
+      b.saf_put.push_back(it);
+    }
+    ASSERT_TRUE(j->post(std::move(b)));
+    journal_batch settle;
+    settle.saf_remove.push_back(1);      // answered in time
+    settle.saf_make_ready.push_back(2);  // timed out
+    ASSERT_TRUE(j->post(std::move(settle)));
+    ASSERT_TRUE(j->flush());
+    EXPECT_EQ(j->recover(), 0U + 1U);  // 3 was still armed: the "crash" happened with it in flight
+    // kill -9 equivalent for the file: nothing more is written by this instance.
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal WHERE event = 'timed_out' AND txn_id = 3"), 1);
+  auto j = open();
+  EXPECT_EQ(j->recover(), 0U);
+  EXPECT_GE(j->next_txn_id(), 4);  // ids continue after the highest one journaled (SAF ids included)
+  const auto depth = j->saf_depth();
+  ASSERT_EQ(depth.size(), 1U);
+  EXPECT_EQ(depth[0].ready, 2U);
+  EXPECT_GT(depth[0].oldest_ready_us, 0);
+}
+
+TEST_F(JournalTest, QueriesByTerminalRrnPanHashAndTime) {
+  auto j = open();
+  const auto keys = test_keys();
+  journal_batch b;
+  auto r1 = received(j->next_txn_id(), *keys);
+  auto f1 = r1;
+  f1.event = journal_event::forwarded;
+  f1.rrn = "612345000001";
+  f1.pan_hash.clear();
+  auto r2 = received(j->next_txn_id(), *keys);
+  r2.terminal = "TERM0002";
+  r2.pan_hash = keys->pan_hash("5413330089020011");
+  b.records = {r1, f1, r2};
+  ASSERT_TRUE(j->post(std::move(b)));
+  ASSERT_TRUE(j->flush());
+  journal_query q;
+  q.terminal = "TERM0001";
+  EXPECT_EQ(j->query(q).size(), 2U);
+  q = {};
+  q.rrn = "612345000001";
+  EXPECT_EQ(j->query(q).size(), 2U);  // every record of the transaction
+  q = {};
+  q.pan_hash = keys->pan_hash("5413330089020011");
+  EXPECT_EQ(j->query(q).size(), 1U);
+  q = {};
+  q.from_us = r2.at_us + 1;
+  EXPECT_EQ(j->query(q).size(), 0U);
+}
+
+TEST_F(JournalTest, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {
+  {
+    std::ofstream out(path_, std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  const auto before = fs::file_size(path_);
+  try {
+    (void)open();
+    FAIL() << "opened a corrupt journal";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an SQLite database"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(fs::file_size(path_), before);
+  std::ifstream in(path_, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), std::string(8192, 'x'));
+}
+
+TEST_F(JournalTest, RefusesACorruptJournal) {
+  {
+    auto j = open();
+    journal_batch b;
+    for (int i = 0; i < 2000; ++i) b.records.push_back(received(j->next_txn_id(), *test_keys()));
+    ASSERT_TRUE(j->post(std::move(b)));
+    ASSERT_TRUE(j->flush());
+  }
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  {
+    // Scribble over pages past the header.
+    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 * 3);
+    const std::string junk(4096 * 4, '\x5A');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  EXPECT_THROW(
+      {
+        try {
+          (void)open();
+        } catch (const journal_open_error& e) {
+          EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
+          throw;
+        }
+      },
+      journal_open_error);
+}
+
+TEST_F(JournalTest, RefusesASchemaNewerThanThisBuild) {
+  { (void)open(); }
+  exec("INSERT INTO schema_version (version, applied_us) VALUES (99, 0)");
+  try {
+    (void)open();
+    FAIL() << "opened a newer journal";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("99"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), 99);
+}
+
+TEST_F(JournalTest, RefusesAnotherApplicationsDatabase) {
+  exec("CREATE TABLE accounts (id INTEGER)");
+  EXPECT_THROW((void)open(), journal_open_error);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal'"), 0);
+}
+
+TEST_F(JournalTest, RefusesAJournalHeldByAnotherProcess) {
+  auto j = open();
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char verdict = 'o';
+    try {
+      sqlite_journal_options o;
+      o.path = path_;
+      (void)open_sqlite_journal(o, test_keys());
+    } catch (const journal_open_error& e) {
+      verdict = std::string(e.what()).find("locked by another process") != std::string::npos ? 'l' : 'e';
+    }
+    (void)::write(pipe_fds[1], &verdict, 1);
+    ::_exit(0);
+  }
+  char verdict = '?';
+  ASSERT_EQ(::read(pipe_fds[0], &verdict, 1), 1);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  EXPECT_EQ(verdict, 'l');
+  // Read-only tools still read it.
+  auto ro = open_sqlite_journal_read_only(path_, nullptr);
+  EXPECT_TRUE(ro->query({}).empty());
+  EXPECT_FALSE(ro->post(journal_batch{}));
+}
+
+TEST_F(JournalTest, RefusesADatabaseWithAnOpenWriteTransactionElsewhere) {
+  { (void)open(); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  try {
+    (void)open();
+    ADD_FAILURE() << "opened a locked journal";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("locked"), std::string::npos) << e.what();
+  }
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+}
+
+TEST_F(JournalTest, KeyComesFromTheEnvironmentOrAFileAndErrorsNeverShowIt) {
+  const std::string hex(64, 'A');
+  ::setenv("EFT_TEST_JOURNAL_KEY", hex.c_str(), 1);
+  EXPECT_EQ(journal_keys::load("EFT_TEST_JOURNAL_KEY", {}).pan_hash("1"),
+            journal_keys(std::vector<std::uint8_t>(32, 0xAA)).pan_hash("1"));
+  ::setenv("EFT_TEST_JOURNAL_KEY", "00112233", 1);
+  try {
+    (void)journal_keys::load("EFT_TEST_JOURNAL_KEY", {});
+    FAIL();
+  } catch (const journal_open_error& e) {
+    EXPECT_EQ(std::string(e.what()).find("00112233"), std::string::npos);
+  }
+  ::unsetenv("EFT_TEST_JOURNAL_KEY");
+  const fs::path key_file = dir_ / "journal.key";
+  std::ofstream(key_file) << hex << "\n";
+  EXPECT_EQ(journal_keys::load("EFT_TEST_JOURNAL_KEY", key_file).pan_hash("1"),
+            journal_keys(std::vector<std::uint8_t>(32, 0xAA)).pan_hash("1"));
+  EXPECT_THROW((void)journal_keys::load("EFT_TEST_JOURNAL_KEY", {}), journal_open_error);
+}
+
+}  // namespace
+}  // namespace eft::switch_core
