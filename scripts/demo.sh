@@ -22,7 +22,7 @@ mkdir -p "$run"
 cp config/examples/demo.yaml "$run/eftswitch.yaml"
 cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml "$run/"
 
-for port in 5000 7000 7100; do
+for port in 5000 7000 7100 9100; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "demo: port $port on 127.0.0.1 is in use; stop what listens there and run again" >&2
     exit 1
@@ -51,9 +51,11 @@ wait_for() {
 # directory, mode 0600, never printed) and the terminal and zone PIN keys the simulators also hold.
 umask 077
 xxd -p -l 32 -c 64 /dev/urandom >"$run/demo-lmk"
+xxd -p -l 32 -c 64 /dev/urandom >"$run/demo-journal-key"
 umask 022
-export EFT_HSM_LMK
+export EFT_HSM_LMK EFT_JOURNAL_KEY
 EFT_HSM_LMK=$(cat "$run/demo-lmk")
+EFT_JOURNAL_KEY=$(cat "$run/demo-journal-key")
 echo "== demo keys in the software HSM ($run/demo-keys.yaml), check values:"
 printf '   tpk.pos  (terminal PIN key)  KCV %s\n' \
   "$("$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name tpk.pos --usage P0 --mode B \
@@ -88,12 +90,14 @@ wait "${pids[0]}" && echo "   hostsim stopped cleanly"
 pids=()
 
 echo
+echo "== the first journal records of the run (eftctl journal, PANs masked)"
+"$bin/eftctl" journal --config "$run/eftswitch.yaml" --limit 3 || true
+
+echo
 echo "== where things are"
-if [ -f "$run/journal.db" ]; then
-  echo "   journal (SQLite):   $run/journal.db"
-else
-  echo "   journal:            $run/journal.db is configured (journal: in eftswitch.yaml); this eftswitch build does not write it yet"
-fi
+echo "   journal (SQLite):   $run/journal.db (masked PANs and keyed PAN hashes; key in $run/demo-journal-key)"
+echo "                       e.g. EFT_JOURNAL_KEY=\$(cat $run/demo-journal-key) $bin/eftctl journal --config $run/eftswitch.yaml --limit 5"
+echo "                       and  $bin/eftctl saf list --config $run/eftswitch.yaml"
 echo "   eftswitch log:      $run/eftswitch.log ($(grep -c ' txn ' "$run/eftswitch.log") transaction lines, PANs masked)"
 echo "   hostsim log:        $run/hostsim.log"
 echo "   hostsim record:     $run/hostsim-record.json (counts by MTI and RC, PIN and ARQC checks)"

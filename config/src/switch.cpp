@@ -135,10 +135,10 @@ void parse_listener_keys(const std::filesystem::path& file, const YAML::Node& n,
 listener_config parse_listener(const std::filesystem::path& file, const YAML::Node& n, std::size_t index) {
   const std::string where = "listeners[" + std::to_string(index) + "]";
   if (!n.IsMap()) fail(file, n, where + " must be a map", "for example {name: pos, port: 5000, spec: iso87-binary}");
-  check_keys(file, n, where,
-             {"name", "address", "port", "framing", "spec", "max_connections", "max_connections_per_address",
-              "max_frame", "idle_timeout_ms", "read_deadline_ms", "pin_key", "pin_format", "pin_bdk", "mac_key", "mac_bdk",
-              "tls"});
+  check_keys(
+      file, n, where,
+      {"name", "address", "port", "framing", "spec", "max_connections", "max_connections_per_address", "max_frame",
+       "idle_timeout_ms", "read_deadline_ms", "pin_key", "pin_format", "pin_bdk", "mac_key", "mac_bdk", "tls"});
   listener_config c;
   c.line = line_of(n);
   c.name = name_of(file, n, where);
@@ -590,7 +590,8 @@ std::string_view to_string(group_policy p) noexcept {
 switch_config parse_switch_config(const YAML::Node& root, const std::filesystem::path& file) {
   if (!root.IsMap()) {
     fail(file, root, "a switch config must be a map",
-         "top-level keys: switch, listeners, links, link_groups, routes, hsm, journal, terminal_groups, metrics, logging");
+         "top-level keys: switch, listeners, links, link_groups, routes, hsm, journal, terminal_groups, metrics, "
+         "logging");
   }
   check_keys(file, root, "",
              {"switch", "listeners", "links", "link_groups", "routes", "hsm", "journal", "terminal_groups", "metrics",

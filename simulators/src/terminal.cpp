@@ -1,5 +1,7 @@
 #include "eft/simulators/terminal.hpp"
 
+#include <chrono>
+
 #include <cstring>
 #include <ctime>
 
@@ -105,8 +107,23 @@ std::string format_amount(std::uint64_t minor) {
   return std::to_string(minor / 100) + "." + digits_of(minor % 100, 2);
 }
 
+namespace {
+
+// Where this run's STANs start. A real terminal keeps its STAN across power cycles; a simulator run
+// starts from the clock instead, so that two runs a moment apart (a `send`, then a `load`) do not
+// repeat a terminal's STAN and transmission time, which a switch rightly takes for a duplicate.
+std::uint32_t run_stan_offset() {
+  static const auto offset = static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() %
+      999999);
+  return offset;
+}
+
+}  // namespace
+
 terminal_state::terminal_state(const terminal_config& t, std::size_t index, std::size_t templates)
-    : config_(&t), stan_(static_cast<std::uint32_t>((index * 7919) % 999999)), ksn_(t.ksn) {
+    : config_(&t), stan_(static_cast<std::uint32_t>((index * 7919 + run_stan_offset()) % 999999)), ksn_(t.ksn) {
   // The id's trailing digits count up per copy of the template: POS00001, POS00002, ...
   std::string base = t.id;
   while (!base.empty() && base.back() == ' ') base.pop_back();

@@ -18,30 +18,30 @@ struct counter {
 
 /// Terminal-side and pipeline counters.
 struct switch_counters {
-  counter connections_open;      ///< terminal connections held now
-  counter connections_accepted;  ///< accepted since start
-  counter connections_refused;   ///< closed at once: over max_connections or per-address limit
-  counter idle_timeouts;         ///< closed after idle_timeout_ms of silence
-  counter read_deadlines;        ///< closed because a started frame did not complete in time
-  counter malformed_frames;      ///< bad length headers (the session is closed)
-  counter unparsable_messages;   ///< frames whose content does not unpack (the session is closed)
-  counter keep_alives;           ///< zero-length frames
-  counter requests;              ///< requests received from terminals
-  counter unexpected_messages;   ///< answers (odd function digit) sent by terminals: ignored
-  counter in_flight;             ///< requests being processed now
-  counter answered_by_host;      ///< replies carrying the host's answer
-  counter format_errors;         ///< RC 30 answers: mandatory field missing, or no place in the host spec
-  counter no_route;              ///< answers without a route: RC 14, 15, 57 or 92
-  counter host_unavailable;      ///< RC 91 answers without sending: no ready link in the group
-  counter timeouts;              ///< host answers not in time (the timeout RC of the route)
-  counter reversals_needed;      ///< forwarded requests whose outcome is unknown (timeout, link lost)
-  counter reversals_queued;      ///< of those, reversals made ready in the SAF queue (with a journal)
-  counter journal_failures;      ///< journal writes refused (queue full) or failed
-  counter duplicates;            ///< repeated requests answered with the first one's answer
-  counter local_answers;         ///< network management answered by the switch itself
-  counter replies;               ///< replies written to terminals
-  counter mac_failures;          ///< requests refused for a missing or wrong MAC (RC 63)
-  counter arqc_failures;         ///< chip cryptograms that did not verify (the route's arqc_failure_rc)
+  counter connections_open;        ///< terminal connections held now
+  counter connections_accepted;    ///< accepted since start
+  counter connections_refused;     ///< closed at once: over max_connections or per-address limit
+  counter idle_timeouts;           ///< closed after idle_timeout_ms of silence
+  counter read_deadlines;          ///< closed because a started frame did not complete in time
+  counter malformed_frames;        ///< bad length headers (the session is closed)
+  counter unparsable_messages;     ///< frames whose content does not unpack (the session is closed)
+  counter keep_alives;             ///< zero-length frames
+  counter requests;                ///< requests received from terminals
+  counter unexpected_messages;     ///< answers (odd function digit) sent by terminals: ignored
+  counter in_flight;               ///< requests being processed now
+  counter answered_by_host;        ///< replies carrying the host's answer
+  counter format_errors;           ///< RC 30 answers: mandatory field missing, or no place in the host spec
+  counter no_route;                ///< answers without a route: RC 14, 15, 57 or 92
+  counter host_unavailable;        ///< RC 91 answers without sending: no ready link in the group
+  counter timeouts;                ///< host answers not in time (the timeout RC of the route)
+  counter reversals_needed;        ///< forwarded requests whose outcome is unknown (timeout, link lost)
+  counter reversals_queued;        ///< of those, reversals made ready in the SAF queue (with a journal)
+  counter journal_failures;        ///< journal writes refused (queue full) or failed
+  counter duplicates;              ///< repeated requests answered with the first one's answer
+  counter local_answers;           ///< network management answered by the switch itself
+  counter replies;                 ///< replies written to terminals
+  counter mac_failures;            ///< requests refused for a missing or wrong MAC (RC 63)
+  counter arqc_failures;           ///< chip cryptograms that did not verify (the route's arqc_failure_rc)
   counter tls_handshake_failures;  ///< TLS terminal connections whose handshake failed or timed out
 
   /// "connections=12 accepted=40 refused=0 ... replies=1000".

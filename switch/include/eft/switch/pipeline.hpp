@@ -73,11 +73,11 @@ struct transaction {
   std::string host_stan;                            ///< STAN and RRN the switch used toward the host
   std::string host_rrn;
   std::chrono::steady_clock::time_point started{};
-  std::vector<std::uint8_t> request_bytes;  ///< the request as received (message without framing): MAC input
-  std::vector<std::uint8_t> ksn;            ///< DUKPT key serial number from field 53 (DUKPT listeners), else empty
+  std::vector<std::uint8_t> request_bytes;   ///< the request as received (message without framing): MAC input
+  std::vector<std::uint8_t> ksn;             ///< DUKPT key serial number from field 53 (DUKPT listeners), else empty
   std::shared_ptr<const route_table> table;  ///< the routes in force when processing began (set by process())
-  std::int64_t txn_id = 0;         ///< the journal's id of the transaction (0 without a journal)
-  bool outcome_journaled = false;  ///< the forwarded path journaled its outcome (else: declined)
+  std::int64_t txn_id = 0;                   ///< the journal's id of the transaction (0 without a journal)
+  bool outcome_journaled = false;            ///< the forwarded path journaled its outcome (else: declined)
 };
 
 /// What a stage decided.
