@@ -694,6 +694,10 @@ void host_link::submit(std::unique_ptr<iso8583::message> request, std::chrono::m
              });
 }
 
+void host_link::resume_stans_after(std::uint32_t last_stan) noexcept {
+  impl_->stans.restart_at(static_cast<std::uint32_t>((std::uint64_t{last_stan} + stan_resume_gap) % 999999 + 1));
+}
+
 std::pair<std::string, std::string> host_link::assign_ids(iso8583::message& request) {
   const auto now = std::chrono::system_clock::now();
   if (spec_->field(7) != nullptr) (void)request.set(7U, transmission_time(now));

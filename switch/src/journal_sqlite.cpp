@@ -249,6 +249,27 @@ class sqlite_journal final : public journal {
     return out;
   }
 
+  std::optional<std::uint32_t> last_host_stan(std::string_view link) override {
+    // Newest first by primary key: stops at the first match, however long the journal.
+    const char* sql =
+        "SELECT host_stan FROM journal WHERE link = ?1 AND event IN ('forwarded', 'reversed') AND host_stan <> '' "
+        "ORDER BY id DESC LIMIT 1";
+    const std::lock_guard lock(read_mutex_);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return std::nullopt;
+    const stmt_ptr s(raw);
+    sqlite3_bind_text(raw, 1, link.data(), static_cast<int>(link.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(raw) != SQLITE_ROW) return std::nullopt;
+    const std::string stan = column_text(raw, 0);
+    std::uint32_t v = 0;
+    for (const char c : stan) {
+      if (c < '0' || c > '9' || v > 999999) return std::nullopt;
+      v = v * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (v == 0 || v > 999999) return std::nullopt;
+    return v;
+  }
+
   std::size_t recover() override {
     if (read_only_) return 0;
     // Before traffic; the writer owns the connection, so recovery goes through it as one batch.

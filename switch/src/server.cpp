@@ -886,6 +886,11 @@ void switch_server::open_journal(impl& m) {
   }
   spdlog::info("journal {}: open (durability {}, schema version {})", jc.path.string(), to_string(jc.durability),
                journal_schema_version);
+  // A host may refuse (or match wrongly) a STAN and RRN it saw from the run before: continue where
+  // the journal says the last run stopped, not from a time-seeded guess.
+  for (auto& l : m.links) {
+    if (const auto last = m.journal->last_host_stan(l->name())) l->resume_stans_after(*last);
+  }
   m.pipe->set_journal(m.journal.get(), keys, jc.reversal_mti);
   m.pipe->set_duplicate_window(std::chrono::seconds(jc.duplicate_window_s));
   switch_core::pipeline* p = m.pipe.get();

@@ -42,8 +42,13 @@ class stan_generator {
   explicit stan_generator(std::uint32_t first = 1) noexcept : next_(first >= 1 && first <= 999999 ? first : 1) {}
   /// A start that differs across restarts on the same day: 1 + (seconds since UTC midnight x 10)
   /// mod 999999. Unique per day as long as a link averages under 10 requests a second since
-  /// midnight; durable counters come with the journal.
+  /// midnight; with a journal the link resumes after its newest journaled STAN instead
+  /// (host_link::resume_stans_after).
   static std::uint32_t time_seeded_start(std::chrono::system_clock::time_point now) noexcept;
+  /// The next STAN handed out becomes `first` (1-999999; other values: 1). Call before traffic.
+  void restart_at(std::uint32_t first) noexcept {
+    next_.store(first >= 1 && first <= 999999 ? first : 1, std::memory_order_relaxed);
+  }
   /// The next STAN (any thread).
   std::uint32_t next() noexcept {
     std::uint32_t v = next_.load(std::memory_order_relaxed);
@@ -179,6 +184,14 @@ class host_link {
         },
         token, std::move(request), timeout);
   }
+
+  /// STANs left out after the newest journaled one by resume_stans_after(): room for what this
+  /// link sent without a journal record before a crash (sign-on, echoes, a SAF repeat in flight).
+  static constexpr std::uint32_t stan_resume_gap = 1000;
+  /// Continues the STAN sequence of an earlier run: the next STAN is `last_stan` + stan_resume_gap
+  /// + 1 (round past 999999), so that a restarted switch never reuses a STAN, and thus an RRN, the
+  /// host saw from the run before. Call before start().
+  void resume_stans_after(std::uint32_t last_stan) noexcept;
 
   /// Sets fields 7 (when the dialect has it), 11 and 37 of a request made with spec() now (any
   /// thread), so that they can be journaled before the send; returns {stan, rrn}.

@@ -247,6 +247,10 @@ class journal {
   /// Depth and oldest age per link group (blocking).
   virtual std::vector<saf_stats> saf_depth() = 0;
 
+  /// The host STAN of the newest request journaled as sent on `link` (a forwarded request or an
+  /// acknowledged SAF message), or nullopt when there is none (blocking; start-up).
+  virtual std::optional<std::uint32_t> last_host_stan(std::string_view link) = 0;
+
   /// Start-up recovery: every armed SAF item belongs to a request forwarded by an earlier run whose
   /// outcome is unknown; each becomes ready (its reversal will be sent) and a timed_out record says
   /// so. Returns how many (blocking; call before traffic).
