@@ -318,6 +318,12 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
                              {"pan", iso8583::mask_pan(pan)},
                              {"amount", std::string(req.get(4).value_or(""))},
                              {"rc", rc}});
+    // What a reconciliation needs beyond the keys: the transmission time (duplicate check), the
+    // original data of a reversal and the fault that changed how (or whether) it was answered.
+    auto& t = transactions_.back();
+    t["transmission"] = std::string(req.get(7).value_or(""));
+    if (const auto f90 = req.get(90)) t["original"] = std::string(*f90);
+    t["fault"] = d.fault ? std::string(to_string(*d.fault)) : std::string();
   }
   if (d.fault != fault_action::no_answer && d.fault != fault_action::disconnect) d.answer = true;
   if (d.fault == fault_action::garbage) d.answer = false;

@@ -1,103 +1,23 @@
 // hostsim, termsim and eftswitch as child processes on 127.0.0.1: termsim -> hostsim directly and
 // termsim -> eftswitch (PIN translation TPK -> ZPK in the software HSM) -> hostsim; reports and the
 // host's record reconciled; faults seen by termsim. Every child is killed at the end of its test.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <iterator>
-
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-extern char** environ;
+#include "sim_process.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class child_process {
- public:
-  /// Starts `args`; standard output and error go to a file (a pipe nobody drains would stall a
-  /// child that logs every transaction).
-  explicit child_process(std::vector<std::string> args) {
-    static int serial = 0;
-    log_ = fs::temp_directory_path() / ("sim-e2e-child-" + std::to_string(::getpid()) + "-" + std::to_string(++serial));
-    const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, fd, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fd);
-  }
-  ~child_process() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    fs::remove(log_, ec);
-  }
-  child_process(const child_process&) = delete;
-  child_process& operator=(const child_process&) = delete;
-
-  const std::string& output() {
-    std::ifstream in(log_, std::ios::binary);
-    output_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    return output_;
-  }
-  /// The rest of the first output line holding `prefix`, after it; nothing on timeout.
-  std::optional<std::string> wait_for(const std::string& prefix, std::chrono::milliseconds timeout = 10s) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      const std::string& o = output();
-      if (const auto at = o.find(prefix); at != std::string::npos) {
-        const auto eol = o.find('\n', at);
-        if (eol != std::string::npos) return o.substr(at + prefix.size(), eol - at - prefix.size());
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return std::nullopt;
-  }
-  int wait_exit(std::chrono::milliseconds timeout = 20s) {
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < end) {
-      output();
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        output();
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return -1;
-  }
-  void signal(int sig) { ::kill(pid_, sig); }
-  bool started() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-  fs::path log_;
-  bool exited_ = false;
-  std::string output_;
-};
+using child_process = eft::test::sim_process;
+using eft::test::read_json;
 
 // Test keys, the same as simulators/examples (the PVVs and offset below were computed from them).
 constexpr const char* tpk = "0123456789ABCDEFFEDCBA9876543210";
@@ -150,15 +70,7 @@ class SimulatorProcesses : public ::testing::Test {
            "amount: {min: 1.00, max: 50.00}\n";
     return p;
   }
-  static std::uint16_t port_of(child_process& p, const std::string& prefix) {
-    const auto rest = p.wait_for(prefix);
-    if (!rest) return 0;
-    return static_cast<std::uint16_t>(std::stoi(*rest));
-  }
-  static nlohmann::json read_json(const fs::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in, nullptr, false);
-  }
+  static std::uint16_t port_of(child_process& p, const std::string& prefix) { return eft::test::port_of(p, prefix); }
   /// A load run's report: no errors, no mismatches, every transaction answered.
   static void expect_clean(const nlohmann::json& r) {
     ASSERT_FALSE(r.is_discarded());
