@@ -166,10 +166,25 @@ void saf_forwarder::pass() {
     const std::string sent_mti = item.attempts > 0 ? repeat_mti(item.mti) : item.mti;
     msg->set_mti(sent_mti);
     const std::string what = summary(*msg);
+    // The attempt is durable before the send: a switch that dies with this message on the wire
+    // sends it again as a repeat (0401/0421), never a second time as an original.
+    {
+      journal_batch attempt;
+      attempt.saf_attempts.emplace_back(item.txn_id,
+                                        journal_now_us() + std::int64_t{cfg_.saf_retry_interval_ms} * 1000);
+      if (!write_durably(journal_, std::move(attempt))) {
+        blocked.insert(item.link_group);
+        continue;
+      }
+    }
     counters_.sent.fetch_add(1);
     exchange_result r =
         link->async_exchange(std::move(msg), std::chrono::milliseconds(send_timeout_ms_), asio::use_future).get();
     if (r.status == exchange_status::not_sent) {
+      // Nothing went out: it may go again at once (as a repeat, which a host treats alike).
+      journal_batch again;
+      again.saf_retry_now.push_back(item.txn_id);
+      (void)write_durably(journal_, std::move(again));
       blocked.insert(item.link_group);
       continue;
     }
@@ -190,8 +205,7 @@ void saf_forwarder::pass() {
       if (write_durably(journal_, std::move(b))) counters_.acknowledged.fetch_add(1);
       spdlog::info("SAF: {} acknowledged by link {} (txn {})", what, link->name(), item.txn_id);
     } else {
-      b.saf_attempts.emplace_back(item.txn_id, journal_now_us() + std::int64_t{cfg_.saf_retry_interval_ms} * 1000);
-      (void)write_durably(journal_, std::move(b));
+      // The attempt is already journaled (before the send), with its retry time.
       spdlog::warn("SAF: {} on link {} not acknowledged ({}); repeating in {} ms", what, link->name(),
                    to_string(r.status), cfg_.saf_retry_interval_ms);
       blocked.insert(item.link_group);
