@@ -26,6 +26,9 @@
 #include <thread>
 #include <vector>
 
+#include "eft/crypto/bytes.hpp"
+#include "eft/crypto/pin_block.hpp"
+#include "eft/crypto/primitives.hpp"
 #include "sim_process.hpp"
 
 namespace {
@@ -42,6 +45,7 @@ constexpr const char* imk = "0123456789ABCDEFFEDCBA9876543210";
 constexpr const char* lmk = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF";
 constexpr const char* journal_key = "A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90";
 const std::vector<std::string> test_pans = {"4761739001010010", "5413330089600010"};
+const std::vector<std::string> test_pins = {"1234", "4321"};
 
 /// One row of the journal table.
 struct journal_row {
@@ -131,6 +135,32 @@ std::string bcd_of(const std::string& digits) {
   std::string out;
   for (std::size_t i = 0; i + 1 < digits.size(); i += 2) {
     out.push_back(static_cast<char>(((digits[i] - '0') << 4) | (digits[i + 1] - '0')));
+  }
+  return out;
+}
+
+/// Every form a test card's PIN block takes on the wire: clear ISO 9564 format 0 and encrypted under
+/// the terminal and zone PIN keys (format 0 has no random fill, so each card's blocks are fixed), as
+/// bytes and as hex digits.
+std::vector<std::pair<std::string, std::string>> pin_block_forms() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i < test_pans.size(); ++i) {
+    auto clear = eft::crypto::make_pin_block(eft::crypto::pin_block_format::iso0, test_pins[i], test_pans[i]);
+    if (!clear) continue;
+    std::vector<std::pair<std::string, eft::crypto::bytes>> blocks;
+    blocks.emplace_back("clear", eft::crypto::bytes(clear->view().begin(), clear->view().end()));
+    for (const auto& [name, hex] : {std::pair{"under the TPK", tpk}, std::pair{"under the ZPK", zpk}}) {
+      const auto key = eft::crypto::from_hex(hex);
+      if (!key) continue;
+      if (auto enc = eft::crypto::ecb_encrypt(eft::crypto::cipher::tdes, *key, clear->view())) {
+        blocks.emplace_back(name, std::move(*enc));
+      }
+    }
+    for (const auto& [name, b] : blocks) {
+      const std::string what = "PIN block (" + std::string(name) + ") of card " + std::to_string(i + 1);
+      out.emplace_back(what, std::string(b.begin(), b.end()));
+      out.emplace_back(what + " in hex", eft::crypto::to_hex(b));
+    }
   }
   return out;
 }
@@ -386,6 +416,8 @@ class TransactionIntegrity : public ::testing::Test {
   /// Scans the journal files and every log and report of the run for card data in clear.
   void scan_for_card_data() {
     std::size_t files = 0;
+    const auto blocks = pin_block_forms();
+    ASSERT_EQ(blocks.size(), 12U) << "the PIN blocks to look for cannot be built";
     for (const auto& e : fs::directory_iterator(dir)) {
       const std::string name = e.path().filename().string();
       // Configs hold test keys and PANs by design (simulator configs); everything else must not.
@@ -397,6 +429,9 @@ class TransactionIntegrity : public ::testing::Test {
         EXPECT_EQ(content.find(bcd_of(pan)), std::string::npos) << "a full PAN (BCD) in " << name;
         // Track 2 equivalent data starts with the PAN and a separator.
         EXPECT_EQ(content.find(pan + "D"), std::string::npos) << "track data in " << name;
+      }
+      for (const auto& [what, form] : blocks) {
+        EXPECT_EQ(content.find(form), std::string::npos) << "a " << what << " in " << name;
       }
       for (const char* key : {tpk, zpk, lmk, journal_key}) {
         EXPECT_EQ(content.find(key), std::string::npos) << "a key in clear in " << name;
@@ -441,8 +476,9 @@ TEST_F(TransactionIntegrity, SwitchKilledUnderLoadReconcilesAfterSafDrains) {
   std::cout << "integrity: seed " << seed << " (EFT_INTEGRITY_SEED=" << seed << " repeats this run)\n";
   std::mt19937_64 rng(seed);
 
-  ASSERT_NO_FATAL_FAILURE(start_host(""));
-  ASSERT_NO_FATAL_FAILURE(write_switch(2000));
+  // Half of the first reversals go unanswered: SAF repeats them (0401), some of them across a kill.
+  ASSERT_NO_FATAL_FAILURE(start_host("faults:\n  - {action: no_answer, rate: 0.5, mti: [\"0400\"]}\n"));
+  ASSERT_NO_FATAL_FAILURE(write_switch(1000));
   ASSERT_NO_FATAL_FAILURE(start_switch());
   auto load = start_load(12.0);
 
