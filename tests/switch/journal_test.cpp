@@ -293,6 +293,30 @@ TEST_F(JournalTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreGone) {
   EXPECT_GT(depth[0].oldest_ready_us, 0);
 }
 
+TEST_F(JournalTest, TheLastHostStanOfALinkIsItsNewestForwardedOrAcknowledgedOne) {
+  auto j = open();
+  EXPECT_FALSE(j->last_host_stan("issuer").has_value());
+  journal_batch b;
+  auto add = [&](journal_event e, const char* link, const char* stan) {
+    journal_record r;
+    r.txn_id = j->next_txn_id();
+    r.event = e;
+    r.at_us = journal_now_us();
+    r.link = link;
+    r.host_stan = stan;
+    b.records.push_back(std::move(r));
+  };
+  add(journal_event::forwarded, "issuer", "999998");
+  add(journal_event::forwarded, "other", "000500");
+  add(journal_event::reversed, "issuer", "000007");     // the STAN went round: newest, not highest
+  add(journal_event::late_answer, "issuer", "000900");  // an answer's STAN: not one this run sent
+  ASSERT_TRUE(j->post(std::move(b)));
+  ASSERT_TRUE(j->flush());
+  EXPECT_EQ(j->last_host_stan("issuer"), 7U);
+  EXPECT_EQ(j->last_host_stan("other"), 500U);
+  EXPECT_FALSE(j->last_host_stan("none").has_value());
+}
+
 TEST_F(JournalTest, QueriesByTerminalRrnPanHashAndTime) {
   auto j = open();
   const auto keys = test_keys();

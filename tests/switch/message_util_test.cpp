@@ -46,6 +46,15 @@ TEST(Stan, SixDigitsRoundFrom999999To000001) {
   EXPECT_EQ(zero.next(), 1U);
 }
 
+TEST(Stan, RestartsWhereTheJournalSays) {
+  stan_generator g(123);
+  g.restart_at(999999);
+  EXPECT_EQ(g.next(), 999999U);
+  EXPECT_EQ(g.next(), 1U);
+  g.restart_at(0);  // out of range: 1
+  EXPECT_EQ(g.next(), 1U);
+}
+
 TEST(Stan, UniqueOverAWholeRound) {
   stan_generator g(500000);
   std::set<std::uint32_t> seen;
