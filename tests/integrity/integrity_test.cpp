@@ -193,10 +193,11 @@ class TransactionIntegrity : public ::testing::Test {
     // Children first (their destructors kill them), then the files; kept when the test failed.
     sw.reset();
     host.reset();
-    if (!HasFailure())
+    if (!HasFailure() && std::getenv("EFT_INTEGRITY_KEEP") == nullptr) {
       fs::remove_all(dir);
-    else
-      std::cout << "integrity: files of the failed run kept in " << dir << "\n";
+    } else {
+      std::cout << "integrity: files of the run (journal, logs, record, report) kept in " << dir << "\n";
+    }
   }
 
   void start_host(const std::string& faults) {
