@@ -519,7 +519,7 @@ TEST_F(TransactionIntegrity, FaultyHostReconcilesAfterSafDrains) {
   ASSERT_NO_FATAL_FAILURE(
       start_host("faults:\n"
                  "  - {action: no_answer, rate: 0.03, mti: [\"0100\", \"0200\"]}\n"
-                 "  - {action: disconnect, rate: 0.01, mti: [\"0100\", \"0200\"]}\n"
+                 "  - {action: disconnect, rate: 0.005, mti: [\"0100\", \"0200\"]}\n"
                  "  - {action: late, rate: 0.03, delay_ms: 900, mti: [\"0100\", \"0200\"]}\n"
                  "  - {action: duplicate, rate: 0.05, mti: [\"0100\", \"0200\"]}\n"));
   ASSERT_NO_FATAL_FAILURE(write_switch(500));
