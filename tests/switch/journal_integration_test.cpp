@@ -17,6 +17,7 @@
 #include "eft/config/switch.hpp"
 #include "eft/iso8583/codec.hpp"
 #include "eft/switch/journal.hpp"
+#include "eft/switch/metrics.hpp"
 #include "eft/switch/saf_forwarder.hpp"
 #include "eft/switch/server.hpp"
 #include "test_support.hpp"
@@ -144,6 +145,17 @@ class JournalIntegration : public ::testing::Test {
     }
     return out;
   }
+  // One sample of the Prometheus text of an in-process scrape, by its full name with labels as
+  // written ("eft_saf_depth{group=\"acquirer\"}"); -1 when absent.
+  double metric(const std::string& sample) const {
+    const std::string text = server->metrics().scrape();
+    std::size_t at = 0;
+    while ((at = text.find(sample + " ", at)) != std::string::npos) {
+      if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + sample.size() + 1));
+      at += sample.size();
+    }
+    return -1;
+  }
   std::shared_ptr<const journal_keys> keys() const {
     return std::make_shared<journal_keys>(journal_keys::load("EFT_TEST_JOURNAL_KEY", {}));
   }
@@ -202,6 +214,10 @@ TEST_F(JournalIntegration, ATimeoutQueuesAReversalWithField90BeforeTheTerminalIs
             "ready reversal 0400 acquirer");
   EXPECT_EQ(value("SELECT detail FROM journal WHERE event = 'timed_out'"), "timeout: reversal queued");
   ASSERT_TRUE(wait_until([&] { return server->saf()->depths()["acquirer"].ready == 1; }, 2000ms));
+  // Scraped: one ready item for the group, its age counted from its creation.
+  EXPECT_EQ(metric("eft_saf_depth{group=\"acquirer\"}"), 1.0);
+  EXPECT_GE(metric("eft_saf_oldest_age_seconds{group=\"acquirer\"}"), 0.0);
+  EXPECT_LT(metric("eft_saf_oldest_age_seconds{group=\"acquirer\"}"), 5.0);
   ASSERT_GE(host->stan_rrn().size(), 1U);  // the 0200 (the SAF's 0400 may have followed)
   const std::string original_stan = host->stan_rrn()[0].first;
 
@@ -237,6 +253,11 @@ TEST_F(JournalIntegration, ATimeoutQueuesAReversalWithField90BeforeTheTerminalIs
   // The depth metric follows at the forwarder's next pass.
   EXPECT_TRUE(wait_until([&] { return server->status().find("saf acquirer ready=0") != std::string::npos; }, 2000ms))
       << server->status();
+  EXPECT_TRUE(wait_until([&] { return metric("eft_saf_depth{group=\"acquirer\"}") == 0.0; }, 2000ms));
+  EXPECT_EQ(metric("eft_saf_oldest_age_seconds{group=\"acquirer\"}"), 0.0);
+  EXPECT_EQ(metric("eft_saf_acknowledged_total"), 1.0);
+  EXPECT_EQ(metric("eft_saf_sent_total"), static_cast<double>(mtis.size() - 1));  // all but the 0200
+  EXPECT_EQ(metric("eft_saf_expired_total"), 0.0);
   // Acknowledged once, never sent again.
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(host_mtis().size(), mtis.size());
