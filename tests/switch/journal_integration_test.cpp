@@ -44,12 +44,12 @@ const iso8583::spec& host_spec() {
   return *s;
 }
 
-iso8583::message purchase(std::string stan) {
+iso8583::message purchase(std::string stan, std::string amount = "000000001000") {
   iso8583::message m(terminal_spec());
   m.set_mti("0200");
   (void)m.set(2U, pan);
   (void)m.set(3U, "000000");
-  (void)m.set(4U, "000000001000");
+  (void)m.set(4U, amount);
   (void)m.set(7U, "0301120000");
   (void)m.set(11U, stan);
   (void)m.set(22U, "051");
@@ -60,7 +60,8 @@ iso8583::message purchase(std::string stan) {
   return m;
 }
 
-std::string config_yaml(std::uint16_t host_port, int timeout_ms, const fs::path& journal) {
+std::string config_yaml(std::uint16_t host_port, int timeout_ms, const fs::path& journal,
+                        const std::string& route_extra = "") {
   return "switch: {workers: 2, status_interval_ms: 0, shutdown_grace_ms: 2000}\n"
          "listeners:\n"
          "  - {name: pos, address: 127.0.0.1, port: 0, framing: len2+tpdu, spec: iso87-binary}\n"
@@ -82,8 +83,7 @@ std::string config_yaml(std::uint16_t host_port, int timeout_ms, const fs::path&
          "    match: {pan_prefixes: [4], mti: [0100, 0200]}\n"
          "    to: acquirer\n"
          "    timeout_ms: " +
-         std::to_string(timeout_ms) +
-         "\n"
+         std::to_string(timeout_ms) + "\n" + route_extra +
          "journal:\n"
          "  path: " +
          journal.string() +
@@ -112,10 +112,10 @@ class JournalIntegration : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void start(int timeout_ms = 2000) {
+  void start(int timeout_ms = 2000, const std::string& route_extra = "") {
     if (!host) host = std::make_unique<test_host>();
     server = std::make_unique<switch_server>(
-        config::parse_switch_config_text(config_yaml(host->port(), timeout_ms, db_), dir_ / "test.yaml"));
+        config::parse_switch_config_text(config_yaml(host->port(), timeout_ms, db_, route_extra), dir_ / "test.yaml"));
     server->start();
     port = server->port("pos");
     ASSERT_NE(port, 0);
@@ -350,6 +350,115 @@ TEST_F(JournalIntegration, ARepeatedRequestNeverReachesTheHostTwiceAndGetsTheFir
   EXPECT_EQ(host->requests.load(), 2);
   server->journal()->flush();
   EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'declined' AND detail LIKE 'duplicate of txn %'"), "2");
+}
+
+// Stand-in with an approve policy: floor limit 50.00, declines with RC 05, breaker after 2 timeouts.
+constexpr const char* stand_in_yaml =
+    "    stand_in: {policy: approve, floor_limit: 5000, rc: \"05\", breaker: {timeouts: 2, window_s: 60, open_s: 1}}\n";
+
+TEST_F(JournalIntegration, StandInApprovesUnderTheFloorLimitWithADurableAdviceSentWhenTheHostIsBack) {
+  host = std::make_unique<test_host>();
+  start(2000, stand_in_yaml);
+  // The group goes down: the host drops the link and refuses to sign it on again.
+  host->refuse_sign_on = true;
+  host->drop_connections();
+  ASSERT_TRUE(wait_until([&] { return !server->link("acq1")->ready(); }, 2000ms));
+  terminal t(port);
+  ASSERT_TRUE(t.send(purchase("000201", "000000001000")));
+  const auto r = t.receive(terminal_spec());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->mti(), "0210");
+  EXPECT_EQ(r->get(39U), "00");
+  const std::string auth(r->get(38U).value_or(""));
+  ASSERT_EQ(auth.size(), 6U);
+  EXPECT_EQ(auth[0], 'S');
+  EXPECT_EQ(r->get(11U), "000201");
+  // Journaled and the advice durable before the answer: read at once from another connection.
+  EXPECT_EQ(value("SELECT rc || ' ' || route || ' ' || mti FROM journal WHERE event = 'stand_in'"), "00 visa 0210");
+  EXPECT_EQ(value("SELECT state || ' ' || kind || ' ' || mti || ' ' || link_group FROM saf"),
+            "ready advice 0220 acquirer");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'forwarded'"), "0");
+  {
+    auto ro = open_sqlite_journal_read_only(db_, keys());
+    const auto items = ro->saf_items("acquirer", true);
+    ASSERT_EQ(items.size(), 1U);
+    iso8583::message adv(host_spec());
+    ASSERT_TRUE(iso8583::unpack(std::as_bytes(std::span<const std::uint8_t>(items[0].message)), adv));
+    EXPECT_EQ(adv.mti(), "0220");
+    EXPECT_EQ(adv.get(38U), auth);
+    EXPECT_EQ(adv.get(39U), "00");
+    EXPECT_EQ(adv.get(2U), pan);
+    EXPECT_EQ(adv.get(4U), "000000001000");
+    EXPECT_EQ(adv.get(41U), "TERM0001");
+    EXPECT_FALSE(adv.has(52U));
+  }
+  // Above the floor limit: the route's stand-in RC, nothing queued.
+  ASSERT_TRUE(t.send(purchase("000202", "000000006000")));
+  const auto r2 = t.receive(terminal_spec());
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->get(39U), "05");
+  EXPECT_FALSE(r2->has(38U));
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "1");
+  EXPECT_EQ(metric("eft_stand_in_total{route=\"visa\",decision=\"approved\"}"), 1.0);
+  EXPECT_EQ(metric("eft_stand_in_total{route=\"visa\",decision=\"declined\"}"), 1.0);
+  EXPECT_EQ(host->requests.load(), 0);
+  // The host comes back: the advice goes as 0220 and is removed on the 0230.
+  host->refuse_sign_on = false;
+  ASSERT_TRUE(wait_until([&] { return value("SELECT COUNT(*) FROM saf") == "0"; }, 5000ms));
+  EXPECT_EQ(host_mtis(), std::vector<std::string>{"0220"});
+  server->journal()->flush();
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'reversed' AND mti = '0230'"), "1");
+}
+
+TEST_F(JournalIntegration, TheBreakerOpensAfterRepeatedTimeoutsAndLetsOneRequestThroughAfterOpenS) {
+  host = std::make_unique<test_host>();
+  host->delay_ms = -1;
+  start(200, stand_in_yaml);
+  terminal t(port);
+  for (const char* stan : {"000301", "000302"}) {
+    ASSERT_TRUE(t.send(purchase(stan)));
+    const auto r = t.receive(terminal_spec());
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->get(39U), "91");  // the route's timeout_rc
+  }
+  auto sent_0200 = [&] {
+    const auto m = host_mtis();
+    return std::count(m.begin(), m.end(), std::string("0200"));
+  };
+  EXPECT_EQ(sent_0200(), 2);
+  // Open: the link is up, yet nothing goes to the host; the stand-in approves at once.
+  ASSERT_TRUE(server->link("acq1")->ready());
+  ASSERT_TRUE(t.send(purchase("000303")));
+  const auto r3 = t.receive(terminal_spec(), 150ms);
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(r3->get(39U), "00");
+  EXPECT_EQ(r3->get(38U).value_or("").substr(0, 1), "S");
+  EXPECT_EQ(sent_0200(), 2);
+  // After open_s, one request goes through; answered, it closes the breaker.
+  host->delay_ms = 0;
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_TRUE(t.send(purchase("000304")));
+  const auto r4 = t.receive(terminal_spec());
+  ASSERT_TRUE(r4.has_value());
+  EXPECT_EQ(r4->get(39U), "00");
+  EXPECT_EQ(r4->get(38U), "AB1234");
+  EXPECT_EQ(sent_0200(), 3);
+  ASSERT_TRUE(t.send(purchase("000305")));
+  ASSERT_TRUE(t.receive(terminal_spec()).has_value());
+  EXPECT_EQ(sent_0200(), 4);
+}
+
+TEST_F(JournalIntegration, AStandInConfigWithoutAFloorLimitIsRefusedWithItsLine) {
+  host = std::make_unique<test_host>();
+  try {
+    (void)config::parse_switch_config_text(config_yaml(host->port(), 2000, db_, "    stand_in: {policy: approve}\n"),
+                                           dir_ / "test.yaml");
+    FAIL() << "accepted";
+  } catch (const config::config_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("test.yaml:"), std::string::npos) << what;
+    EXPECT_NE(what.find("stand_in approves without a floor_limit"), std::string::npos) << what;
+  }
 }
 
 // Runs eftctl with the arguments (and `input` on stdin); its stdout and stderr, and the exit status.

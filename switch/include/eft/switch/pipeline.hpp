@@ -40,6 +40,7 @@
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/metrics.hpp"
 #include "eft/switch/routing.hpp"
+#include "eft/switch/stand_in.hpp"
 
 namespace eft::switch_core {
 
@@ -51,6 +52,12 @@ struct route_table {
   std::map<std::string, link_group*, std::less<>> groups;  ///< every route's group is here
   std::vector<route_stats*> stats;                         ///< per route, parallel to routes.routes(); may be empty
   route_stats* unrouted = nullptr;                         ///< transactions answered without a route; may be null
+  /// Per route, parallel to routes.routes(): its circuit breaker, or null (no stand_in.breaker). A
+  /// reload starts new breakers, closed.
+  std::vector<std::shared_ptr<circuit_breaker>> breakers;
+
+  /// The breaker of a route of this generation, or null.
+  circuit_breaker* breaker_of(const config::route_config* route) const noexcept;
 
   /// A generation; with `metrics`, each route's stats are resolved now (not per transaction).
   /// `terminal_groups` are those the routes name (config::switch_config::terminal_groups).
@@ -138,6 +145,9 @@ class pipeline {
   boost::asio::awaitable<void> decide(transaction* t);
   boost::asio::awaitable<bool> run_stages(stage_point point, transaction* t);
   void answer_locally(transaction* t, std::string_view rc);
+  // Stand-in (pipeline_stand_in.cpp): the route's host is unavailable (`why`); its policy answers.
+  boost::asio::awaitable<void> stand_in(transaction* t, std::string why);
+  static route_stats* stats_of(const transaction* t) noexcept;
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
   static void record(const transaction* t) noexcept;
