@@ -180,6 +180,11 @@ awaitable<void> pipeline::decide(transaction* t) {
     co_return;
   }
   if (!co_await run_stages(stage_point::received, t)) co_return;
+  if (journal_ != nullptr && (req.mti() == "0400" || req.mti() == "0401")) {
+    // A terminal's reversal: matched to the original the switch forwarded, never routed.
+    co_await terminal_reversal(t);
+    co_return;
+  }
 
   const std::string pan = pan_of(req).value_or(std::string());
   const route_decision d = t->table->routes.decide(route_query_of(*t, pan));

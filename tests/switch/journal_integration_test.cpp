@@ -461,6 +461,91 @@ TEST_F(JournalIntegration, AStandInConfigWithoutAFloorLimitIsRefusedWithItsLine)
   }
 }
 
+// A terminal's reversal of an original sent as purchase(stan): its own STAN and field 90 (n42 by
+// position: original MTI, STAN, transmission date and time, acquirer id, forwarding id).
+iso8583::message terminal_reversal(std::string mti, std::string stan, std::string original_stan,
+                                   std::string amount = "000000001000") {
+  iso8583::message m = purchase(std::move(stan), std::move(amount));
+  m.set_mti(mti);
+  (void)m.set(7U, "0301120500");
+  (void)m.set(90U, "0200" + original_stan + "0301120000" + "00000123456" + "00000000000");
+  return m;
+}
+
+TEST_F(JournalIntegration, ATerminalReversalIsMatchedToTheOriginalAndQueuedWithTheHostSideIdsOnce) {
+  host = std::make_unique<test_host>();
+  start();
+  terminal t(port);
+  ASSERT_TRUE(t.send(purchase("000401")));
+  const auto r = t.receive(terminal_spec());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->get(39U), "00");
+  ASSERT_EQ(host->stan_rrn().size(), 1U);
+  const auto [host_stan, host_rrn] = host->stan_rrn()[0];
+  ASSERT_NE(host_stan, "000401");
+
+  // Held back from the host until the reversal is durable; then answered 0410 RC 00.
+  host->delay_ms = -1;
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000402", "000401")));
+  const auto a = t.receive(terminal_spec());
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->mti(), "0410");
+  EXPECT_EQ(a->get(39U), "00");
+  EXPECT_EQ(a->get(11U), "000402");
+  // Ready in SAF, under the original's transaction, before the answer.
+  EXPECT_EQ(value("SELECT state || ' ' || kind || ' ' || mti || ' ' || link_group FROM saf"),
+            "ready reversal 0400 acquirer");
+  EXPECT_EQ(value("SELECT txn_id FROM saf"), value("SELECT txn_id FROM journal WHERE event = 'forwarded'"));
+  {
+    auto ro = open_sqlite_journal_read_only(db_, keys());
+    const auto items = ro->saf_items("acquirer", true);
+    ASSERT_EQ(items.size(), 1U);
+    iso8583::message rev(host_spec());
+    ASSERT_TRUE(iso8583::unpack(std::as_bytes(std::span<const std::uint8_t>(items[0].message)), rev));
+    EXPECT_EQ(rev.get(11U), host_stan);
+    EXPECT_EQ(rev.get(37U), host_rrn);
+    const std::string f90(rev.get(90U).value_or(""));
+    ASSERT_EQ(f90.size(), 42U);
+    EXPECT_EQ(f90.substr(0, 4), "0200");
+    EXPECT_EQ(f90.substr(4, 6), host_stan);                   // the STAN the host saw, not 000401
+    EXPECT_EQ(f90.substr(10, 10), rev.get(7U).value_or(""));  // the host's field 7 of the original
+    EXPECT_NE(f90.substr(10, 10), "0301120000");
+    EXPECT_EQ(f90.substr(20, 11), "00000123456");
+    EXPECT_EQ(f90.substr(31, 11), "00000000000");
+    EXPECT_EQ(rev.get(4U), "000000001000");
+  }
+  // A repeat gets the same answer and queues nothing more.
+  ASSERT_TRUE(t.send(terminal_reversal("0401", "000403", "000401")));
+  const auto a2 = t.receive(terminal_spec());
+  ASSERT_TRUE(a2.has_value());
+  EXPECT_EQ(a2->get(39U), "00");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "1");
+  // The host acknowledges; one 0400 (or its repeats) reached it, and nothing after.
+  host->delay_ms = 0;
+  ASSERT_TRUE(wait_until([&] { return value("SELECT COUNT(*) FROM saf") == "0"; }, 5000ms));
+  ASSERT_TRUE(t.send(terminal_reversal("0401", "000404", "000401")));
+  const auto a3 = t.receive(terminal_spec());
+  ASSERT_TRUE(a3.has_value());
+  EXPECT_EQ(a3->get(39U), "00");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
+  const auto mtis = host_mtis();
+  EXPECT_EQ(std::count(mtis.begin(), mtis.end(), std::string("0200")), 1);
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'reversed'"), "1");
+
+  // Unknown original, or another amount: 0410 RC 25, nothing queued.
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000405", "999999")));
+  const auto u = t.receive(terminal_spec());
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->mti(), "0410");
+  EXPECT_EQ(u->get(39U), "25");
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000406", "000401", "000000002000")));
+  const auto u2 = t.receive(terminal_spec());
+  ASSERT_TRUE(u2.has_value());
+  EXPECT_EQ(u2->get(39U), "25");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
+}
+
 // Runs eftctl with the arguments (and `input` on stdin); its stdout and stderr, and the exit status.
 std::pair<std::string, int> eftctl(const std::string& args, const std::string& input = "") {
   const std::string cmd = "printf '%s' '" + input + "' | " EFT_EFTCTL_PATH " " + args + " 2>&1";
