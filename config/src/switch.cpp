@@ -418,7 +418,8 @@ route_config parse_route(const std::filesystem::path& file, const YAML::Node& n,
   const std::string where = "routes[" + std::to_string(index) + "]";
   if (!n.IsMap())
     fail(file, n, where + " must be a map", "for example {name: visa, match: {pan_prefixes: [4]}, to: acquirer}");
-  check_keys(file, n, where, {"name", "match", "to", "timeout_ms", "timeout_rc", "pin_key", "pin_format", "issuer"});
+  check_keys(file, n, where,
+             {"name", "match", "to", "timeout_ms", "timeout_rc", "pin_key", "pin_format", "issuer", "stand_in"});
   route_config c;
   c.line = line_of(n);
   c.name = name_of(file, n, where);
@@ -454,6 +455,7 @@ route_config parse_route(const std::filesystem::path& file, const YAML::Node& n,
   if (n["pin_key"]) c.pin_key = key_name(file, n["pin_key"], where + ".pin_key");
   if (n["pin_format"]) c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
   if (n["issuer"]) c.issuer = parse_issuer(file, n["issuer"], where + ".issuer");
+  if (n["stand_in"]) c.stand_in = detail::parse_stand_in(file, n["stand_in"], where + ".stand_in");
   return c;
 }
 

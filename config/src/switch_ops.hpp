@@ -21,4 +21,7 @@ metrics_config parse_metrics(const std::filesystem::path& file, const YAML::Node
 /// The logging: map. Throws config_error.
 logging_config parse_logging(const std::filesystem::path& file, const YAML::Node& n);
 
+/// A route's stand_in: map (switch_stand_in.cpp). Throws config_error.
+stand_in_config parse_stand_in(const std::filesystem::path& file, const YAML::Node& n, const std::string& where);
+
 }  // namespace eft::config::detail

@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "eft/switch/host_link.hpp"
+#include "eft/switch/journal.hpp"
 #include "eft/switch/link_group.hpp"
+#include "eft/switch/saf_forwarder.hpp"
 
 namespace eft::switch_core {
 
@@ -122,6 +124,11 @@ void switch_metrics::set_hsm_queue_depth(std::function<std::size_t()> depth) {
   hsm_depth_ = std::move(depth);
 }
 
+void switch_metrics::set_saf(const saf_forwarder* saf) {
+  const std::lock_guard lock(mutex_);
+  saf_ = saf;
+}
+
 std::vector<MetricFamily> switch_metrics::Collect() const {
   const std::lock_guard lock(mutex_);
   std::vector<MetricFamily> out;
@@ -196,6 +203,16 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
     }
     out.push_back(std::move(txn));
     out.push_back(std::move(lat));
+    auto stand_in = family("eft_stand_in_total",
+                           "Requests the switch decided itself while the route's host was "
+                           "unavailable, by route and decision",
+                           MetricType::Counter);
+    for (const auto& r : routes_) {
+      if (&r == unrouted_) continue;
+      add(stand_in, as_double(r.stand_in_approved()), {{"route", r.route()}, {"decision", "approved"}});
+      add(stand_in, as_double(r.stand_in_declined()), {{"route", r.route()}, {"decision", "declined"}});
+    }
+    if (!stand_in.metric.empty()) out.push_back(std::move(stand_in));
   }
 
   if (!links_.empty()) {
@@ -247,6 +264,29 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
     auto up = family("eft_link_group_up", "1 while any link of the group is ready", MetricType::Gauge);
     for (const link_group* g : groups_) add(up, g->up() ? 1 : 0, {{"group", g->name()}});
     out.push_back(std::move(up));
+  }
+  if (saf_ != nullptr) {
+    // Depths as of the forwarder's last pass (every ~200 ms): no journal read on the scrape.
+    const std::int64_t now = journal_now_us();
+    auto depth =
+        family("eft_saf_depth", "SAF items (reversals, advices) ready to be sent, by link group", MetricType::Gauge);
+    auto age = family("eft_saf_oldest_age_seconds", "Age of the oldest ready SAF item (0 when none), by link group",
+                      MetricType::Gauge);
+    for (const auto& [group, d] : saf_->depths()) {
+      add(depth, as_double(d.ready), {{"group", group}});
+      add(age, d.oldest_us > 0 && now > d.oldest_us ? static_cast<double>(now - d.oldest_us) / 1e6 : 0.0,
+          {{"group", group}});
+    }
+    out.push_back(std::move(depth));
+    out.push_back(std::move(age));
+    const saf_counters& sc = saf_->counters();
+    auto saf_total = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+      out.push_back(family(name, help, MetricType::Counter));
+      add(out.back(), as_double(v.load(std::memory_order_relaxed)));
+    };
+    saf_total("eft_saf_sent_total", "SAF sends to hosts (first sends and repeats)", sc.sent);
+    saf_total("eft_saf_acknowledged_total", "SAF items removed on the host's acknowledgement", sc.acknowledged);
+    saf_total("eft_saf_expired_total", "SAF items given up (age or attempts): settle them by hand", sc.expired);
   }
   if (hsm_depth_) gauge("eft_hsm_queue_depth", "HSM operations waiting or running", as_double(hsm_depth_()));
   {

@@ -28,6 +28,19 @@ route_query route_query_of(const transaction& t, std::string_view pan) {
   return q;
 }
 
+// Reports "no outcome" to a breaker unless the exchange's outcome was reported: a half-open probe
+// refused before the send (format error, stage, journal) must not keep the breaker shut.
+struct breaker_report {
+  circuit_breaker* breaker = nullptr;
+  bool done = false;
+  explicit breaker_report(circuit_breaker* b) : breaker(b) {}
+  breaker_report(const breaker_report&) = delete;
+  breaker_report& operator=(const breaker_report&) = delete;
+  ~breaker_report() {
+    if (breaker != nullptr && !done) breaker->on_no_outcome();
+  }
+};
+
 }  // namespace
 
 std::shared_ptr<const route_table> route_table::make(std::vector<config::route_config> routes,
@@ -35,12 +48,22 @@ std::shared_ptr<const route_table> route_table::make(std::vector<config::route_c
                                                      switch_metrics* metrics,
                                                      std::vector<config::terminal_group_config> terminal_groups) {
   auto t = std::make_shared<route_table>(
-      route_table{router(std::move(routes), std::move(terminal_groups)), std::move(groups), {}, nullptr});
+      route_table{router(std::move(routes), std::move(terminal_groups)), std::move(groups), {}, nullptr, {}});
   if (metrics != nullptr) {
     for (const auto& r : t->routes.routes()) t->stats.push_back(metrics->route(r.name));
     t->unrouted = metrics->unrouted();
   }
+  for (const auto& r : t->routes.routes()) {
+    t->breakers.push_back(r.stand_in && r.stand_in->breaker.timeouts > 0
+                              ? std::make_shared<circuit_breaker>(r.stand_in->breaker)
+                              : nullptr);
+  }
   return t;
+}
+
+circuit_breaker* route_table::breaker_of(const config::route_config* route) const noexcept {
+  if (route == nullptr || breakers.empty()) return nullptr;
+  return breakers[static_cast<std::size_t>(route - routes.routes().data())].get();
 }
 
 pipeline::pipeline(std::vector<config::route_config> routes, std::map<std::string, link_group*, std::less<>> groups,
@@ -127,11 +150,16 @@ awaitable<void> pipeline::process(transaction* t) {
   record(t);
 }
 
-void pipeline::record(const transaction* t) noexcept {
+route_stats* pipeline::stats_of(const transaction* t) noexcept {
   const route_table& table = *t->table;
   route_stats* s = table.unrouted;
   if (t->route != nullptr && !table.stats.empty())
     s = table.stats[static_cast<std::size_t>(t->route - table.routes.routes().data())];
+  return s;
+}
+
+void pipeline::record(const transaction* t) noexcept {
+  route_stats* s = stats_of(t);
   if (s == nullptr || !t->response) return;
   const auto latency =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t->started);
@@ -152,6 +180,11 @@ awaitable<void> pipeline::decide(transaction* t) {
     co_return;
   }
   if (!co_await run_stages(stage_point::received, t)) co_return;
+  if (journal_ != nullptr && (req.mti() == "0400" || req.mti() == "0401")) {
+    // A terminal's reversal: matched to the original the switch forwarded, never routed.
+    co_await terminal_reversal(t);
+    co_return;
+  }
 
   const std::string pan = pan_of(req).value_or(std::string());
   const route_decision d = t->table->routes.decide(route_query_of(*t, pan));
@@ -163,6 +196,14 @@ awaitable<void> pipeline::decide(transaction* t) {
   }
   const auto g = t->table->groups.find(t->route->group);
   t->link = g == t->table->groups.end() ? nullptr : g->second->select();
+  circuit_breaker* breaker = t->table->breaker_of(t->route);
+  if (t->route->stand_in && (t->link == nullptr || (breaker != nullptr && !breaker->allow()))) {
+    std::string why = t->link == nullptr ? "no ready link in group " + t->route->group : std::string("breaker open");
+    t->link = nullptr;
+    co_await stand_in(t, std::move(why));
+    co_return;
+  }
+  breaker_report report(breaker);
   if (t->link == nullptr) {
     counters_.host_unavailable.add();
     spdlog::warn("listener {}: no ready link in group {} for {}; answering 91", t->listener, t->route->group,
@@ -190,6 +231,16 @@ awaitable<void> pipeline::decide(transaction* t) {
   } else {
     r = co_await t->link->async_exchange(std::move(t->host_request), std::chrono::milliseconds(t->route->timeout_ms),
                                          asio::use_awaitable);
+  }
+  if (breaker != nullptr) {
+    report.done = true;
+    if (r.status == exchange_status::answered) {
+      breaker->on_answer();
+    } else if (r.status == exchange_status::timeout) {
+      breaker->on_timeout();
+    } else {
+      breaker->on_no_outcome();
+    }
   }
   if (!r.stan.empty()) t->host_stan = std::move(r.stan);
   if (!r.rrn.empty()) t->host_rrn = std::move(r.rrn);

@@ -111,6 +111,7 @@ awaitable<bool> pipeline::journal_forwarded(transaction* t) {
   item.created_us = journal_now_us();
   item.message.resize(packed.size());
   std::memcpy(item.message.data(), packed.data(), packed.size());
+  remember_original(t, packed, item.summary);
   crypto::wipe(packed.data(), packed.size());
 
   journal_batch b;
@@ -170,6 +171,7 @@ awaitable<bool> pipeline::journal_outcome(transaction* t, exchange_status status
                      ec.message());
     co_return false;
   }
+  settle_original(t, status);
   if (status == exchange_status::timeout || status == exchange_status::link_lost ||
       status == exchange_status::shutdown) {
     spdlog::warn("reversal queued: {} sent on link {} as stan={} rrn={}: {}", summary(*t->request), t->link->name(),

@@ -902,6 +902,7 @@ void switch_server::open_journal(impl& m) {
   std::uint32_t timeout = 1000;
   for (const auto& r : m.cfg.routes) timeout = std::max(timeout, r.timeout_ms);
   m.saf = std::make_unique<saf_forwarder>(*m.journal, std::move(groups), jc, timeout);
+  m.metrics->set_saf(m.saf.get());
 }
 
 }  // namespace eft::switch_core

@@ -285,11 +285,51 @@ TEST(SwitchConfig, MissingPieces) {
   EXPECT_EQ(error_of("listeners: [\n"), "/etc/eft/switch.yaml:2: not valid YAML: end of sequence flow not found");
 }
 
+TEST(SwitchConfig, StandInSection) {
+  const std::string with = replace(base, "    timeout_ms: 15000\n",
+                                   "    timeout_ms: 15000\n"
+                                   "    stand_in:\n"
+                                   "      policy: approve\n"
+                                   "      floor_limit: 5000\n"
+                                   "      rc: \"05\"\n"
+                                   "      breaker: {timeouts: 3, window_s: 20, open_s: 10}\n");
+  const auto c = parse(with);
+  ASSERT_TRUE(c.routes[0].stand_in.has_value());
+  const stand_in_config& si = *c.routes[0].stand_in;
+  EXPECT_EQ(si.policy, stand_in_policy::approve);
+  EXPECT_EQ(si.floor_limit, 5000U);
+  EXPECT_EQ(si.rc, "05");
+  EXPECT_EQ(si.breaker.timeouts, 3U);
+  EXPECT_EQ(si.breaker.window_s, 20U);
+  EXPECT_EQ(si.breaker.open_s, 10U);
+  EXPECT_EQ(si.line, 36);
+  EXPECT_FALSE(c.routes[1].stand_in.has_value());
+
+  const auto decline =
+      parse(replace(base, "    timeout_ms: 15000\n", "    timeout_ms: 15000\n    stand_in: {policy: decline}\n"));
+  EXPECT_EQ(decline.routes[0].stand_in->policy, stand_in_policy::decline);
+  EXPECT_EQ(decline.routes[0].stand_in->rc, "91");
+  EXPECT_EQ(decline.routes[0].stand_in->breaker.timeouts, 0U);
+
+  EXPECT_EQ(error_of(replace(with, "policy: approve", "policy: maybe")),
+            "/etc/eft/switch.yaml:36: routes[0].stand_in.policy 'maybe' is unknown (use decline or approve)");
+  EXPECT_EQ(error_of(replace(with, "rc: \"05\"", "rc: \"00\"")),
+            "/etc/eft/switch.yaml:38: routes[0].stand_in.rc '00' is not a decline response code (two characters other "
+            "than \"00\", e.g. \"91\" or \"05\" (quote it))");
+  EXPECT_NE(error_of(replace(with, "timeouts: 3", "timeouts: 0")).find("routes[0].stand_in.breaker.timeouts '0'"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(with, "open_s: 10", "open_s: 10, half: 1"))
+                .find("unknown key 'routes[0].stand_in.breaker.half'"),
+            std::string::npos);
+}
+
 TEST(SwitchConfig, TheExampleConfigIsValid) {
   const auto c = load_switch_config(std::filesystem::path(EFT_SOURCE_DIR) / "config/examples/switch.yaml");
   EXPECT_EQ(c.listeners.size(), 1U);
   EXPECT_EQ(c.links.size(), 2U);
   EXPECT_EQ(c.routes[0].processing_codes, (std::vector<std::string>{"01"}));
+  ASSERT_TRUE(c.routes[2].stand_in.has_value());
+  EXPECT_EQ(c.routes[2].stand_in->floor_limit, 5000U);
 }
 
 TEST(SwitchConfig, LoadFromFile) {

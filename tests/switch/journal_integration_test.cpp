@@ -17,6 +17,7 @@
 #include "eft/config/switch.hpp"
 #include "eft/iso8583/codec.hpp"
 #include "eft/switch/journal.hpp"
+#include "eft/switch/metrics.hpp"
 #include "eft/switch/saf_forwarder.hpp"
 #include "eft/switch/server.hpp"
 #include "test_support.hpp"
@@ -43,12 +44,12 @@ const iso8583::spec& host_spec() {
   return *s;
 }
 
-iso8583::message purchase(std::string stan) {
+iso8583::message purchase(std::string stan, std::string amount = "000000001000") {
   iso8583::message m(terminal_spec());
   m.set_mti("0200");
   (void)m.set(2U, pan);
   (void)m.set(3U, "000000");
-  (void)m.set(4U, "000000001000");
+  (void)m.set(4U, amount);
   (void)m.set(7U, "0301120000");
   (void)m.set(11U, stan);
   (void)m.set(22U, "051");
@@ -59,7 +60,8 @@ iso8583::message purchase(std::string stan) {
   return m;
 }
 
-std::string config_yaml(std::uint16_t host_port, int timeout_ms, const fs::path& journal) {
+std::string config_yaml(std::uint16_t host_port, int timeout_ms, const fs::path& journal,
+                        const std::string& route_extra = "") {
   return "switch: {workers: 2, status_interval_ms: 0, shutdown_grace_ms: 2000}\n"
          "listeners:\n"
          "  - {name: pos, address: 127.0.0.1, port: 0, framing: len2+tpdu, spec: iso87-binary}\n"
@@ -81,8 +83,7 @@ std::string config_yaml(std::uint16_t host_port, int timeout_ms, const fs::path&
          "    match: {pan_prefixes: [4], mti: [0100, 0200]}\n"
          "    to: acquirer\n"
          "    timeout_ms: " +
-         std::to_string(timeout_ms) +
-         "\n"
+         std::to_string(timeout_ms) + "\n" + route_extra +
          "journal:\n"
          "  path: " +
          journal.string() +
@@ -111,10 +112,10 @@ class JournalIntegration : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  void start(int timeout_ms = 2000) {
+  void start(int timeout_ms = 2000, const std::string& route_extra = "") {
     if (!host) host = std::make_unique<test_host>();
     server = std::make_unique<switch_server>(
-        config::parse_switch_config_text(config_yaml(host->port(), timeout_ms, db_), dir_ / "test.yaml"));
+        config::parse_switch_config_text(config_yaml(host->port(), timeout_ms, db_, route_extra), dir_ / "test.yaml"));
     server->start();
     port = server->port("pos");
     ASSERT_NE(port, 0);
@@ -143,6 +144,17 @@ class JournalIntegration : public ::testing::Test {
       if (what.size() == 4 && what[0] == '0' && what != "0800") out.push_back(what);
     }
     return out;
+  }
+  // One sample of the Prometheus text of an in-process scrape, by its full name with labels as
+  // written ("eft_saf_depth{group=\"acquirer\"}"); -1 when absent.
+  double metric(const std::string& sample) const {
+    const std::string text = server->metrics().scrape();
+    std::size_t at = 0;
+    while ((at = text.find(sample + " ", at)) != std::string::npos) {
+      if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + sample.size() + 1));
+      at += sample.size();
+    }
+    return -1;
   }
   std::shared_ptr<const journal_keys> keys() const {
     return std::make_shared<journal_keys>(journal_keys::load("EFT_TEST_JOURNAL_KEY", {}));
@@ -202,6 +214,10 @@ TEST_F(JournalIntegration, ATimeoutQueuesAReversalWithField90BeforeTheTerminalIs
             "ready reversal 0400 acquirer");
   EXPECT_EQ(value("SELECT detail FROM journal WHERE event = 'timed_out'"), "timeout: reversal queued");
   ASSERT_TRUE(wait_until([&] { return server->saf()->depths()["acquirer"].ready == 1; }, 2000ms));
+  // Scraped: one ready item for the group, its age counted from its creation.
+  EXPECT_EQ(metric("eft_saf_depth{group=\"acquirer\"}"), 1.0);
+  EXPECT_GE(metric("eft_saf_oldest_age_seconds{group=\"acquirer\"}"), 0.0);
+  EXPECT_LT(metric("eft_saf_oldest_age_seconds{group=\"acquirer\"}"), 5.0);
   ASSERT_GE(host->stan_rrn().size(), 1U);  // the 0200 (the SAF's 0400 may have followed)
   const std::string original_stan = host->stan_rrn()[0].first;
 
@@ -237,6 +253,11 @@ TEST_F(JournalIntegration, ATimeoutQueuesAReversalWithField90BeforeTheTerminalIs
   // The depth metric follows at the forwarder's next pass.
   EXPECT_TRUE(wait_until([&] { return server->status().find("saf acquirer ready=0") != std::string::npos; }, 2000ms))
       << server->status();
+  EXPECT_TRUE(wait_until([&] { return metric("eft_saf_depth{group=\"acquirer\"}") == 0.0; }, 2000ms));
+  EXPECT_EQ(metric("eft_saf_oldest_age_seconds{group=\"acquirer\"}"), 0.0);
+  EXPECT_EQ(metric("eft_saf_acknowledged_total"), 1.0);
+  EXPECT_EQ(metric("eft_saf_sent_total"), static_cast<double>(mtis.size() - 1));  // all but the 0200
+  EXPECT_EQ(metric("eft_saf_expired_total"), 0.0);
   // Acknowledged once, never sent again.
   std::this_thread::sleep_for(600ms);
   EXPECT_EQ(host_mtis().size(), mtis.size());
@@ -329,6 +350,200 @@ TEST_F(JournalIntegration, ARepeatedRequestNeverReachesTheHostTwiceAndGetsTheFir
   EXPECT_EQ(host->requests.load(), 2);
   server->journal()->flush();
   EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'declined' AND detail LIKE 'duplicate of txn %'"), "2");
+}
+
+// Stand-in with an approve policy: floor limit 50.00, declines with RC 05, breaker after 2 timeouts.
+constexpr const char* stand_in_yaml =
+    "    stand_in: {policy: approve, floor_limit: 5000, rc: \"05\", breaker: {timeouts: 2, window_s: 60, open_s: 1}}\n";
+
+TEST_F(JournalIntegration, StandInApprovesUnderTheFloorLimitWithADurableAdviceSentWhenTheHostIsBack) {
+  host = std::make_unique<test_host>();
+  start(2000, stand_in_yaml);
+  // The group goes down: the host drops the link and refuses to sign it on again.
+  host->refuse_sign_on = true;
+  host->drop_connections();
+  ASSERT_TRUE(wait_until([&] { return !server->link("acq1")->ready(); }, 2000ms));
+  terminal t(port);
+  ASSERT_TRUE(t.send(purchase("000201", "000000001000")));
+  const auto r = t.receive(terminal_spec());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->mti(), "0210");
+  EXPECT_EQ(r->get(39U), "00");
+  const std::string auth(r->get(38U).value_or(""));
+  ASSERT_EQ(auth.size(), 6U);
+  EXPECT_EQ(auth[0], 'S');
+  EXPECT_EQ(r->get(11U), "000201");
+  // Journaled and the advice durable before the answer: read at once from another connection.
+  EXPECT_EQ(value("SELECT rc || ' ' || route || ' ' || mti FROM journal WHERE event = 'stand_in'"), "00 visa 0210");
+  EXPECT_EQ(value("SELECT state || ' ' || kind || ' ' || mti || ' ' || link_group FROM saf"),
+            "ready advice 0220 acquirer");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'forwarded'"), "0");
+  {
+    auto ro = open_sqlite_journal_read_only(db_, keys());
+    const auto items = ro->saf_items("acquirer", true);
+    ASSERT_EQ(items.size(), 1U);
+    iso8583::message adv(host_spec());
+    ASSERT_TRUE(iso8583::unpack(std::as_bytes(std::span<const std::uint8_t>(items[0].message)), adv));
+    EXPECT_EQ(adv.mti(), "0220");
+    EXPECT_EQ(adv.get(38U), auth);
+    EXPECT_EQ(adv.get(39U), "00");
+    EXPECT_EQ(adv.get(2U), pan);
+    EXPECT_EQ(adv.get(4U), "000000001000");
+    EXPECT_EQ(adv.get(41U), "TERM0001");
+    EXPECT_FALSE(adv.has(52U));
+  }
+  // Above the floor limit: the route's stand-in RC, nothing queued.
+  ASSERT_TRUE(t.send(purchase("000202", "000000006000")));
+  const auto r2 = t.receive(terminal_spec());
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->get(39U), "05");
+  EXPECT_FALSE(r2->has(38U));
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "1");
+  EXPECT_EQ(metric("eft_stand_in_total{route=\"visa\",decision=\"approved\"}"), 1.0);
+  EXPECT_EQ(metric("eft_stand_in_total{route=\"visa\",decision=\"declined\"}"), 1.0);
+  EXPECT_EQ(host->requests.load(), 0);
+  // The host comes back: the advice goes as 0220 and is removed on the 0230.
+  host->refuse_sign_on = false;
+  ASSERT_TRUE(wait_until([&] { return value("SELECT COUNT(*) FROM saf") == "0"; }, 5000ms));
+  EXPECT_EQ(host_mtis(), std::vector<std::string>{"0220"});
+  server->journal()->flush();
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'reversed' AND mti = '0230'"), "1");
+}
+
+TEST_F(JournalIntegration, TheBreakerOpensAfterRepeatedTimeoutsAndLetsOneRequestThroughAfterOpenS) {
+  host = std::make_unique<test_host>();
+  host->delay_ms = -1;
+  start(200, stand_in_yaml);
+  terminal t(port);
+  for (const char* stan : {"000301", "000302"}) {
+    ASSERT_TRUE(t.send(purchase(stan)));
+    const auto r = t.receive(terminal_spec());
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->get(39U), "91");  // the route's timeout_rc
+  }
+  auto sent_0200 = [&] {
+    const auto m = host_mtis();
+    return std::count(m.begin(), m.end(), std::string("0200"));
+  };
+  EXPECT_EQ(sent_0200(), 2);
+  // Open: the link is up, yet nothing goes to the host; the stand-in approves at once.
+  ASSERT_TRUE(server->link("acq1")->ready());
+  ASSERT_TRUE(t.send(purchase("000303")));
+  const auto r3 = t.receive(terminal_spec(), 150ms);
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(r3->get(39U), "00");
+  EXPECT_EQ(r3->get(38U).value_or("").substr(0, 1), "S");
+  EXPECT_EQ(sent_0200(), 2);
+  // After open_s, one request goes through; answered, it closes the breaker.
+  host->delay_ms = 0;
+  std::this_thread::sleep_for(1100ms);
+  ASSERT_TRUE(t.send(purchase("000304")));
+  const auto r4 = t.receive(terminal_spec());
+  ASSERT_TRUE(r4.has_value());
+  EXPECT_EQ(r4->get(39U), "00");
+  EXPECT_EQ(r4->get(38U), "AB1234");
+  EXPECT_EQ(sent_0200(), 3);
+  ASSERT_TRUE(t.send(purchase("000305")));
+  ASSERT_TRUE(t.receive(terminal_spec()).has_value());
+  EXPECT_EQ(sent_0200(), 4);
+}
+
+TEST_F(JournalIntegration, AStandInConfigWithoutAFloorLimitIsRefusedWithItsLine) {
+  host = std::make_unique<test_host>();
+  try {
+    (void)config::parse_switch_config_text(config_yaml(host->port(), 2000, db_, "    stand_in: {policy: approve}\n"),
+                                           dir_ / "test.yaml");
+    FAIL() << "accepted";
+  } catch (const config::config_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("test.yaml:"), std::string::npos) << what;
+    EXPECT_NE(what.find("stand_in approves without a floor_limit"), std::string::npos) << what;
+  }
+}
+
+// A terminal's reversal of an original sent as purchase(stan): its own STAN and field 90 (n42 by
+// position: original MTI, STAN, transmission date and time, acquirer id, forwarding id).
+iso8583::message terminal_reversal(std::string mti, std::string stan, std::string original_stan,
+                                   std::string amount = "000000001000") {
+  iso8583::message m = purchase(std::move(stan), std::move(amount));
+  m.set_mti(mti);
+  (void)m.set(7U, "0301120500");
+  (void)m.set(90U, "0200" + original_stan + "0301120000" + "00000123456" + "00000000000");
+  return m;
+}
+
+TEST_F(JournalIntegration, ATerminalReversalIsMatchedToTheOriginalAndQueuedWithTheHostSideIdsOnce) {
+  host = std::make_unique<test_host>();
+  start();
+  terminal t(port);
+  ASSERT_TRUE(t.send(purchase("000401")));
+  const auto r = t.receive(terminal_spec());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->get(39U), "00");
+  ASSERT_EQ(host->stan_rrn().size(), 1U);
+  const auto [host_stan, host_rrn] = host->stan_rrn()[0];
+  ASSERT_NE(host_stan, "000401");
+
+  // Held back from the host until the reversal is durable; then answered 0410 RC 00.
+  host->delay_ms = -1;
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000402", "000401")));
+  const auto a = t.receive(terminal_spec());
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->mti(), "0410");
+  EXPECT_EQ(a->get(39U), "00");
+  EXPECT_EQ(a->get(11U), "000402");
+  // Ready in SAF, under the original's transaction, before the answer.
+  EXPECT_EQ(value("SELECT state || ' ' || kind || ' ' || mti || ' ' || link_group FROM saf"),
+            "ready reversal 0400 acquirer");
+  EXPECT_EQ(value("SELECT txn_id FROM saf"), value("SELECT txn_id FROM journal WHERE event = 'forwarded'"));
+  {
+    auto ro = open_sqlite_journal_read_only(db_, keys());
+    const auto items = ro->saf_items("acquirer", true);
+    ASSERT_EQ(items.size(), 1U);
+    iso8583::message rev(host_spec());
+    ASSERT_TRUE(iso8583::unpack(std::as_bytes(std::span<const std::uint8_t>(items[0].message)), rev));
+    EXPECT_EQ(rev.get(11U), host_stan);
+    EXPECT_EQ(rev.get(37U), host_rrn);
+    const std::string f90(rev.get(90U).value_or(""));
+    ASSERT_EQ(f90.size(), 42U);
+    EXPECT_EQ(f90.substr(0, 4), "0200");
+    EXPECT_EQ(f90.substr(4, 6), host_stan);                   // the STAN the host saw, not 000401
+    EXPECT_EQ(f90.substr(10, 10), rev.get(7U).value_or(""));  // the host's field 7 of the original
+    EXPECT_NE(f90.substr(10, 10), "0301120000");
+    EXPECT_EQ(f90.substr(20, 11), "00000123456");
+    EXPECT_EQ(f90.substr(31, 11), "00000000000");
+    EXPECT_EQ(rev.get(4U), "000000001000");
+  }
+  // A repeat gets the same answer and queues nothing more.
+  ASSERT_TRUE(t.send(terminal_reversal("0401", "000403", "000401")));
+  const auto a2 = t.receive(terminal_spec());
+  ASSERT_TRUE(a2.has_value());
+  EXPECT_EQ(a2->get(39U), "00");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "1");
+  // The host acknowledges; one 0400 (or its repeats) reached it, and nothing after.
+  host->delay_ms = 0;
+  ASSERT_TRUE(wait_until([&] { return value("SELECT COUNT(*) FROM saf") == "0"; }, 5000ms));
+  ASSERT_TRUE(t.send(terminal_reversal("0401", "000404", "000401")));
+  const auto a3 = t.receive(terminal_spec());
+  ASSERT_TRUE(a3.has_value());
+  EXPECT_EQ(a3->get(39U), "00");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
+  const auto mtis = host_mtis();
+  EXPECT_EQ(std::count(mtis.begin(), mtis.end(), std::string("0200")), 1);
+  EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'reversed'"), "1");
+
+  // Unknown original, or another amount: 0410 RC 25, nothing queued.
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000405", "999999")));
+  const auto u = t.receive(terminal_spec());
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->mti(), "0410");
+  EXPECT_EQ(u->get(39U), "25");
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000406", "000401", "000000002000")));
+  const auto u2 = t.receive(terminal_spec());
+  ASSERT_TRUE(u2.has_value());
+  EXPECT_EQ(u2->get(39U), "25");
+  EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
 }
 
 // Runs eftctl with the arguments (and `input` on stdin); its stdout and stderr, and the exit status.

@@ -78,6 +78,29 @@ struct bin_range {
   std::uint8_t digits = 0;  ///< 1-19
 };
 
+/// A route's circuit breaker: `timeouts` host timeouts within `window_s` open it for `open_s`; then
+/// one request goes through (half-open): answered closes it, timed out opens it again.
+struct breaker_config {
+  std::uint32_t timeouts = 0;   ///< timeouts that open the breaker; 0: no breaker
+  std::uint32_t window_s = 60;  ///< the timeouts counted are those of the last window_s seconds
+  std::uint32_t open_s = 30;    ///< how long it stays open before a request is let through
+};
+
+/// What the switch decides when a route's host is unavailable.
+enum class stand_in_policy : std::uint8_t {
+  decline,  ///< answer `rc` at once
+  approve,  ///< approve up to the floor limit and queue a 0220 advice for the host (needs a journal)
+};
+
+/// A route's stand-in: used while its link group has no ready link or its breaker is open.
+struct stand_in_config {
+  stand_in_policy policy = stand_in_policy::decline;
+  std::uint64_t floor_limit = 0;  ///< approve: field 4 (minor units) at most this; above: declined with rc
+  std::string rc = "91";          ///< response code of a stand-in decline
+  breaker_config breaker;
+  int line = 0;
+};
+
 /// What a route does as the card issuer (stand-in for chip cryptograms).
 struct issuer_config {
   std::string imk;                     ///< issuer master key for application cryptograms (HSM key name, usage E0)
@@ -143,7 +166,8 @@ struct route_config {
   std::filesystem::path bin_file;             ///< the BIN table file its ranges came from (empty: none)
   /// BIN ranges of bin_file (shared: tables of 100,000+ ranges are not copied with the route).
   std::shared_ptr<const std::vector<bin_range>> bin_ranges;
-  std::optional<issuer_config> issuer;  ///< verify ARQCs and return ARPCs for the cards it routes
+  std::optional<issuer_config> issuer;      ///< verify ARQCs and return ARPCs for the cards it routes
+  std::optional<stand_in_config> stand_in;  ///< without it, a route whose host is unavailable answers 91
   int line = 0;
 };
 

@@ -27,6 +27,7 @@ namespace eft::switch_core {
 
 class host_link;
 class link_group;
+class saf_forwarder;
 
 /// Upper bounds (seconds) of the transaction latency histogram buckets; +Inf follows.
 inline constexpr std::array<double, 14> latency_buckets_s = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -55,6 +56,12 @@ class route_stats {
   const std::array<counter, latency_buckets_s.size() + 1>& buckets() const noexcept { return buckets_; }
   std::uint64_t latency_count() const noexcept { return latency_count_.get(); }
   std::uint64_t latency_sum_us() const noexcept { return latency_sum_us_.get(); }
+  /// Counts one stand-in decision of the route: approved by the switch, or declined by its policy.
+  void count_stand_in(bool approved) noexcept { (approved ? stand_in_approved_ : stand_in_declined_).add(); }
+  /// Stand-in approvals of the route since start.
+  std::uint64_t stand_in_approved() const noexcept { return stand_in_approved_.get(); }
+  /// Stand-in declines of the route since start.
+  std::uint64_t stand_in_declined() const noexcept { return stand_in_declined_.get(); }
 
  private:
   static std::size_t rc_index(std::string_view rc) noexcept;
@@ -64,6 +71,8 @@ class route_stats {
   std::array<counter, latency_buckets_s.size() + 1> buckets_;
   counter latency_count_;
   counter latency_sum_us_;
+  counter stand_in_approved_;
+  counter stand_in_declined_;
 };
 
 /// One listener's gauges for the scrape.
@@ -94,6 +103,9 @@ class switch_metrics : public prometheus::Collectable {
   void set_listeners(std::vector<listener_view> listeners);
   /// Operations waiting for or running on the HSM threads (optional).
   void set_hsm_queue_depth(std::function<std::size_t()> depth);
+  /// The store-and-forward forwarder to report (depth and oldest age per link group, sends,
+  /// acknowledgements, expiries); it outlives this object or is reset to nullptr first.
+  void set_saf(const saf_forwarder* saf);
   /// Counts a successful and a refused configuration reload.
   void count_reload(bool ok) noexcept { (ok ? reloads_ok_ : reloads_failed_).add(); }
 
@@ -111,6 +123,7 @@ class switch_metrics : public prometheus::Collectable {
   std::vector<const link_group*> groups_;
   std::vector<listener_view> listeners_;
   std::function<std::size_t()> hsm_depth_;
+  const saf_forwarder* saf_ = nullptr;
   counter reloads_ok_;
   counter reloads_failed_;
 };

@@ -40,6 +40,7 @@
 #include "eft/switch/link_group.hpp"
 #include "eft/switch/metrics.hpp"
 #include "eft/switch/routing.hpp"
+#include "eft/switch/stand_in.hpp"
 
 namespace eft::switch_core {
 
@@ -51,6 +52,12 @@ struct route_table {
   std::map<std::string, link_group*, std::less<>> groups;  ///< every route's group is here
   std::vector<route_stats*> stats;                         ///< per route, parallel to routes.routes(); may be empty
   route_stats* unrouted = nullptr;                         ///< transactions answered without a route; may be null
+  /// Per route, parallel to routes.routes(): its circuit breaker, or null (no stand_in.breaker). A
+  /// reload starts new breakers, closed.
+  std::vector<std::shared_ptr<circuit_breaker>> breakers;
+
+  /// The breaker of a route of this generation, or null.
+  circuit_breaker* breaker_of(const config::route_config* route) const noexcept;
 
   /// A generation; with `metrics`, each route's stats are resolved now (not per transaction).
   /// `terminal_groups` are those the routes name (config::switch_config::terminal_groups).
@@ -138,6 +145,23 @@ class pipeline {
   boost::asio::awaitable<void> decide(transaction* t);
   boost::asio::awaitable<bool> run_stages(stage_point point, transaction* t);
   void answer_locally(transaction* t, std::string_view rc);
+  // Stand-in (pipeline_stand_in.cpp): the route's host is unavailable (`why`); its policy answers.
+  boost::asio::awaitable<void> stand_in(transaction* t, std::string why);
+  static route_stats* stats_of(const transaction* t) noexcept;
+  // Terminal reversals (pipeline_reversal.cpp): forwarded originals by terminal, STAN and field 7.
+  struct forwarded_original {
+    std::int64_t txn_id = 0;
+    std::string amount;                  // field 4 of the terminal's request
+    std::string link_group;              // where its reversal goes
+    std::string summary;                 // of the reversal (masked)
+    std::vector<std::uint8_t> reversal;  // packed, host dialect: the host's 7/11/37 and field 90
+    bool settled = false;                // its outcome is journaled (answered or reversal queued)
+    bool reversed = false;               // a reversal is queued or already went
+  };
+  static std::string original_key(std::string_view terminal, std::string_view stan, std::string_view f7);
+  void remember_original(const transaction* t, const std::vector<std::byte>& reversal, std::string summary);
+  void settle_original(const transaction* t, exchange_status status);
+  boost::asio::awaitable<void> terminal_reversal(transaction* t);
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
   static void record(const transaction* t) noexcept;
@@ -157,6 +181,9 @@ class pipeline {
   std::mutex timed_out_mutex_;
   std::map<std::string, std::int64_t> timed_out_;  // "link|rrn" -> txn_id, for late answers
   std::deque<std::string> timed_out_order_;
+  std::mutex originals_mutex_;
+  std::map<std::string, forwarded_original> originals_;  // original_key -> the original
+  std::deque<std::string> originals_order_;
 
   std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;
