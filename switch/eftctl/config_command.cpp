@@ -7,8 +7,7 @@
 
 #include "commands.hpp"
 #include "eft/config/switch.hpp"
-#include "eft/crypto/pkcs11_hsm.hpp"
-#include "eft/crypto/software_hsm.hpp"
+#include "eft/switch/hsm_backend.hpp"
 #include "eft/switch/stages.hpp"
 
 namespace eftctl {
@@ -17,18 +16,7 @@ namespace {
 
 // The HSM of the config, or null with the reason it could not be opened.
 std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::hsm_config& c, std::string& why) {
-  if (c.backend == "pkcs11") {
-    auto h = eft::crypto::pkcs11_hsm::open({c.module, c.token_label, c.pin_env, c.production});
-    if (h) return *h;
-    why = h.error().message();
-    return nullptr;
-  }
-  auto lmk = eft::crypto::load_lmk({c.lmk_env, c.lmk_file});
-  if (!lmk) {
-    why = lmk.error().message();
-    return nullptr;
-  }
-  auto h = eft::crypto::software_hsm::open(c.key_file, std::move(*lmk), c.production);
+  auto h = eft::switch_core::open_hsm_backend(c);
   if (h) return *h;
   why = h.error().message();
   return nullptr;

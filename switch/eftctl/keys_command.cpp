@@ -8,8 +8,7 @@
 #include "commands.hpp"
 #include "crypto_cli.hpp"
 #include "eft/config/hsm.hpp"
-#include "eft/crypto/pkcs11_hsm.hpp"
-#include "eft/crypto/software_hsm.hpp"
+#include "eft/switch/hsm_backend.hpp"
 
 namespace eftctl {
 
@@ -25,11 +24,7 @@ std::shared_ptr<eft::crypto::hsm> open_hsm(const std::string& config_file) {
   } catch (const eft::config::config_error& e) {
     throw bad_input{e.what()};
   }
-  if (c.backend == "pkcs11") {
-    return take(eft::crypto::pkcs11_hsm::open({c.module, c.token_label, c.pin_env, c.production}));
-  }
-  auto lmk = take(eft::crypto::load_lmk({c.lmk_env, c.lmk_file}));
-  return take(eft::crypto::software_hsm::open(c.key_file, std::move(lmk), c.production));
+  return take(eft::switch_core::open_hsm_backend(c));
 }
 
 struct header_options {

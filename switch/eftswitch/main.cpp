@@ -12,7 +12,7 @@
 #include <string>
 
 #include "eft/config/switch.hpp"
-#include "eft/crypto/software_hsm.hpp"
+#include "eft/switch/hsm_backend.hpp"
 #include "eft/switch/logging.hpp"
 #include "eft/switch/server.hpp"
 
@@ -21,17 +21,8 @@ namespace {
 // The HSM backend the config describes, or null without an hsm: section. Throws std::runtime_error.
 std::shared_ptr<eft::crypto::hsm> open_hsm(const eft::config::switch_config& cfg) {
   if (!cfg.hsm) return nullptr;
-  const auto& c = *cfg.hsm;
-  if (c.backend != "software") {
-    throw std::runtime_error(cfg.source.string() + ": hsm.backend " + c.backend +
-                             " is not available in eftswitch yet (use the software backend)");
-  }
-  auto lmk = eft::crypto::load_lmk({c.lmk_env, c.lmk_file});
-  if (!lmk) throw std::runtime_error(cfg.source.string() + ": HSM: " + lmk.error().message());
-  auto h = eft::crypto::software_hsm::open(c.key_file, std::move(*lmk), c.production);
-  if (!h)
-    throw std::runtime_error(cfg.source.string() + ": HSM key file " + c.key_file.string() + ": " +
-                             h.error().message());
+  auto h = eft::switch_core::open_hsm_backend(*cfg.hsm);
+  if (!h) throw std::runtime_error(cfg.source.string() + ": HSM (" + cfg.hsm->backend + "): " + h.error().message());
   return *h;
 }
 

@@ -646,7 +646,9 @@ switch_server::switch_server(config::switch_config cfg, std::shared_ptr<crypto::
   // Keys: every one named must be in the HSM with its usage, checked now rather than per transaction.
   ksn_sizes dukpt_listeners = check_config_keys(m.cfg, hsm.get());
   if (hsm) {
-    const std::size_t threads = m.cfg.hsm ? m.cfg.hsm->threads : 0;
+    std::size_t threads = m.cfg.hsm ? m.cfg.hsm->threads : 0;
+    // A PKCS#11 call blocks (a token, a network HSM): never on an I/O thread (DESIGN.md, concurrency).
+    if (threads == 0 && m.cfg.hsm && m.cfg.hsm->backend == "pkcs11") threads = 2;
     const std::size_t queue = m.cfg.hsm ? m.cfg.hsm->queue_limit : 1024;
     m.hsm = std::make_unique<crypto::async_hsm>(std::move(hsm), threads, queue);
     const crypto::async_hsm* h = m.hsm.get();
