@@ -4,7 +4,7 @@
 # TPK -> ZPK in the switch's software HSM, field 55 with ARQC verified and ARPC returned by hostsim),
 # then both paths at a fixed rate of 20 % of the direct maximum (what the switch adds at p99), then
 # connection scale: 18,000 idle terminals held by eftswitch while 1,000 others run traffic.
-#   BENCH_SECONDS=10 ./bench/e2e.sh        (needs a RelWithDebInfo build in build/, ports 5000, 7000, 7100)
+#   BENCH_SECONDS=10 ./bench/e2e.sh        (needs a RelWithDebInfo build in build/, ports 5000, 7000, 7100, 9100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${BENCH_SECONDS:-10}
@@ -12,7 +12,7 @@ bin=$PWD/build/bin
 for t in eftswitch eftctl hostsim termsim; do
   [ -x "$bin/$t" ] || { echo "bench: build $t first: cmake --build build --target eftswitch eftctl hostsim termsim" >&2; exit 1; }
 done
-for port in 5000 7000 7100; do
+for port in 5000 7000 7100 9100; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "bench: port $port is in use" >&2; exit 1; fi
 done
 
@@ -36,9 +36,11 @@ wait_for() {
 
 umask 077
 xxd -p -l 32 -c 64 /dev/urandom >"$run/lmk"
+xxd -p -l 32 -c 64 /dev/urandom >"$run/journal-key"
 umask 022
-export EFT_HSM_LMK
+export EFT_HSM_LMK EFT_JOURNAL_KEY
 EFT_HSM_LMK=$(cat "$run/lmk")
+EFT_JOURNAL_KEY=$(cat "$run/journal-key")
 "$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name tpk.pos --usage P0 --mode B \
   --component 0123456789ABCDEFFEDCBA9876543210 >/dev/null
 "$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name zpk.host --usage P0 --mode B \
