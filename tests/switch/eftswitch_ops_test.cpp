@@ -211,7 +211,8 @@ TEST_F(EftswitchOps, MetricsCountWhatWasSent) {
   EXPECT_TRUE(wait_until([&] {
     m = scrape();
     return m["eft_replies_total"] == 5;
-  })) << "eft_replies_total " << m["eft_replies_total"];
+  })) << "eft_replies_total "
+      << m["eft_replies_total"];
   EXPECT_EQ(m["eft_transactions_total{rc=\"00\",route=\"all\"}"], 3);
   EXPECT_EQ(m["eft_transactions_total{rc=\"51\",route=\"all\"}"], 2);
   EXPECT_EQ(m["eft_transaction_latency_seconds_count{route=\"all\"}"], 5);
