@@ -58,6 +58,10 @@ std::string_view mti_class(std::string_view mti) noexcept {
   return mti.substr(0, mti.size() < 2 ? mti.size() : 2);
 }
 
+std::string field_text(const iso8583::message& msg, std::uint32_t field) {
+  return std::string(msg.get(field).value_or(""));
+}
+
 std::optional<std::string> pan_of(const iso8583::message& msg) {
   if (auto pan = msg.get(2U)) return std::string(*pan);
   if (auto track = msg.get(35U)) {

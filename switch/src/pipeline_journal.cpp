@@ -22,10 +22,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Late answers are matched to their transaction for this many timed-out requests at most.
 constexpr std::size_t timed_out_entries = 100000;
 
-std::string field(const iso8583::message& m, std::uint32_t f) {
-  return std::string(m.get(f).value_or(""));
-}
-
 }  // namespace
 
 void pipeline::set_journal(journal* j, std::shared_ptr<const journal_keys> keys, std::string reversal_mti) {
@@ -45,7 +41,7 @@ journal_record pipeline::make_record(const transaction* t, journal_event e) cons
   if (t->link != nullptr) r.link = t->link->name();
   r.host_stan = t->host_stan;
   r.rrn = t->host_rrn;
-  if (t->response) r.rc = field(*t->response, 39U);
+  if (t->response) r.rc = field_text(*t->response, 39U);
   return r;
 }
 
@@ -53,19 +49,19 @@ void pipeline::journal_received(transaction* t) {
   const iso8583::message& req = *t->request;
   t->txn_id = journal_->next_txn_id();
   journal_record r = make_record(t, journal_event::received);
-  r.terminal = field(req, 41U);
+  r.terminal = field_text(req, 41U);
   if (auto pan = pan_of(req)) {
     r.pan_masked = iso8583::mask_pan(*pan);
     if (journal_keys_) r.pan_hash = journal_keys_->pan_hash(*pan);
     crypto::wipe(pan->data(), pan->size());
   }
   r.mti = std::string(req.mti());
-  r.processing_code = field(req, 3U);
-  r.amount = field(req, 4U);
-  r.currency = field(req, 49U);
-  r.terminal_stan = field(req, 11U);
-  r.transmission = field(req, 7U);
-  r.rrn = field(req, 37U);
+  r.processing_code = field_text(req, 3U);
+  r.amount = field_text(req, 4U);
+  r.currency = field_text(req, 49U);
+  r.terminal_stan = field_text(req, 11U);
+  r.transmission = field_text(req, 7U);
+  r.rrn = field_text(req, 37U);
   journal_batch b;
   b.records.push_back(std::move(r));
   // Not awaited: the forwarded record behind it in the same queue is, and the writer keeps order.
@@ -187,7 +183,7 @@ void pipeline::set_duplicate_window(std::chrono::seconds window) {
 void pipeline::late_answer(const host_link& link, const iso8583::message& answer) {
   if (journal_ == nullptr) return;
   journal_record r;
-  const std::string rrn = field(answer, 37U);
+  const std::string rrn = field_text(answer, 37U);
   {
     const std::lock_guard lock(timed_out_mutex_);
     const auto it = timed_out_.find(link.name() + "|" + rrn);
@@ -197,9 +193,9 @@ void pipeline::late_answer(const host_link& link, const iso8583::message& answer
   r.at_us = journal_now_us();
   r.mti = std::string(answer.mti());
   r.link = link.name();
-  r.host_stan = field(answer, 11U);
+  r.host_stan = field_text(answer, 11U);
   r.rrn = rrn;
-  r.rc = field(answer, 39U);
+  r.rc = field_text(answer, 39U);
   r.detail = "answer after the timeout: not sent to the terminal; the reversal stands";
   journal_batch b;
   b.records.push_back(std::move(r));

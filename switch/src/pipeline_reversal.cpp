@@ -26,10 +26,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Originals remembered at most (the oldest are forgotten first).
 constexpr std::size_t original_entries = 100000;
 
-std::string field(const iso8583::message& m, std::uint32_t f) {
-  return std::string(m.get(f).value_or(""));
-}
-
 }  // namespace
 
 std::string pipeline::original_key(std::string_view terminal, std::string_view stan, std::string_view f7) {
@@ -45,12 +41,12 @@ void pipeline::remember_original(const transaction* t, const std::vector<std::by
   if (mti.size() != 4 || (mti[1] != '1' && mti[1] != '2')) return;  // only authorisations and financials
   forwarded_original o;
   o.txn_id = t->txn_id;
-  o.amount = field(req, 4U);
+  o.amount = field_text(req, 4U);
   o.link_group = t->route->group;
   o.summary = std::move(summary);
   o.reversal.resize(reversal.size());
   std::memcpy(o.reversal.data(), reversal.data(), reversal.size());
-  std::string key = original_key(field(req, 41U), field(req, 11U), field(req, 7U));
+  std::string key = original_key(field_text(req, 41U), field_text(req, 11U), field_text(req, 7U));
   const std::lock_guard lock(originals_mutex_);
   auto [it, fresh] = originals_.insert_or_assign(key, std::move(o));
   (void)it;
@@ -67,7 +63,7 @@ void pipeline::remember_original(const transaction* t, const std::vector<std::by
 
 void pipeline::settle_original(const transaction* t, exchange_status status) {
   const iso8583::message& req = *t->request;
-  const std::string key = original_key(field(req, 41U), field(req, 11U), field(req, 7U));
+  const std::string key = original_key(field_text(req, 41U), field_text(req, 11U), field_text(req, 7U));
   const std::lock_guard lock(originals_mutex_);
   const auto it = originals_.find(key);
   if (it == originals_.end() || it->second.txn_id != t->txn_id) return;
@@ -92,15 +88,15 @@ void pipeline::settle_original(const transaction* t, exchange_status status) {
 
 awaitable<void> pipeline::terminal_reversal(transaction* t) {
   const iso8583::message& req = *t->request;
-  std::string stan = field(req, 11U);
-  std::string f7 = field(req, 7U);
+  std::string stan = field_text(req, 11U);
+  std::string f7 = field_text(req, 7U);
   // Field 90 (n42): original MTI n4, STAN n6, transmission date and time n10, acquirer n11, forwarder n11.
-  if (const std::string f90 = field(req, 90U); f90.size() >= 20) {
+  if (const std::string f90 = field_text(req, 90U); f90.size() >= 20) {
     stan = f90.substr(4, 6);
     f7 = f90.substr(10, 10);
   }
-  const std::string key = original_key(field(req, 41U), stan, f7);
-  const std::string amount = field(req, 4U);
+  const std::string key = original_key(field_text(req, 41U), stan, f7);
+  const std::string amount = field_text(req, 4U);
   saf_item item;
   bool already = false;
   {

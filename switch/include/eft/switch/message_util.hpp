@@ -25,6 +25,9 @@ std::string response_mti(std::string_view mti);
 /// The MTI class: digits 1-2 ("0200" and "0210" -> "02"); the match-key token `mti_class`.
 std::string_view mti_class(std::string_view mti) noexcept;
 
+/// A field's value as text, or an empty string when the message does not carry it.
+std::string field_text(const iso8583::message& msg, std::uint32_t field);
+
 /// The PAN of a request: field 2, else the digits of track 2 (field 35) before its separator.
 /// Nothing when neither is present. Never log the result: use iso8583::mask_pan.
 std::optional<std::string> pan_of(const iso8583::message& msg);
