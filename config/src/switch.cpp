@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <set>
 
@@ -527,14 +528,69 @@ const host_link_config* switch_config::link(std::string_view name) const noexcep
   return nullptr;
 }
 
+// A PostgreSQL journal: a conninfo without a password, an instance name usable as a key and in logs.
+static void check_postgresql(const std::filesystem::path& file, const YAML::Node& j, const journal_config& c) {
+  if (j["path"]) {
+    fail(file, j["path"], "journal.path is for the SQLite backend",
+         "remove it: a PostgreSQL journal is named by journal.conninfo and journal.instance");
+  }
+  if (c.conninfo.empty()) {
+    fail(file, j["conninfo"] ? j["conninfo"] : j, "journal.conninfo is missing or empty",
+         "add conninfo: \"host=db1 dbname=eft user=eftswitch\" (a libpq connection string or URI)");
+  }
+  std::string lower = c.conninfo;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  // Keyword form (password=...), URI query (?password=...) or URI user info (postgresql://user:secret@host).
+  const bool uri = lower.starts_with("postgresql://") || lower.starts_with("postgres://");
+  const std::size_t authority = lower.find("://") + 3;
+  const std::size_t at = uri ? lower.find('@', authority) : std::string::npos;
+  const bool userinfo_password =
+      uri && at != std::string::npos && lower.find(':', authority) < at && lower.find('/', authority) > at;
+  if (lower.find("password") != std::string::npos || userinfo_password) {
+    fail(file, j["conninfo"], "journal.conninfo holds a password; a config file must not",
+         "remove it and give the password in the PGPASSWORD environment variable or a ~/.pgpass file (mode 0600), "
+         "or use peer or certificate authentication");
+  }
+  if (c.instance.empty()) {
+    fail(file, j["instance"] ? j["instance"] : j, "journal.instance is missing or empty",
+         "add instance: sw1, a name of this switch process unique among those sharing the database");
+  }
+  const bool name_ok =
+      c.instance.size() <= 63 && std::all_of(c.instance.begin(), c.instance.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_' || ch == '.' || ch == '-';
+      });
+  if (!name_ok) {
+    fail(file, j["instance"], "journal.instance '" + c.instance + "' is not a usable name",
+         "use 1 to 63 of A-Z a-z 0-9 _ . -");
+  }
+}
+
 static journal_config parse_journal(const std::filesystem::path& file, const YAML::Node& j) {
   if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");
   check_keys(file, j, "journal",
-             {"path", "durability", "key_env", "key_file", "queue_limit", "reversal_mti", "saf_retry_interval_ms",
-              "saf_max_attempts", "saf_expiry_s", "duplicate_window_s"});
+             {"backend", "path", "conninfo", "instance", "durability", "key_env", "key_file", "queue_limit",
+              "reversal_mti", "saf_retry_interval_ms", "saf_max_attempts", "saf_expiry_s", "duplicate_window_s"});
   journal_config c;
   c.line = line_of(j);
+  if (j["backend"]) {
+    const std::string b = scalar(file, j["backend"], "journal.backend");
+    if (b == "postgresql") {
+      c.backend = journal_backend::postgresql;
+    } else if (b != "sqlite") {
+      fail(file, j["backend"], "journal.backend '" + b + "' is unknown",
+           "use sqlite (one file, one switch) or postgresql (one database shared by several switches)");
+    }
+  }
   if (j["path"]) c.path = detail::relative_to(file, scalar(file, j["path"], "journal.path"));
+  if (j["conninfo"]) c.conninfo = scalar(file, j["conninfo"], "journal.conninfo");
+  if (j["instance"]) c.instance = scalar(file, j["instance"], "journal.instance");
+  if (c.backend == journal_backend::postgresql) {
+    check_postgresql(file, j, c);
+  } else if (j["conninfo"] || j["instance"]) {
+    fail(file, j["conninfo"] ? j["conninfo"] : j["instance"],
+         "journal.conninfo and journal.instance are for PostgreSQL",
+         "add backend: postgresql, or remove them (an SQLite journal needs only path)");
+  }
   if (j["durability"]) {
     const std::string d = scalar(file, j["durability"], "journal.durability");
     if (d == "process_crash") {
@@ -575,10 +631,14 @@ static journal_config parse_journal(const std::filesystem::path& file, const YAM
     c.duplicate_window_s =
         static_cast<std::uint32_t>(number(file, j["duplicate_window_s"], "journal.duplicate_window_s", 0, 86400));
   }
-  if (c.path.empty()) {
+  if (c.path.empty() && c.backend == journal_backend::sqlite) {
     fail(file, j, "journal has no path", "add path: journal.db (relative to this file), or remove the section");
   }
   return c;
+}
+
+std::string journal_config::where() const {
+  return backend == journal_backend::postgresql ? "postgresql instance " + instance : path.string();
 }
 
 std::string_view to_string(journal_durability_level d) noexcept {

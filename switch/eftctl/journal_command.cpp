@@ -28,7 +28,7 @@ eft::config::journal_config journal_section(const std::string& config_file) {
   } catch (const eft::config::config_error& e) {
     throw bad_input{e.what()};
   }
-  if (c.journal.path.empty()) throw bad_input{config_file + ": no journal: section (add journal: {path: ...})"};
+  if (!c.journal.enabled()) throw bad_input{config_file + ": no journal: section (add journal: {path: ...})"};
   return c.journal;
 }
 
@@ -44,17 +44,15 @@ std::shared_ptr<const sc::journal_keys> keys_of(const eft::config::journal_confi
 std::unique_ptr<sc::journal> open_read_only(const eft::config::journal_config& j,
                                             std::shared_ptr<const sc::journal_keys> keys) {
   try {
-    return sc::open_sqlite_journal_read_only(j.path, std::move(keys));
+    return sc::open_journal(j, std::move(keys), sc::journal_access::read_only);
   } catch (const sc::journal_open_error& e) {
     throw bad_input{e.what()};
   }
 }
 
 std::unique_ptr<sc::journal> open_writable(const eft::config::journal_config& j) {
-  sc::sqlite_journal_options o;
-  o.path = j.path;
   try {
-    return sc::open_sqlite_journal(o, keys_of(j));
+    return sc::open_journal(j, keys_of(j));
   } catch (const sc::journal_open_error& e) {
     throw bad_input{std::string(e.what()) + " (retry and purge need the switch stopped)"};
   }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "eft/crypto/primitives.hpp"
+#include "journal_queue.hpp"
 
 namespace eft::switch_core {
 
@@ -150,5 +151,98 @@ std::optional<std::vector<std::uint8_t>> journal_keys::unseal(crypto::byte_view 
   clear->resize(clear->size() - pad);
   return std::move(*clear);
 }
+
+namespace detail {
+
+bool journal_queue::push(queued_write q, bool accepting, bool force) {
+  std::error_code refused;
+  {
+    const std::lock_guard lock(mutex_);
+    if (closing_ || !accepting) {
+      refused = journal_errc::closed;
+    } else if (!force && queue_.size() >= limit_) {
+      refused = journal_errc::busy;
+    } else {
+      queue_.push_back(std::move(q));
+    }
+  }
+  if (!refused) {
+    wake_.notify_one();
+    return true;
+  }
+  if (q.waiter) q.waiter->complete(refused);
+  if (q.flushed != nullptr) q.flushed->set_value(false);
+  return false;
+}
+
+bool journal_queue::take(std::vector<queued_write>& group, std::size_t max) {
+  group.clear();
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [this] { return closing_ || poked_ || !queue_.empty(); });
+  if (queue_.empty() && closing_) return false;
+  while (!queue_.empty() && group.size() < max) {
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return true;
+}
+
+void journal_queue::poke() noexcept {
+  try {
+    const std::lock_guard lock(mutex_);
+    poked_ = true;
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a lost poke only delays the writer's extra work
+  }
+  wake_.notify_one();
+}
+
+bool journal_queue::poked() noexcept {
+  const std::lock_guard lock(mutex_);
+  return std::exchange(poked_, false);
+}
+
+bool journal_queue::close() {
+  {
+    const std::lock_guard lock(mutex_);
+    if (closing_) return false;
+    closing_ = true;
+  }
+  wake_.notify_all();
+  return true;
+}
+
+void journal_queue::complete(std::vector<queued_write>& group, std::error_code result) {
+  for (auto& q : group) {
+    if (q.waiter) q.waiter->complete(result);
+    if (q.flushed != nullptr) q.flushed->set_value(!result);
+  }
+}
+
+std::optional<std::uint32_t> parse_host_stan(std::string_view stan) noexcept {
+  std::uint32_t v = 0;
+  for (const char c : stan) {
+    if (c < '0' || c > '9' || v > 999999) return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (v == 0 || v > 999999) return std::nullopt;
+  return v;
+}
+
+journal_batch recovery_batch(const std::vector<saf_item>& armed) {
+  journal_batch b;
+  const std::int64_t now = journal_now_us();
+  for (const auto& it : armed) {
+    b.saf_make_ready.push_back(it.txn_id);
+    journal_record r;
+    r.txn_id = it.txn_id;
+    r.event = journal_event::timed_out;
+    r.at_us = now;
+    r.detail = "recovered at start: outcome unknown, reversal queued";
+    b.records.push_back(std::move(r));
+  }
+  return b;
+}
+
+}  // namespace detail
 
 }  // namespace eft::switch_core

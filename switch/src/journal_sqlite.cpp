@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "eft/switch/journal.hpp"
+#include "journal_queue.hpp"
 
 namespace eft::switch_core {
 
@@ -120,16 +121,12 @@ std::optional<std::int64_t> single_int(sqlite3* db, const char* sql, int& rc) {
   return std::nullopt;
 }
 
-struct queued {
-  journal_batch batch;
-  std::unique_ptr<journal_waiter> waiter;  // null: posted, nobody waits
-  std::promise<bool>* flushed = nullptr;   // a flush marker
-};
+using detail::queued_write;
 
 class sqlite_journal final : public journal {
  public:
   sqlite_journal(const sqlite_journal_options& o, std::shared_ptr<const journal_keys> keys, bool read_only)
-      : options_(o), keys_(std::move(keys)), read_only_(read_only) {
+      : options_(o), keys_(std::move(keys)), read_only_(read_only), queue_(o.queue_limit) {
     open_database();
     if (read_only_) return;
     prepare_statements();
@@ -146,12 +143,12 @@ class sqlite_journal final : public journal {
 
   std::int64_t next_txn_id() noexcept override { return next_txn_.fetch_add(1, std::memory_order_relaxed); }
 
-  bool post(journal_batch batch) override { return enqueue(queued{std::move(batch), nullptr, nullptr}); }
+  bool post(journal_batch batch) override { return enqueue(queued_write{std::move(batch), nullptr, nullptr}); }
 
   bool flush() override {
     std::promise<bool> done;
     auto f = done.get_future();
-    if (!enqueue(queued{{}, nullptr, &done}, true)) return false;
+    if (!enqueue(queued_write{{}, nullptr, &done}, true)) return false;
     return f.get();
   }
 
@@ -260,14 +257,7 @@ class sqlite_journal final : public journal {
     const stmt_ptr s(raw);
     sqlite3_bind_text(raw, 1, link.data(), static_cast<int>(link.size()), SQLITE_TRANSIENT);
     if (sqlite3_step(raw) != SQLITE_ROW) return std::nullopt;
-    const std::string stan = column_text(raw, 0);
-    std::uint32_t v = 0;
-    for (const char c : stan) {
-      if (c < '0' || c > '9' || v > 999999) return std::nullopt;
-      v = v * 10 + static_cast<std::uint32_t>(c - '0');
-    }
-    if (v == 0 || v > 999999) return std::nullopt;
-    return v;
+    return detail::parse_host_stan(column_text(raw, 0));
   }
 
   std::size_t recover() override {
@@ -278,28 +268,13 @@ class sqlite_journal final : public journal {
       if (it.state == saf_state::armed) armed.push_back(std::move(it));
     }
     if (armed.empty()) return 0;
-    journal_batch b;
-    const std::int64_t now = journal_now_us();
-    for (const auto& it : armed) {
-      b.saf_make_ready.push_back(it.txn_id);
-      journal_record r;
-      r.txn_id = it.txn_id;
-      r.event = journal_event::timed_out;
-      r.at_us = now;
-      r.detail = "recovered at start: outcome unknown, reversal queued";
-      b.records.push_back(std::move(r));
-    }
-    if (!post(std::move(b)) || !flush()) throw journal_open_error("journal: recovery could not be written");
+    if (!post(detail::recovery_batch(armed)) || !flush())
+      throw journal_open_error("journal: recovery could not be written");
     return armed.size();
   }
 
   void close() override {
-    {
-      const std::lock_guard lock(mutex_);
-      if (closing_) return;
-      closing_ = true;
-    }
-    wake_.notify_all();
+    if (!queue_.close()) return;
     if (writer_.joinable()) writer_.join();
     stmts_.clear();
     db_.reset();
@@ -311,31 +286,12 @@ class sqlite_journal final : public journal {
 
  protected:
   void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) override {
-    (void)enqueue(queued{std::move(batch), std::move(waiter), nullptr});
+    (void)enqueue(queued_write{std::move(batch), std::move(waiter), nullptr});
   }
 
  private:
   // False when refused (full or closed); the waiter, if any, is then completed with the reason.
-  bool enqueue(queued q, bool force = false) {
-    std::error_code refused;
-    {
-      const std::lock_guard lock(mutex_);
-      if (closing_ || failed_ || read_only_) {
-        refused = journal_errc::closed;
-      } else if (!force && queue_.size() >= options_.queue_limit) {
-        refused = journal_errc::busy;
-      } else {
-        queue_.push_back(std::move(q));
-      }
-    }
-    if (!refused) {
-      wake_.notify_one();
-      return true;
-    }
-    if (q.waiter) q.waiter->complete(refused);
-    if (q.flushed != nullptr) q.flushed->set_value(false);
-    return false;
-  }
+  bool enqueue(queued_write q, bool force = false) { return queue_.push(std::move(q), !failed_ && !read_only_, force); }
 
   sqlite3* reader() {
     if (!reader_) {
@@ -570,18 +526,8 @@ class sqlite_journal final : public journal {
 
   // The writer: takes what is queued, writes it in one transaction, commits once, completes.
   void run() {
-    std::vector<queued> group;
-    for (;;) {
-      group.clear();
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty() && closing_) break;
-        while (!queue_.empty() && group.size() < options_.max_group) {
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
+    std::vector<queued_write> group;
+    while (queue_.take(group, options_.max_group)) {
       std::error_code result;
       sqlite3* db = db_.get();
       if (failed_) {
@@ -598,10 +544,7 @@ class sqlite_journal final : public journal {
           result = journal_errc::io;
         }
       }
-      for (auto& q : group) {
-        if (q.waiter) q.waiter->complete(result);
-        if (q.flushed != nullptr) q.flushed->set_value(!result);
-      }
+      detail::journal_queue::complete(group, result);
     }
   }
 
@@ -614,10 +557,7 @@ class sqlite_journal final : public journal {
   std::mutex read_mutex_;
   std::vector<stmt_ptr> stmts_;
   std::atomic<std::int64_t> next_txn_{1};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<queued> queue_;
-  bool closing_ = false;
+  detail::journal_queue queue_;
   std::atomic<bool> failed_{false};
   std::thread writer_;
 };

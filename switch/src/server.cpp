@@ -874,19 +874,14 @@ const saf_forwarder* switch_server::saf() const noexcept {
 // start here. Then recovery: what an earlier run forwarded without an outcome gets its reversal.
 void switch_server::open_journal(impl& m) {
   const config::journal_config& jc = m.cfg.journal;
-  if (jc.path.empty()) return;
+  if (!jc.enabled()) return;
   auto keys = std::make_shared<const journal_keys>(journal_keys::load(jc.key_env, jc.key_file));
-  sqlite_journal_options o;
-  o.path = jc.path;
-  o.durability = jc.durability == config::journal_durability_level::process_crash ? journal_durability::process_crash
-                                                                                  : journal_durability::power_loss;
-  o.queue_limit = jc.queue_limit;
-  m.journal = open_sqlite_journal(o, keys);
+  m.journal = switch_core::open_journal(jc, keys);
   if (const std::size_t n = m.journal->recover(); n > 0) {
     spdlog::warn("journal {}: {} transaction(s) forwarded by an earlier run have no known outcome: reversals queued",
-                 jc.path.string(), n);
+                 jc.where(), n);
   }
-  spdlog::info("journal {}: open (durability {}, schema version {})", jc.path.string(), to_string(jc.durability),
+  spdlog::info("journal {}: open (durability {}, schema version {})", jc.where(), to_string(jc.durability),
                journal_schema_version);
   // A host may refuse (or match wrongly) a STAN and RRN it saw from the run before: continue where
   // the journal says the last run stopped, not from a time-seeded guess.

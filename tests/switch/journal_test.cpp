@@ -1,5 +1,6 @@
-// The SQLite journal against the database itself: rows are read back with the sqlite3 C API, not
-// through the journal's own queries.
+// The journal backends against the database itself: rows are read back with the sqlite3 C API or
+// libpq, not through the journal's own queries. Backend-neutral cases run on SQLite and on a real
+// PostgreSQL server started for the test (skipped only when its binaries are not installed).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,6 +23,7 @@
 #include "eft/crypto/bytes.hpp"
 #include "eft/crypto/primitives.hpp"
 #include "eft/switch/journal.hpp"
+#include "pg_server.hpp"
 
 namespace eft::switch_core {
 namespace {
@@ -99,6 +102,70 @@ class JournalTest : public ::testing::Test {
   fs::path path_;
 };
 
+enum class backend { sqlite, postgresql };
+
+// The same contract on each backend: what a case checks in the database is read through SQL that
+// both accept (COUNT, MAX, plain columns).
+class JournalBackendTest : public JournalTest, public ::testing::WithParamInterface<backend> {
+ protected:
+  void SetUp() override {
+    JournalTest::SetUp();
+    if (GetParam() == backend::postgresql) {
+      if (const std::string why = test::pg_server::unavailable(); !why.empty()) GTEST_SKIP() << why;
+      pg_ = std::make_unique<test::pg_server>();
+    }
+  }
+  void TearDown() override {
+    pg_.reset();
+    JournalTest::TearDown();
+  }
+  std::unique_ptr<journal> open(journal_durability d = journal_durability::process_crash,
+                                std::size_t queue_limit = 65536) {
+    if (GetParam() == backend::sqlite) {
+      sqlite_journal_options o;
+      o.path = path_;
+      o.durability = d;
+      o.queue_limit = queue_limit;
+      return open_sqlite_journal(o, test_keys());
+    }
+    postgresql_journal_options o;
+    o.conninfo = pg_->conninfo();
+    o.instance = "sw1";
+    o.durability = d;
+    o.queue_limit = queue_limit;
+    return open_postgresql_journal(o, test_keys());
+  }
+  std::int64_t count(const std::string& sql) const {
+    if (GetParam() == backend::sqlite) return JournalTest::count(sql);
+    bool ok = false;
+    const std::string v = pg_->scalar(sql, &ok);
+    return ok && !v.empty() ? std::stoll(v) : -1;
+  }
+  std::string text(const std::string& sql) const {
+    return GetParam() == backend::sqlite ? JournalTest::text(sql) : pg_->scalar(sql);
+  }
+  void exec(const std::string& sql) const {
+    if (GetParam() == backend::sqlite) {
+      JournalTest::exec(sql);
+      return;
+    }
+    bool ok = false;
+    (void)pg_->scalar(sql, &ok);
+    ASSERT_TRUE(ok) << sql;
+  }
+  // Everything the backend stored: the database files, or a pg_dump of the database.
+  std::string stored_bytes() const { return GetParam() == backend::sqlite ? all_bytes() : pg_->dump(); }
+  const char* version_table() const { return GetParam() == backend::sqlite ? "schema_version" : "eft_journal_version"; }
+  std::int64_t tables_named(const std::string& name) const {
+    return GetParam() == backend::sqlite
+               ? count("SELECT COUNT(*) FROM sqlite_schema WHERE name = '" + name + "'")
+               : count("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = '" + name +
+                       "'");
+  }
+
+  std::unique_ptr<test::pg_server> pg_;
+};
+
 journal_record received(std::int64_t id, const journal_keys& k) {
   journal_record r;
   r.txn_id = id;
@@ -124,7 +191,7 @@ TEST_F(JournalTest, CreatesAWalDatabaseWithSchemaVersionOne) {
   EXPECT_EQ(count("PRAGMA application_id"), 0x4546544A);
 }
 
-TEST_F(JournalTest, AsyncWriteCompletesOnTheCallersExecutorOnceTheRowsAreInTheDatabase) {
+TEST_P(JournalBackendTest, AsyncWriteCompletesOnTheCallersExecutorOnceTheRowsAreInTheDatabase) {
   auto j = open(journal_durability::power_loss);
   const auto keys = test_keys();
   asio::io_context io;
@@ -163,7 +230,7 @@ TEST_F(JournalTest, AsyncWriteCompletesOnTheCallersExecutorOnceTheRowsAreInTheDa
   EXPECT_NE(completed_on, std::this_thread::get_id());
 }
 
-TEST_F(JournalTest, RecordsHoldTheMaskedPanAndItsKeyedHashNeverTheFullPan) {
+TEST_P(JournalBackendTest, RecordsHoldTheMaskedPanAndItsKeyedHashNeverTheFullPan) {
   auto j = open();
   const auto keys = test_keys();
   journal_batch b;
@@ -198,9 +265,17 @@ TEST_F(JournalTest, RecordsHoldTheMaskedPanAndItsKeyedHashNeverTheFullPan) {
   ASSERT_EQ(items.size(), 1U);
   EXPECT_EQ(std::string(items[0].message.begin(), items[0].message.end()), test_pan);
   j->close();
-  const std::string bytes = all_bytes();
+  const std::string bytes = stored_bytes();
   ASSERT_GT(bytes.size(), 4096U);
-  EXPECT_EQ(bytes.find(test_pan), std::string::npos) << "the full PAN is in the journal file";
+  EXPECT_EQ(bytes.find(test_pan), std::string::npos) << "the full PAN is in the journal";
+  // pg_dump writes bytea as hex: the PAN's bytes must not be there either.
+  std::string pan_hex;
+  for (const char c : test_pan) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", static_cast<unsigned>(c));
+    pan_hex += two;
+  }
+  EXPECT_EQ(bytes.find(pan_hex), std::string::npos) << "the full PAN is in the journal (hex)";
 }
 
 TEST_F(JournalTest, SealedMessagesRefuseTamperingAndOtherKeys) {
@@ -215,7 +290,7 @@ TEST_F(JournalTest, SealedMessagesRefuseTamperingAndOtherKeys) {
   EXPECT_FALSE(keys->unseal(sealed));
 }
 
-TEST_F(JournalTest, GroupCommitPutsManyBatchesInOneTransaction) {
+TEST_P(JournalBackendTest, GroupCommitPutsManyBatchesInOneTransaction) {
   auto j = open(journal_durability::power_loss);
   const auto keys = test_keys();
   std::atomic<int> done{0};
@@ -233,11 +308,8 @@ TEST_F(JournalTest, GroupCommitPutsManyBatchesInOneTransaction) {
   EXPECT_EQ(count("SELECT COUNT(DISTINCT txn_id) FROM journal"), n);
 }
 
-TEST_F(JournalTest, AFullQueueAnswersBusyAtOnce) {
-  sqlite_journal_options o;
-  o.path = path_;
-  o.queue_limit = 1;
-  auto j = open_sqlite_journal(o, test_keys());
+TEST_P(JournalBackendTest, AFullQueueAnswersBusyAtOnce) {
+  auto j = open(journal_durability::process_crash, 1);
   int busy = 0;
   for (int i = 0; i < 2000; ++i) {
     journal_batch b;
@@ -258,11 +330,13 @@ TEST_F(JournalTest, AFullQueueAnswersBusyAtOnce) {
   EXPECT_TRUE(got_busy);
 }
 
-TEST_F(JournalTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreGone) {
+TEST_P(JournalBackendTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreGone) {
+  std::int64_t ids[3] = {};
   {
     auto j = open();
     journal_batch b;
-    for (std::int64_t id : {j->next_txn_id(), j->next_txn_id(), j->next_txn_id()}) {
+    for (auto& id : ids) id = j->next_txn_id();
+    for (std::int64_t id : ids) {
       saf_item it;
       it.txn_id = id;
       it.link_group = "acquirer";
@@ -274,8 +348,8 @@ TEST_F(JournalTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreGone) {
     }
     ASSERT_TRUE(j->post(std::move(b)));
     journal_batch settle;
-    settle.saf_remove.push_back(1);      // answered in time
-    settle.saf_make_ready.push_back(2);  // timed out
+    settle.saf_remove.push_back(ids[0]);      // answered in time
+    settle.saf_make_ready.push_back(ids[1]);  // timed out
     ASSERT_TRUE(j->post(std::move(settle)));
     ASSERT_TRUE(j->flush());
     EXPECT_EQ(j->recover(), 0U + 1U);  // 3 was still armed: the "crash" happened with it in flight
@@ -283,17 +357,17 @@ TEST_F(JournalTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreGone) {
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"), 2);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM journal WHERE event = 'timed_out' AND txn_id = 3"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal WHERE event = 'timed_out' AND txn_id = " + std::to_string(ids[2])), 1);
   auto j = open();
   EXPECT_EQ(j->recover(), 0U);
-  EXPECT_GE(j->next_txn_id(), 4);  // ids continue after the highest one journaled (SAF ids included)
+  EXPECT_GT(j->next_txn_id(), ids[2]);  // ids continue after the highest one journaled (SAF ids included)
   const auto depth = j->saf_depth();
   ASSERT_EQ(depth.size(), 1U);
   EXPECT_EQ(depth[0].ready, 2U);
   EXPECT_GT(depth[0].oldest_ready_us, 0);
 }
 
-TEST_F(JournalTest, TheLastHostStanOfALinkIsItsNewestForwardedOrAcknowledgedOne) {
+TEST_P(JournalBackendTest, TheLastHostStanOfALinkIsItsNewestForwardedOrAcknowledgedOne) {
   auto j = open();
   EXPECT_FALSE(j->last_host_stan("issuer").has_value());
   journal_batch b;
@@ -317,7 +391,7 @@ TEST_F(JournalTest, TheLastHostStanOfALinkIsItsNewestForwardedOrAcknowledgedOne)
   EXPECT_FALSE(j->last_host_stan("none").has_value());
 }
 
-TEST_F(JournalTest, QueriesByTerminalRrnPanHashAndTime) {
+TEST_P(JournalBackendTest, QueriesByTerminalRrnPanHashAndTime) {
   auto j = open();
   const auto keys = test_keys();
   journal_batch b;
@@ -391,9 +465,9 @@ TEST_F(JournalTest, RefusesACorruptJournal) {
       journal_open_error);
 }
 
-TEST_F(JournalTest, RefusesASchemaNewerThanThisBuild) {
+TEST_P(JournalBackendTest, RefusesASchemaNewerThanThisBuild) {
   { (void)open(); }
-  exec("INSERT INTO schema_version (version, applied_us) VALUES (99, 0)");
+  exec(std::string("INSERT INTO ") + version_table() + " (version, applied_us) VALUES (99, 0)");
   try {
     (void)open();
     FAIL() << "opened a newer journal";
@@ -401,13 +475,19 @@ TEST_F(JournalTest, RefusesASchemaNewerThanThisBuild) {
     EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("99"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), 99);
+  EXPECT_EQ(count(std::string("SELECT MAX(version) FROM ") + version_table()), 99);
 }
 
-TEST_F(JournalTest, RefusesAnotherApplicationsDatabase) {
+TEST_P(JournalBackendTest, RefusesAnotherApplicationsDatabase) {
   exec("CREATE TABLE accounts (id INTEGER)");
-  EXPECT_THROW((void)open(), journal_open_error);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal'"), 0);
+  try {
+    (void)open();
+    FAIL() << "opened another application's database";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not an eftswitch journal"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(tables_named("journal"), 0);
+  EXPECT_EQ(tables_named("accounts"), 1);
 }
 
 TEST_F(JournalTest, RefusesAJournalHeldByAnotherProcess) {
@@ -475,6 +555,11 @@ TEST_F(JournalTest, KeyComesFromTheEnvironmentOrAFileAndErrorsNeverShowIt) {
             journal_keys(std::vector<std::uint8_t>(32, 0xAA)).pan_hash("1"));
   EXPECT_THROW((void)journal_keys::load("EFT_TEST_JOURNAL_KEY", {}), journal_open_error);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, JournalBackendTest, ::testing::Values(backend::sqlite, backend::postgresql),
+                         [](const ::testing::TestParamInfo<backend>& i) {
+                           return i.param == backend::sqlite ? std::string("SQLite") : std::string("PostgreSQL");
+                         });
 
 }  // namespace
 }  // namespace eft::switch_core

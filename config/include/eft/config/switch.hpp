@@ -177,10 +177,20 @@ enum class journal_durability_level : std::uint8_t {
   power_loss,     ///< survives power loss: fsync at every group commit (synchronous=FULL)
 };
 
+/// Where the journal is stored.
+enum class journal_backend : std::uint8_t {
+  sqlite,      ///< one file, one switch process (journal.path)
+  postgresql,  ///< one database shared by several switch processes (journal.conninfo, journal.instance)
+};
+
 /// The transaction journal and the store-and-forward queue. The journal key (32 bytes, 64 hex
-/// digits: PAN hashes and sealed SAF messages) is never in the config: only where to read it from.
+/// digits: PAN hashes and sealed SAF messages) is never in the config: only where to read it from;
+/// nor is a database password (PGPASSWORD, ~/.pgpass or peer authentication provide it).
 struct journal_config {
-  std::filesystem::path path;  ///< SQLite file, relative to the config file; empty: no journal
+  journal_backend backend = journal_backend::sqlite;
+  std::filesystem::path path;  ///< SQLite file, relative to the config file; empty (with sqlite): no journal
+  std::string conninfo;        ///< PostgreSQL: libpq connection string or URI, without a password
+  std::string instance;        ///< PostgreSQL: this switch process's name among those sharing the database
   journal_durability_level durability = journal_durability_level::power_loss;
   std::string key_env = "EFT_JOURNAL_KEY";      ///< environment variable holding the journal key
   std::filesystem::path key_file;               ///< or a file holding it, used when the variable is unset
@@ -191,6 +201,11 @@ struct journal_config {
   std::uint32_t saf_expiry_s = 86400;           ///< an item older than this expires (reported); 0: never
   std::uint32_t duplicate_window_s = 300;       ///< a request repeated within this gets the first answer; 0: off
   int line = 0;
+
+  /// Whether the deployment has a journal.
+  bool enabled() const noexcept { return backend == journal_backend::postgresql || !path.empty(); }
+  /// For logs and errors: the SQLite file, or "postgresql instance sw1" (never the conninfo).
+  std::string where() const;
 };
 
 /// The config name of a durability level ("process_crash", "power_loss").

@@ -32,6 +32,10 @@
 
 #include "eft/crypto/bytes.hpp"
 
+namespace eft::config {
+struct journal_config;
+}
+
 namespace eft::switch_core {
 
 /// What happened to a transaction (one journal record each).
@@ -54,8 +58,13 @@ std::optional<journal_event> parse_journal_event(std::string_view s) noexcept;
 
 /// How far a commit goes before the writer reports it durable.
 enum class journal_durability : std::uint8_t {
-  process_crash,  ///< survives a crash of the switch process (SQLite WAL, synchronous=NORMAL)
-  power_loss,     ///< survives power loss: fsync at every group commit (synchronous=FULL)
+  /// survives a crash of the switch process (SQLite WAL, synchronous=NORMAL; PostgreSQL
+  /// synchronous_commit=off: the server has every commit, but a crash of the *server* may lose its
+  /// last ~0.6 s of commits)
+  process_crash,
+  /// survives power loss: fsync at every group commit (SQLite synchronous=FULL; PostgreSQL
+  /// synchronous_commit=on)
+  power_loss,
 };
 
 /// Errors of the journal (std::error_code category "eft.journal").
@@ -68,7 +77,8 @@ const std::error_category& journal_category() noexcept;
 std::error_code make_error_code(journal_errc e) noexcept;
 
 /// A journal that cannot be opened: corrupt, locked by another process, written by a newer schema,
-/// unreadable. Thrown at start-up only; the message names the file and what to do.
+/// unreadable, not a journal. Thrown at start-up only; the message names the file (or database and
+/// instance) and what to do.
 class journal_open_error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -95,6 +105,7 @@ struct journal_record {
   std::string rc;                ///< response code (field 39) of the answer, when there is one
   std::int64_t latency_us = -1;  ///< from receipt to this event; -1 when not measured
   std::string detail;            ///< free text without card data ("timeout", "link_lost", ...)
+  std::string instance;          ///< the switch instance that wrote it (PostgreSQL; empty with SQLite)
 };
 
 /// Kinds of SAF items.
@@ -292,6 +303,61 @@ std::unique_ptr<journal> open_sqlite_journal(const sqlite_journal_options& optio
 /// Writes (async_write, post, recover) are refused. Throws journal_open_error.
 std::unique_ptr<journal> open_sqlite_journal_read_only(const std::filesystem::path& path,
                                                        std::shared_ptr<const journal_keys> keys);
+
+/// Settings of the PostgreSQL journal: several switch processes share one database, each under an
+/// instance name of its own.
+struct postgresql_journal_options {
+  /// libpq connection string or URI ("host=db1 dbname=eft user=eftswitch"), without a password: it
+  /// comes from PGPASSWORD, ~/.pgpass or peer/certificate authentication. The tables live in the
+  /// connection's current schema (set search_path with options=-csearch_path=NAME).
+  std::string conninfo;
+  std::string instance;  ///< this switch process's name (1..63 of A-Z a-z 0-9 _ . -)
+  journal_durability durability = journal_durability::power_loss;  ///< see journal_durability
+  std::size_t queue_limit = 65536;                                 ///< batches waiting at most; then journal_errc::busy
+  std::size_t max_group = 8192;                                    ///< batches per commit at most
+  /// After a lost connection, writes complete with journal_errc::io at once until this long has
+  /// passed since the last attempt to reconnect.
+  std::chrono::milliseconds reconnect_interval{500};
+};
+
+/// Opens (creating the tables when the schema is empty) the PostgreSQL journal of one instance and
+/// starts its writer thread, which holds one connection for the journal's life.
+///
+/// Scope of an instance: records and SAF items carry the instance that wrote them; saf_items(),
+/// saf_depth(), recover() and last_host_stan() see this instance's only, so one switch never sends,
+/// recovers or counts another live switch's items; query() returns every instance's records.
+/// next_txn_id() is unique across all instances: ids come in blocks of 65536 reserved from the
+/// sequence txn_block (the next block is reserved by the writer when half of the current one is used).
+///
+/// A lost connection: the group being written completes with journal_errc::io (nothing of it is
+/// committed), later writes too until a reconnection succeeds (tried at most every
+/// reconnect_interval); then writing goes on. If on reconnection another process holds the instance,
+/// the journal fails for good (journal_errc::closed).
+///
+/// Refuses, with journal_open_error and without writing to the database:
+///  - a server that cannot be reached or authenticated, a conninfo that does not parse;
+///  - a schema holding tables without the journal's eft_journal_version table (not a journal);
+///  - a version newer than journal_schema_version (written by a newer build: never downgraded);
+///  - a journal whose tables are missing (damaged);
+///  - an instance another live process holds (a session-level advisory lock on the instance name,
+///    held by the writer's connection, so it goes with the process, even at kill -9).
+/// Older schemas are migrated in order, each migration in its own transaction, one process at a time.
+std::unique_ptr<journal> open_postgresql_journal(const postgresql_journal_options& options,
+                                                 std::shared_ptr<const journal_keys> keys);
+
+/// Opens a PostgreSQL journal read-only for queries (eftctl): no instance lock, no writer, no
+/// migration; saf_items() and saf_depth() show options.instance's items. Throws journal_open_error.
+std::unique_ptr<journal> open_postgresql_journal_read_only(const postgresql_journal_options& options,
+                                                           std::shared_ptr<const journal_keys> keys);
+
+/// Whether a journal is opened to write (the switch; eftctl saf retry and purge) or to read only.
+enum class journal_access : std::uint8_t { read_write, read_only };
+
+/// The journal a deployment's journal: section names: SQLite (path) or PostgreSQL (conninfo,
+/// instance), with its durability and queue limit. The one place that chooses the backend. Throws
+/// journal_open_error (see open_sqlite_journal and open_postgresql_journal for the reasons).
+std::unique_ptr<journal> open_journal(const config::journal_config& c, std::shared_ptr<const journal_keys> keys,
+                                      journal_access access = journal_access::read_write);
 
 /// Microseconds since the UNIX epoch now.
 std::int64_t journal_now_us() noexcept;

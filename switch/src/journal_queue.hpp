@@ -1,0 +1,63 @@
+#pragma once
+// The write queue shared by the journal backends: callers push batches from any thread, the
+// backend's writer thread takes them in groups (one database transaction per group).
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "eft/switch/journal.hpp"
+
+namespace eft::switch_core::detail {
+
+struct queued_write {
+  journal_batch batch;
+  std::unique_ptr<journal_waiter> waiter;  // null: posted, nobody waits
+  std::promise<bool>* flushed = nullptr;   // a flush marker
+};
+
+class journal_queue {
+ public:
+  explicit journal_queue(std::size_t limit) : limit_(limit) {}
+
+  // False when refused: `accepting` is false or the queue is closed (journal_errc::closed), or full
+  // and not `force` (journal_errc::busy); the waiter or flush marker is then completed with that.
+  bool push(queued_write q, bool accepting, bool force = false);
+
+  // Writer side: waits for work, a poke() or close(), then moves up to `max` writes into `group`.
+  // False once closed and empty.
+  bool take(std::vector<queued_write>& group, std::size_t max);
+
+  // Wakes the writer without a write (it has other work, e.g. reserving ids). Any thread; noexcept.
+  void poke() noexcept;
+  // Whether a poke() came since the last call.
+  bool poked() noexcept;
+
+  // Refuses further writes and wakes the writer; false when it was closed already.
+  bool close();
+
+  // Completes every write of a group with `result` (empty: durable).
+  static void complete(std::vector<queued_write>& group, std::error_code result);
+
+ private:
+  std::size_t limit_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<queued_write> queue_;
+  bool closing_ = false;
+  bool poked_ = false;
+};
+
+// A host STAN as journaled ("000123") as a number 1..999999, else nullopt.
+std::optional<std::uint32_t> parse_host_stan(std::string_view stan) noexcept;
+
+// The batch that start-up recovery writes for these armed items: each becomes ready, with a
+// timed_out record saying why.
+journal_batch recovery_batch(const std::vector<saf_item>& armed);
+
+}  // namespace eft::switch_core::detail
