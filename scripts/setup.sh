@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates xxd jq
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libsqlite3-dev prometheus-cpp-dev openssl
+  libsqlite3-dev libpq-dev postgresql prometheus-cpp-dev openssl
   softhsm2 opensc libp11-kit-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )

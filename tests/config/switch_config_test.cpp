@@ -168,6 +168,48 @@ TEST(SwitchConfig, JournalSection) {
             std::string::npos);
 }
 
+TEST(SwitchConfig, PostgresqlJournalNeedsAConninfoWithoutPasswordAndAnInstance) {
+  const std::string j = "journal:\n  path: data/journal.db\n";
+  EXPECT_EQ(parse(base).journal.backend, journal_backend::sqlite);
+  const auto c = parse(replace(base, j,
+                               "journal:\n  backend: postgresql\n  conninfo: host=db1 dbname=eft user=eftswitch\n"
+                               "  instance: sw1\n  durability: process_crash\n"));
+  EXPECT_EQ(c.journal.backend, journal_backend::postgresql);
+  EXPECT_EQ(c.journal.conninfo, "host=db1 dbname=eft user=eftswitch");
+  EXPECT_EQ(c.journal.instance, "sw1");
+  EXPECT_TRUE(c.journal.enabled());
+  EXPECT_EQ(c.journal.where(), "postgresql instance sw1");
+  EXPECT_TRUE(c.journal.path.empty());
+  const auto error = [&](const std::string& section) { return error_of(replace(base, j, section)); };
+  for (const char* with_password : {"host=db1 dbname=eft password=s3cret", "host=db1 PASSWORD = s3cret",
+                                    "postgresql://eft:s3cret@db1/eft", "postgres://db1/eft?password=s3cret"}) {
+    const std::string e =
+        error("journal:\n  backend: postgresql\n  conninfo: \"" + std::string(with_password) + "\"\n  instance: sw1\n");
+    EXPECT_NE(e.find("/etc/eft/switch.yaml:"), std::string::npos) << e;
+    EXPECT_NE(e.find("journal.conninfo holds a password"), std::string::npos) << e;
+    EXPECT_NE(e.find("PGPASSWORD"), std::string::npos) << e;
+    EXPECT_EQ(e.find("s3cret"), std::string::npos) << "the error repeats the password: " << e;
+  }
+  EXPECT_TRUE(parse(replace(base, j,
+                            "journal:\n  backend: postgresql\n  conninfo: postgresql://eft@db1:5433/eft\n"
+                            "  instance: sw1\n"))
+                  .journal.enabled());
+  EXPECT_NE(error("journal:\n  backend: postgresql\n  instance: sw1\n").find("journal.conninfo is missing"),
+            std::string::npos);
+  EXPECT_NE(error("journal:\n  backend: postgresql\n  conninfo: host=db1\n").find("journal.instance is missing"),
+            std::string::npos);
+  EXPECT_NE(error("journal:\n  backend: postgresql\n  conninfo: host=db1\n  instance: sw 1\n")
+                .find("journal.instance 'sw 1' is not a usable name"),
+            std::string::npos);
+  EXPECT_NE(error("journal:\n  backend: postgresql\n  conninfo: host=db1\n  instance: sw1\n  path: j.db\n")
+                .find("journal.path is for the SQLite backend"),
+            std::string::npos);
+  EXPECT_NE(error("journal:\n  path: j.db\n  instance: sw1\n").find("add backend: postgresql"), std::string::npos);
+  const std::string unknown = error("journal:\n  backend: oracle\n");
+  EXPECT_NE(unknown.find("/etc/eft/switch.yaml:"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("journal.backend 'oracle' is unknown (use sqlite"), std::string::npos) << unknown;
+}
+
 TEST(SwitchConfig, UnknownKeysAreRefusedWithTheAllowedOnes) {
   EXPECT_EQ(error_of(replace(base, "    read_deadline_ms: 2000\n", "    read_deadline: 2000\n")),
             "/etc/eft/switch.yaml:13: unknown key 'listeners[0].read_deadline' (allowed keys: name, address, port, "
