@@ -1,8 +1,10 @@
 // Journal throughput: transactions per second, each one three records (received, forwarded,
 // completed) as the pipeline writes them, with group commit, beside a baseline measured in the same
-// run: raw SQLite inserts of the same rows, one commit per transaction.
+// run: raw SQLite inserts of the same rows, one commit per transaction. The PostgreSQL backend runs
+// in the same program: on a throw-away server it starts on 127.0.0.1 (fsync on, as in production),
+// or on the server of --pg-conninfo=CONNINFO; --backend=sqlite skips it.
 //
-//   bench_journal --benchmark_counters_tabular=true
+//   bench_journal --benchmark_counters_tabular=true [--backend=sqlite|postgresql|both] [--pg-conninfo=...]
 // Goal: the journal sustains 50,000 transactions/s (150,000 records/s) with durability process_crash.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
@@ -10,9 +12,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <functional>
+#include <iostream>
+#include <random>
 
 #include "eft/switch/journal.hpp"
+#include "pg_server.hpp"
 
 namespace {
 
@@ -72,12 +79,8 @@ journal_batch transaction_records(std::int64_t id, const std::string& pan_hash, 
 
 // The pipeline's pattern: received posted, forwarded awaited, completed awaited: three batches per
 // transaction, many transactions in flight. Here all are posted and the run ends with one flush.
-void journal_group_commit(benchmark::State& state, journal_durability d) {
-  sqlite_journal_options o;
-  o.path = fresh_path("group.db");
-  o.durability = d;
-  o.queue_limit = 1 << 20;
-  auto j = open_sqlite_journal(o, keys());
+void journal_group_commit(benchmark::State& state, const std::function<std::unique_ptr<journal>()>& open) {
+  auto j = open();
   const std::string h = keys()->pan_hash("4761739001010119");
   constexpr std::int64_t per_iteration = 20000;  // transactions, then a flush: all of them durable
   for (auto _ : state) {
@@ -156,13 +159,88 @@ void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) 
   remove_all();
 }
 
+std::function<std::unique_ptr<journal>()> sqlite_journal(journal_durability d) {
+  return [d] {
+    sqlite_journal_options o;
+    o.path = fresh_path("group.db");
+    o.durability = d;
+    o.queue_limit = 1 << 20;
+    return open_sqlite_journal(o, keys());
+  };
+}
+
+// Each run under an instance name of its own, so that a run never meets the previous run's lock.
+std::function<std::unique_ptr<journal>()> postgresql_journal(std::string conninfo, journal_durability d) {
+  return [conninfo = std::move(conninfo), d] {
+    static int run = 0;
+    postgresql_journal_options o;
+    o.conninfo = conninfo;
+    o.instance = "bench" + std::to_string(::getpid()) + "-" + std::to_string(++run);
+    o.durability = d;
+    o.queue_limit = 1 << 20;
+    return open_postgresql_journal(o, keys());
+  };
+}
+
 }  // namespace
 
-BENCHMARK_CAPTURE(raw_sqlite_commit_per_transaction, baseline_normal, false)->UseRealTime()->MinTime(2.0);
-BENCHMARK_CAPTURE(raw_sqlite_commit_per_transaction, baseline_full_fsync, true)->UseRealTime()->MinTime(2.0);
-BENCHMARK_CAPTURE(journal_group_commit, process_crash, journal_durability::process_crash)
-    ->UseManualTime()
-    ->MinTime(2.0);
-BENCHMARK_CAPTURE(journal_group_commit, power_loss, journal_durability::power_loss)->UseManualTime()->MinTime(2.0);
-
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  std::string backend = "both";
+  std::string conninfo;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--backend=", 10) == 0) {
+      backend = argv[i] + 10;
+    } else if (std::strncmp(argv[i], "--pg-conninfo=", 14) == 0) {
+      conninfo = argv[i] + 14;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (backend != "sqlite" && backend != "postgresql" && backend != "both") {
+    std::cerr << "--backend must be sqlite, postgresql or both\n";
+    return 2;
+  }
+  if (backend != "postgresql") {
+    benchmark::RegisterBenchmark("raw_sqlite_commit_per_transaction/baseline_normal", raw_sqlite_commit_per_transaction,
+                                 false)
+        ->UseRealTime()
+        ->MinTime(2.0);
+    benchmark::RegisterBenchmark("raw_sqlite_commit_per_transaction/baseline_full_fsync",
+                                 raw_sqlite_commit_per_transaction, true)
+        ->UseRealTime()
+        ->MinTime(2.0);
+    for (const auto d : {journal_durability::process_crash, journal_durability::power_loss}) {
+      const std::string name = std::string("journal_group_commit/sqlite/") +
+                               (d == journal_durability::process_crash ? "process_crash" : "power_loss");
+      benchmark::RegisterBenchmark(name.c_str(), journal_group_commit, sqlite_journal(d))
+          ->UseManualTime()
+          ->MinTime(2.0);
+    }
+  }
+  std::unique_ptr<eft::test::pg_server> server;
+  if (backend != "sqlite") {
+    if (conninfo.empty()) {
+      if (const std::string why = eft::test::pg_server::unavailable(); !why.empty()) {
+        std::cerr << "PostgreSQL skipped: " << why << "\n";
+      } else {
+        server = std::make_unique<eft::test::pg_server>(true);
+        conninfo = server->conninfo();
+      }
+    }
+    if (!conninfo.empty()) {
+      for (const auto d : {journal_durability::process_crash, journal_durability::power_loss}) {
+        const std::string name = std::string("journal_group_commit/postgresql/") +
+                                 (d == journal_durability::process_crash ? "process_crash" : "power_loss");
+        benchmark::RegisterBenchmark(name.c_str(), journal_group_commit, postgresql_journal(conninfo, d))
+            ->UseManualTime()
+            ->MinTime(2.0);
+      }
+    }
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -619,10 +619,6 @@ class postgresql_journal final : public journal {
 
   static bool prepare(PGconn* c, std::string& error) {
     const std::pair<const char*, const char*> statements[] = {
-        {"insert_record",
-         "INSERT INTO journal (instance, txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, processing_code, "
-         "amount, currency, terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us, detail) VALUES "
-         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"},
         // A txn_id queued again replaces its item and goes to the back of the queue (a new seq).
         {"insert_saf",
          "INSERT INTO saf (txn_id, instance, link_group, kind, state, mti, summary, created_us, attempts, "
@@ -679,33 +675,80 @@ class postgresql_journal final : public journal {
     return true;
   }
 
-  void write(pipeline& p, const journal_batch& b) {
-    params v;
-    for (const auto& r : b.records) {
-      v.clear();
-      v.text(options_.instance);
-      v.integer(r.txn_id);
-      v.text(to_string(r.event));
-      v.integer(r.at_us);
-      const std::string* text[] = {
-          &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
-          &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
-      for (const auto* t : text) v.text(*t);
-      if (r.latency_us >= 0) {
-        v.integer(r.latency_us);
+  // The records of a whole group through one COPY: the fastest way in, one round trip.
+  bool copy_records(PGconn* c, const std::vector<queued_write>& group, std::string& error) {
+    std::string rows;
+    const auto field = [&rows](std::string_view v, bool last = false) {
+      if (v.empty()) {
+        rows += "\\N";  // stored as NULL, as the SQLite journal does
       } else {
-        v.null();
+        for (const char ch : v) {
+          switch (ch) {
+            case '\\':
+              rows += "\\\\";
+              break;
+            case '\t':
+              rows += "\\t";
+              break;
+            case '\n':
+              rows += "\\n";
+              break;
+            case '\r':
+              rows += "\\r";
+              break;
+            default:
+              rows += ch;
+          }
+        }
       }
-      v.text(r.detail);
-      p.send("insert_record", v);
+      rows += last ? '\n' : '\t';
+    };
+    std::size_t n = 0;
+    for (const auto& q : group) {
+      for (const auto& r : q.batch.records) {
+        ++n;
+        field(options_.instance);
+        field(std::to_string(r.txn_id));
+        field(to_string(r.event));
+        field(std::to_string(r.at_us));
+        for (const std::string* t :
+             {&r.terminal, &r.pan_masked, &r.pan_hash, &r.mti, &r.processing_code, &r.amount, &r.currency,
+              &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route, &r.link, &r.rc}) {
+          field(*t);
+        }
+        field(r.latency_us >= 0 ? std::to_string(r.latency_us) : std::string());
+        field(r.detail, true);
+      }
     }
+    if (n == 0) return true;
+    if (!exec_copy_in(c, rows)) {
+      error = conn_error(c);
+      return false;
+    }
+    const result_ptr r(PQgetResult(c));
+    const bool ok = r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+    if (!ok) error = r ? pq_message(PQresultErrorMessage(r.get())) : conn_error(c);
+    while (PGresult* more = PQgetResult(c)) PQclear(more);
+    return ok;
+  }
+
+  static bool exec_copy_in(PGconn* c, const std::string& rows) {
+    const result_ptr start(PQexec(c,
+                                  "COPY journal (instance, txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, "
+                                  "processing_code, amount, currency, terminal_stan, transmission, host_stan, rrn, "
+                                  "route, link, rc, latency_us, detail) FROM STDIN"));
+    if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN) return false;
+    return PQputCopyData(c, rows.data(), static_cast<int>(rows.size())) == 1 && PQputCopyEnd(c, nullptr) == 1;
+  }
+
+  // The SAF changes of a batch, in its order; false when a message cannot be sealed (never stored
+  // in clear).
+  bool write_saf(pipeline& p, const journal_batch& b) {
+    params v;
     std::vector<std::uint8_t> sealed;
     for (const auto& it : b.saf_put) {
       sealed = keys_ ? keys_->seal(it.message) : std::vector<std::uint8_t>();
-      if (sealed.empty()) {
-        p.send("SELECT 'cannot seal a SAF message (no journal key)'::int");  // never store a message in clear
-        continue;
-      }
+      if (sealed.empty()) return false;
       v.clear();
       v.integer(it.txn_id);
       v.text(options_.instance);
@@ -736,6 +779,7 @@ class postgresql_journal final : public journal {
     }
     each("retry_saf", b.saf_retry_now);
     each("remove_saf", b.saf_remove);
+    return true;
   }
 
   // The writer's connection, reconnected (and the instance taken again) after a loss; false while
@@ -766,13 +810,13 @@ class postgresql_journal final : public journal {
   // Everything of a group in one transaction: one commit, one round trip per chunk of statements.
   bool write_group(std::vector<queued_write>& group, std::string& error) {
     PGconn* c = writer_conn_.get();
-    {
+    if (exec_sql(c, "BEGIN", nullptr, error) && copy_records(c, group, error)) {
       pipeline p(c);
-      p.send("BEGIN");
-      for (auto& q : group) write(p, q.batch);
-      p.send("COMMIT");
-      if (p.sync()) return true;
-      error = p.error();
+      bool sealed = true;
+      for (auto& q : group) sealed = sealed && write_saf(p, q.batch);
+      if (sealed) p.send("COMMIT");
+      if (p.sync() && sealed) return true;
+      error = sealed ? p.error() : "cannot seal a SAF message (no journal key)";
     }
     if (PQstatus(c) == CONNECTION_OK) {
       std::string ignored;

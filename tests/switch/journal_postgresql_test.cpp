@@ -84,9 +84,17 @@ TEST_F(PostgresJournalTest, CreatesTheSchemaAtVersionOneWithRowsCarryingTheInsta
   EXPECT_EQ(count("SELECT MAX(version) FROM eft_journal_version"), journal_schema_version);
   EXPECT_EQ(pg_->scalar("SELECT instance FROM journal"), "sw1");
   EXPECT_EQ(pg_->scalar("SELECT instance FROM saf"), "sw1");
+  // Text with COPY's special characters arrives as written; empty text is NULL, as with SQLite.
+  journal_batch odd;
+  odd.records.push_back(forwarded(j->next_txn_id(), "000002"));
+  odd.records[0].detail = "tab\there\\back\nnew\rline \\N";
+  ASSERT_FALSE(write_and_wait(*j, std::move(odd)));
   const auto records = j->query({});
-  ASSERT_EQ(records.size(), 1U);
+  ASSERT_EQ(records.size(), 2U);
   EXPECT_EQ(records[0].instance, "sw1");
+  EXPECT_EQ(records[1].detail, "tab\there\\back\nnew\rline \\N");
+  EXPECT_EQ(records[0].latency_us, -1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal WHERE terminal IS NULL AND detail IS NULL"), 1);
   // Reopened: no second migration, the same rows.
   j->close();
   auto again = open("sw1");
