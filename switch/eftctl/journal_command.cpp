@@ -1,6 +1,7 @@
 // eftctl journal and eftctl saf: the transaction journal and the store-and-forward queue of a
 // deployment. Queries read the journal while the switch runs (WAL snapshots, no lock); retry and
-// purge write to it and so need the switch stopped (the journal's lock file says whether it runs).
+// purge write to it and so need the switch stopped (the journal's lock file, or the PostgreSQL
+// instance lock, says whether it runs).
 // Nothing printed holds a full PAN: records carry the masked PAN and the PAN's keyed hash only.
 #include <nlohmann/json.hpp>
 

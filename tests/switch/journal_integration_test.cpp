@@ -20,6 +20,7 @@
 #include "eft/switch/metrics.hpp"
 #include "eft/switch/saf_forwarder.hpp"
 #include "eft/switch/server.hpp"
+#include "pg_server.hpp"
 #include "test_support.hpp"
 
 namespace eft::switch_core {
@@ -108,6 +109,7 @@ class JournalIntegration : public ::testing::Test {
     if (server) server->stop();
     server.reset();
     host.reset();
+    pg_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -115,7 +117,7 @@ class JournalIntegration : public ::testing::Test {
   void start(int timeout_ms = 2000, const std::string& route_extra = "") {
     if (!host) host = std::make_unique<test_host>();
     server = std::make_unique<switch_server>(
-        config::parse_switch_config_text(config_yaml(host->port(), timeout_ms, db_, route_extra), dir_ / "test.yaml"));
+        config::parse_switch_config_text(yaml(timeout_ms, route_extra), dir_ / "test.yaml"));
     server->start();
     port = server->port("pos");
     ASSERT_NE(port, 0);
@@ -159,9 +161,20 @@ class JournalIntegration : public ::testing::Test {
   std::shared_ptr<const journal_keys> keys() const {
     return std::make_shared<journal_keys>(journal_keys::load("EFT_TEST_JOURNAL_KEY", {}));
   }
+  // The deployment's config: the SQLite journal db_, or a PostgreSQL one once pg_ runs.
+  std::string yaml(int timeout_ms, const std::string& route_extra = "") const {
+    std::string y = config_yaml(host->port(), timeout_ms, db_, route_extra);
+    if (pg_) {
+      const std::string path_line = "  path: " + db_.string() + "\n";
+      y.replace(y.find(path_line), path_line.size(),
+                "  backend: postgresql\n  conninfo: \"" + pg_->conninfo() + "\"\n  instance: sw1\n");
+    }
+    return y;
+  }
 
   fs::path dir_;
   fs::path db_;
+  std::unique_ptr<test::pg_server> pg_;
   std::unique_ptr<test_host> host;
   std::unique_ptr<switch_server> server;
   std::uint16_t port = 0;
@@ -597,6 +610,52 @@ TEST_F(JournalIntegration, EftctlQueriesTheJournalByPanAndManagesTheSafQueue) {
   EXPECT_EQ(rc, 0) << out;
   EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
   EXPECT_EQ(value("SELECT COUNT(*) FROM journal WHERE event = 'expired' AND detail LIKE 'purged%'"), "1");
+}
+
+TEST_F(JournalIntegration, WithAPostgresqlJournalTheSwitchReversesThroughSafAndEftctlReadsIt) {
+  if (const std::string why = test::pg_server::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  pg_ = std::make_unique<test::pg_server>();
+  host = std::make_unique<test_host>();
+  host->delay_ms = -1;  // the purchase and the first reversal time out
+  start(200);
+  const std::string config = (dir_ / "switch.yaml").string();
+  std::ofstream(config) << yaml(200);
+  terminal t(port);
+  ASSERT_TRUE(t.send(purchase("000108")));
+  const auto r = t.receive(terminal_spec());
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "91");
+  EXPECT_EQ(pg_->scalar("SELECT string_agg(event, ',' ORDER BY id) FROM journal WHERE instance = 'sw1'"),
+            "received,forwarded,timed_out");
+  EXPECT_EQ(pg_->scalar("SELECT state || ' ' || mti || ' ' || instance FROM saf"), "ready 0400 sw1");
+  auto [out, rc] = eftctl("saf list --config " + config);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("reversal ready 0400"), std::string::npos) << out;
+  // The forwarder sends it, the host comes back and acknowledges the repeat.
+  ASSERT_TRUE(wait_until([&] { return host_mtis().size() >= 2; }, 3000ms));
+  host->delay_ms = 0;
+  ASSERT_TRUE(wait_until([&] { return pg_->scalar("SELECT COUNT(*) FROM saf") == "0"; }, 5000ms));
+  EXPECT_EQ(pg_->scalar("SELECT COUNT(*) FROM journal WHERE event = 'reversed'"), "1");
+  std::tie(out, rc) = eftctl("journal --config " + config + " --pan " + pan);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("timed_out"), std::string::npos) << out;
+  EXPECT_NE(out.find("476173******0010"), std::string::npos) << out;
+  EXPECT_EQ(out.find(pan), std::string::npos) << out;
+  // A second switch on the same instance stops at start; writes by eftctl need this one stopped.
+  try {
+    switch_server second(config::parse_switch_config_text(yaml(200), dir_ / "second.yaml"));
+    second.start();
+    ADD_FAILURE() << "a second switch started on instance sw1";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("held by another live process"), std::string::npos) << e.what();
+  }
+  std::tie(out, rc) = eftctl("saf retry --config " + config + " --all");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("held by another live process"), std::string::npos) << out;
+  server->stop();
+  const std::string dump = pg_->dump();
+  ASSERT_GT(dump.size(), 1000U);
+  EXPECT_EQ(dump.find(pan), std::string::npos) << "the full PAN is in the database";
 }
 
 TEST_F(JournalIntegration, TheSwitchRefusesToStartOnACorruptJournalAndLeavesItAlone) {
