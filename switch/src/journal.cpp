@@ -218,6 +218,25 @@ void journal_queue::complete(std::vector<queued_write>& group, std::error_code r
   }
 }
 
+bool queued_journal::post(journal_batch batch) {
+  return enqueue(queued_write{std::move(batch), nullptr, nullptr});
+}
+
+bool queued_journal::flush() {
+  std::promise<bool> done;
+  auto f = done.get_future();
+  if (!enqueue(queued_write{{}, nullptr, &done}, true)) return false;
+  return f.get();
+}
+
+void queued_journal::submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) {
+  (void)enqueue(queued_write{std::move(batch), std::move(waiter), nullptr});
+}
+
+bool queued_journal::enqueue(queued_write q, bool force) {
+  return queue_.push(std::move(q), !failed_ && !read_only_, force);
+}
+
 std::optional<std::uint32_t> parse_host_stan(std::string_view stan) noexcept {
   std::uint32_t v = 0;
   for (const char c : stan) {

@@ -253,10 +253,10 @@ class pipeline {
   std::string error_;
 };
 
-class postgresql_journal final : public journal {
+class postgresql_journal final : public detail::queued_journal {
  public:
   postgresql_journal(const postgresql_journal_options& o, std::shared_ptr<const journal_keys> keys, bool read_only)
-      : options_(o), keys_(std::move(keys)), read_only_(read_only), queue_(o.queue_limit) {
+      : queued_journal(o.queue_limit, read_only), options_(o), keys_(std::move(keys)) {
     if (!valid_instance(options_.instance)) {
       refuse(fmt::format("the instance name '{}' is not 1 to 63 of A-Z a-z 0-9 _ . -", options_.instance));
     }
@@ -304,15 +304,6 @@ class postgresql_journal final : public journal {
       }
     }
     return blocks_[static_cast<std::size_t>(k) % block_slots].load(std::memory_order_acquire) * block_size + off;
-  }
-
-  bool post(journal_batch batch) override { return enqueue(queued_write{std::move(batch), nullptr, nullptr}); }
-
-  bool flush() override {
-    std::promise<bool> done;
-    auto f = done.get_future();
-    if (!enqueue(queued_write{{}, nullptr, &done}, true)) return false;
-    return f.get();
   }
 
   std::vector<journal_record> query(const journal_query& q) override {
@@ -473,14 +464,7 @@ class postgresql_journal final : public journal {
     reader_.reset();
   }
 
- protected:
-  void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) override {
-    (void)enqueue(queued_write{std::move(batch), std::move(waiter), nullptr});
-  }
-
  private:
-  bool enqueue(queued_write q, bool force = false) { return queue_.push(std::move(q), !failed_ && !read_only_, force); }
-
   // "instance sw1 (database eft on db1)": names no password (there is none in the conninfo).
   std::string name() const { return "instance " + options_.instance + db_name_; }
 
@@ -862,7 +846,6 @@ class postgresql_journal final : public journal {
 
   postgresql_journal_options options_;
   std::shared_ptr<const journal_keys> keys_;
-  bool read_only_;
   std::string db_name_;
   conn_ptr writer_conn_;  // the writer thread's once started; holds the instance's advisory lock
   conn_ptr reader_;       // queries and id reservations, under read_mutex_
@@ -873,8 +856,6 @@ class postgresql_journal final : public journal {
   std::atomic<std::int64_t> issued_{0};
   std::atomic<std::int64_t> reserved_{0};
   std::array<std::atomic<std::int64_t>, block_slots> blocks_{};
-  detail::journal_queue queue_;
-  std::atomic<bool> failed_{false};
   std::thread writer_;
 };
 

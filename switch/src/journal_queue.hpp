@@ -1,6 +1,7 @@
 #pragma once
 // The write queue shared by the journal backends: callers push batches from any thread, the
 // backend's writer thread takes them in groups (one database transaction per group).
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,24 @@ class journal_queue {
   std::deque<queued_write> queue_;
   bool closing_ = false;
   bool poked_ = false;
+};
+
+// What the backends share of the interface: post(), flush() and async_write() go through the queue;
+// the backend's writer thread empties it.
+class queued_journal : public journal {
+ public:
+  bool post(journal_batch batch) override;
+  bool flush() override;
+
+ protected:
+  queued_journal(std::size_t queue_limit, bool read_only) : queue_(queue_limit), read_only_(read_only) {}
+  void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) override;
+  // False when refused (full, closed, failed or read-only); the waiter is then completed with why.
+  bool enqueue(queued_write q, bool force = false);
+
+  journal_queue queue_;
+  const bool read_only_;
+  std::atomic<bool> failed_{false};  // the writer refuses everything from now on
 };
 
 // A host STAN as journaled ("000123") as a number 1..999999, else nullopt.

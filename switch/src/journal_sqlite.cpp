@@ -123,10 +123,10 @@ std::optional<std::int64_t> single_int(sqlite3* db, const char* sql, int& rc) {
 
 using detail::queued_write;
 
-class sqlite_journal final : public journal {
+class sqlite_journal final : public detail::queued_journal {
  public:
   sqlite_journal(const sqlite_journal_options& o, std::shared_ptr<const journal_keys> keys, bool read_only)
-      : options_(o), keys_(std::move(keys)), read_only_(read_only), queue_(o.queue_limit) {
+      : queued_journal(o.queue_limit, read_only), options_(o), keys_(std::move(keys)) {
     open_database();
     if (read_only_) return;
     prepare_statements();
@@ -142,15 +142,6 @@ class sqlite_journal final : public journal {
   }
 
   std::int64_t next_txn_id() noexcept override { return next_txn_.fetch_add(1, std::memory_order_relaxed); }
-
-  bool post(journal_batch batch) override { return enqueue(queued_write{std::move(batch), nullptr, nullptr}); }
-
-  bool flush() override {
-    std::promise<bool> done;
-    auto f = done.get_future();
-    if (!enqueue(queued_write{{}, nullptr, &done}, true)) return false;
-    return f.get();
-  }
 
   std::vector<journal_record> query(const journal_query& q) override {
     std::string sql =
@@ -284,15 +275,7 @@ class sqlite_journal final : public journal {
     lock_fd_ = -1;
   }
 
- protected:
-  void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) override {
-    (void)enqueue(queued_write{std::move(batch), std::move(waiter), nullptr});
-  }
-
  private:
-  // False when refused (full or closed); the waiter, if any, is then completed with the reason.
-  bool enqueue(queued_write q, bool force = false) { return queue_.push(std::move(q), !failed_ && !read_only_, force); }
-
   sqlite3* reader() {
     if (!reader_) {
       sqlite3* db = nullptr;
@@ -550,15 +533,12 @@ class sqlite_journal final : public journal {
 
   sqlite_journal_options options_;
   std::shared_ptr<const journal_keys> keys_;
-  bool read_only_;
   int lock_fd_ = -1;
   db_ptr db_;      // the writer's connection (writer thread only once started)
   db_ptr reader_;  // queries, under read_mutex_
   std::mutex read_mutex_;
   std::vector<stmt_ptr> stmts_;
   std::atomic<std::int64_t> next_txn_{1};
-  detail::journal_queue queue_;
-  std::atomic<bool> failed_{false};
   std::thread writer_;
 };
 

@@ -3,6 +3,7 @@
 // both backends share are in journal_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <set>
@@ -105,8 +106,8 @@ TEST_F(PostgresJournalTest, CreatesTheSchemaAtVersionOneWithRowsCarryingTheInsta
 TEST_F(PostgresJournalTest, TwoInstancesShareOneDatabaseEachWithItsOwnItems) {
   auto sw1 = open("sw1");
   auto sw2 = open("sw2");
-  // Ids are unique across the processes, handed out concurrently.
-  std::vector<std::int64_t> ids1(20000);
+  // Ids are unique across the processes, handed out concurrently; sw1 goes through a few blocks.
+  std::vector<std::int64_t> ids1(200000);
   std::vector<std::int64_t> ids2(20000);
   std::thread t1([&] {
     for (auto& id : ids1) id = sw1->next_txn_id();
@@ -120,6 +121,7 @@ TEST_F(PostgresJournalTest, TwoInstancesShareOneDatabaseEachWithItsOwnItems) {
   all.insert(ids2.begin(), ids2.end());
   EXPECT_EQ(all.size(), ids1.size() + ids2.size());
   EXPECT_GT(*all.begin(), 0);
+  EXPECT_TRUE(std::is_sorted(ids1.begin(), ids1.end()));  // one thread: increasing
 
   journal_batch b1;
   b1.saf_put = {armed(ids1[0]), armed(ids1[1])};
