@@ -103,7 +103,8 @@ nlohmann::ordered_json to_json(const sc::journal_record& r) {
                                                              {"route", &r.route},
                                                              {"link", &r.link},
                                                              {"rc", &r.rc},
-                                                             {"detail", &r.detail}};
+                                                             {"detail", &r.detail},
+                                                             {"instance", &r.instance}};
   for (const auto& [name, value] : text) {
     if (!value->empty()) o[name] = *value;
   }
@@ -123,7 +124,8 @@ void print_record(const sc::journal_record& r) {
                                                              {"rrn", &r.rrn},
                                                              {"route", &r.route},
                                                              {"link", &r.link},
-                                                             {"rc", &r.rc}};
+                                                             {"rc", &r.rc},
+                                                             {"instance", &r.instance}};
   for (const auto& [name, value] : text) {
     if (!value->empty()) std::cout << ' ' << name << '=' << *value;
   }

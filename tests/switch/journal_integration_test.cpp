@@ -640,6 +640,7 @@ TEST_F(JournalIntegration, WithAPostgresqlJournalTheSwitchReversesThroughSafAndE
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("timed_out"), std::string::npos) << out;
   EXPECT_NE(out.find("476173******0010"), std::string::npos) << out;
+  EXPECT_NE(out.find("instance=sw1"), std::string::npos) << out;
   EXPECT_EQ(out.find(pan), std::string::npos) << out;
   // A second switch on the same instance stops at start; writes by eftctl need this one stopped.
   try {
