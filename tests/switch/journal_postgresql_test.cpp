@@ -151,6 +151,38 @@ TEST_F(PostgresJournalTest, TwoInstancesShareOneDatabaseEachWithItsOwnItems) {
   EXPECT_EQ(depth[0].ready, 0U);
 }
 
+TEST_F(PostgresJournalTest, ManyConcurrentWritersShareFewCommits) {
+  auto j = open("sw1");
+  constexpr int writers = 8;
+  constexpr int per_writer = 1000;
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < per_writer; ++i) {
+        journal_batch b;
+        const std::int64_t id = j->next_txn_id();
+        b.records.push_back(forwarded(id, "000001"));
+        b.saf_put.push_back(armed(id));
+        if (i % 2 == 0) b.saf_remove.push_back(id);  // settled in the same batch: put, then removed
+        j->async_write(std::move(b), [&](std::error_code ec) { (ec ? failed : ok).fetch_add(1); });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(j->flush());
+  for (int i = 0; i < 500 && ok.load() + failed.load() < writers * per_writer; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(ok.load(), writers * per_writer);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT txn_id) FROM journal"), writers * per_writer);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), writers * per_writer / 2);
+  // Each transaction that wrote rows has its own xmin: far fewer commits than batches.
+  const auto commits = count("SELECT COUNT(DISTINCT xmin::text) FROM journal");
+  EXPECT_GE(commits, 1);
+  EXPECT_LT(commits, writers * per_writer / 4) << "no group commit";
+}
+
 TEST_F(PostgresJournalTest, ASecondProcessOnTheSameInstanceIsRefusedWhileTheFirstLives) {
   auto first = open("sw1");
   try {
