@@ -2,7 +2,8 @@
 // A throw-away PostgreSQL server for tests and benchmarks: initdb in a temporary folder, postgres
 // listening on 127.0.0.1 on a free port (and on a unix socket in that folder), stopped and removed
 // when the object goes. The server refuses to run as root: as root it runs as the `postgres` system
-// user of the Debian package (or `nobody`) through runuser.
+// user of the Debian package (or `nobody`) through runuser. A watchdog child stops the server and
+// removes the folder even when the process that started it dies without unwinding (a crash, abort).
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -68,11 +69,12 @@ class pg_server {
       if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("cannot chown " + dir_.string());
     }
     std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
+    start_watchdog();
     if (run_as_owner({(bin_ / "initdb").string(), "-D", data().string(), "-U", "eft", "--auth=trust", "-E", "UTF8",
                       "--no-sync", "--no-instructions"},
                      dir_ / "initdb.log") != 0) {
       const std::string log = read(dir_ / "initdb.log");
-      remove();
+      shut_down();
       throw std::runtime_error("initdb failed: " + log);
     }
     for (int attempt = 0;; ++attempt) {
@@ -80,17 +82,13 @@ class pg_server {
       if (start_server()) break;
       if (attempt == 2) {
         const std::string log = read(dir_ / "server.log");
-        stop(true);
-        remove();
+        shut_down();
         throw std::runtime_error("the PostgreSQL server did not start: " + log);
       }
     }
   }
 
-  ~pg_server() {
-    stop(true);
-    remove();
-  }
+  ~pg_server() { shut_down(); }
   pg_server(const pg_server&) = delete;
   pg_server& operator=(const pg_server&) = delete;
 
@@ -161,9 +159,46 @@ class pg_server {
  private:
   std::filesystem::path data() const { return dir_ / "data"; }
 
+  void shut_down() {
+    stop(true);
+    remove();
+    if (watchdog_ > 0) {
+      ::close(watchdog_pipe_);  // the watchdog wakes, finds nothing left to do and exits
+      ::waitpid(watchdog_, nullptr, 0);
+      watchdog_ = -1;
+    }
+  }
+
   int run_as_owner(std::vector<std::string> args, const std::filesystem::path& log) const {
     if (!user_.empty()) args.insert(args.begin(), {"/usr/sbin/runuser", "-u", user_, "--"});
     return run(args, log);
+  }
+
+  // A child that waits for the end of the pipe (this process gone, however) and then stops the
+  // server and removes the folder. Between fork and exec it only reads and closes (async-signal-safe).
+  void start_watchdog() {
+    std::string pg_ctl = (bin_ / "pg_ctl").string() + " -D " + data().string() + " -m immediate -w stop";
+    if (!user_.empty()) pg_ctl = "/usr/sbin/runuser -u " + user_ + " -- " + pg_ctl;
+    std::string script = pg_ctl + " >/dev/null 2>&1; rm -rf " + dir_.string();
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+    const char* argv[] = {"/bin/sh", "-c", script.c_str(), nullptr};
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[1]);
+      char c = 0;
+      while (::read(fds[0], &c, 1) != 0) {
+      }
+      ::execv("/bin/sh", const_cast<char* const*>(argv));
+      ::_exit(127);
+    }
+    ::close(fds[0]);
+    if (pid < 0) {
+      ::close(fds[1]);
+      return;
+    }
+    watchdog_ = pid;
+    watchdog_pipe_ = fds[1];
   }
 
   bool start_server() {
@@ -207,6 +242,8 @@ class pg_server {
   std::string user_;
   int port_ = 0;
   bool running_ = false;
+  pid_t watchdog_ = -1;
+  int watchdog_pipe_ = -1;
 };
 
 }  // namespace eft::test
