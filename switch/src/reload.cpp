@@ -105,7 +105,8 @@ std::string reload_refusal(const config::switch_config& running, const config::s
   }
   const config::journal_config& ja = running.journal;
   const config::journal_config& jb = next.journal;
-  if (ja.path != jb.path || ja.durability != jb.durability || ja.key_env != jb.key_env || ja.key_file != jb.key_file ||
+  if (ja.backend != jb.backend || ja.path != jb.path || ja.conninfo != jb.conninfo || ja.instance != jb.instance ||
+      ja.durability != jb.durability || ja.key_env != jb.key_env || ja.key_file != jb.key_file ||
       ja.queue_limit != jb.queue_limit || ja.reversal_mti != jb.reversal_mti ||
       ja.saf_retry_interval_ms != jb.saf_retry_interval_ms || ja.saf_max_attempts != jb.saf_max_attempts ||
       ja.saf_expiry_s != jb.saf_expiry_s || ja.duplicate_window_s != jb.duplicate_window_s) {
