@@ -155,21 +155,16 @@ std::optional<std::vector<std::uint8_t>> journal_keys::unseal(crypto::byte_view 
 namespace detail {
 
 bool journal_queue::push(queued_write q, bool accepting, bool force) {
-  std::error_code refused;
-  {
-    const std::lock_guard lock(mutex_);
-    if (closing_ || !accepting) {
-      refused = journal_errc::closed;
-    } else if (!force && queue_.size() >= limit_) {
-      refused = journal_errc::busy;
-    } else {
-      queue_.push_back(std::move(q));
-    }
-  }
-  if (!refused) {
+  std::unique_lock lock(mutex_);
+  const bool closed = closing_ || !accepting;
+  if (!closed && (force || queue_.size() < limit_)) {
+    queue_.push_back(std::move(q));
+    lock.unlock();
     wake_.notify_one();
     return true;
   }
+  lock.unlock();
+  const std::error_code refused = closed ? journal_errc::closed : journal_errc::busy;
   if (q.waiter) q.waiter->complete(refused);
   if (q.flushed != nullptr) q.flushed->set_value(false);
   return false;
