@@ -71,6 +71,25 @@ std::error_code make_error_code(journal_errc e) noexcept {
   return {static_cast<int>(e), journal_category()};
 }
 
+void complete_waiters(std::vector<std::unique_ptr<journal_waiter>>& waiters, std::error_code ec) {
+  // Sessions share a handful of I/O threads: a few groups, each found by a linear scan.
+  std::vector<std::unique_ptr<journal_waiter>> firsts;
+  std::vector<std::vector<std::unique_ptr<journal_waiter>>> rest;
+  for (auto& w : waiters) {
+    if (!w) continue;
+    std::size_t i = 0;
+    while (i < firsts.size() && !firsts[i]->same_executor(*w)) ++i;
+    if (i == firsts.size()) {
+      firsts.push_back(std::move(w));
+      rest.emplace_back();
+    } else {
+      rest[i].push_back(std::move(w));
+    }
+  }
+  waiters.clear();
+  for (std::size_t i = 0; i < firsts.size(); ++i) firsts[i]->complete_with(std::move(rest[i]), ec);
+}
+
 std::int64_t journal_now_us() noexcept {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();

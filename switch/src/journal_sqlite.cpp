@@ -571,6 +571,7 @@ class sqlite_journal final : public journal {
   // The writer: takes what is queued, writes it in one transaction, commits once, completes.
   void run() {
     std::vector<queued> group;
+    std::vector<std::unique_ptr<journal_waiter>> waiters;
     for (;;) {
       group.clear();
       {
@@ -599,9 +600,10 @@ class sqlite_journal final : public journal {
         }
       }
       for (auto& q : group) {
-        if (q.waiter) q.waiter->complete(result);
+        if (q.waiter) waiters.push_back(std::move(q.waiter));
         if (q.flushed != nullptr) q.flushed->set_value(!result);
       }
+      complete_waiters(waiters, result);
     }
   }
 
