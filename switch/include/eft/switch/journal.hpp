@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "eft/crypto/bytes.hpp"
+#include "eft/crypto/primitives.hpp"
 
 namespace eft::switch_core {
 
@@ -160,9 +161,9 @@ class journal_keys {
   std::optional<std::vector<std::uint8_t>> unseal(crypto::byte_view sealed) const;
 
  private:
-  crypto::secure_bytes hash_key_;
   crypto::secure_bytes enc_key_;
-  crypto::secure_bytes mac_key_;
+  crypto::hmac_sha256_key hash_key_;  // keyed once: a PAN hash per transaction
+  crypto::hmac_sha256_key mac_key_;   // keyed once: a sealed reversal per forwarded request
 };
 
 /// Which records a query returns (all conditions given must hold).
