@@ -10,7 +10,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -103,6 +110,78 @@ void journal_group_commit(benchmark::State& state, const std::function<std::uniq
   const auto n = static_cast<std::int64_t>(state.iterations()) * per_iteration;
   state.SetItemsProcessed(n);
   state.counters["records/s"] = benchmark::Counter(static_cast<double>(n * 3), benchmark::Counter::kIsRate);
+  j->close();
+  remove_all();
+}
+
+// CPU time of the whole process (all threads), microseconds.
+double process_cpu_us() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// The pipeline's pattern exactly, closed loop: `state.range(0)` transactions in flight on one I/O
+// thread (coroutines, as terminal sessions are), each one: received posted, forwarded written with
+// its armed reversal (a sealed SAF item) and awaited, completed written with the reversal removed and
+// awaited. Groups are as small as the concurrency makes them, as in the switch. Reports transactions
+// per second and the CPU time of the process per transaction (I/O thread and writer together).
+void journal_pipeline_pattern(benchmark::State& state, const std::function<std::unique_ptr<journal>()>& open) {
+  namespace asio = boost::asio;
+  auto j = open();
+  // 100 cards on 1,000 terminals, as a load run spreads them: index entries land all over the trees.
+  std::vector<std::string> hashes;
+  for (int c = 0; c < 100; ++c) hashes.push_back(keys()->pan_hash("47617390010" + std::to_string(10000 + c)));
+  const std::vector<std::uint8_t> reversal(180, 0x30);  // a packed 0400's size
+  const auto in_flight = static_cast<int>(state.range(0));
+  std::int64_t done = 0;
+  double cpu_us = 0;
+  for (auto _ : state) {
+    asio::io_context io(1);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::int64_t n = 0;
+    const double cpu0 = process_cpu_us();
+    const auto start = std::chrono::steady_clock::now();
+    for (int c = 0; c < in_flight; ++c) {
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
+            while (std::chrono::steady_clock::now() < until) {
+              const std::int64_t id = j->next_txn_id();
+              journal_batch all = transaction_records(id, hashes[static_cast<std::size_t>(id % 97)], true);
+              all.records[0].terminal = "T" + std::to_string(1000000 + id % 1000);
+              journal_batch received;
+              received.records.push_back(std::move(all.records[0]));
+              (void)j->post(std::move(received));
+              journal_batch forwarded;
+              forwarded.records.push_back(std::move(all.records[1]));
+              saf_item item;
+              item.txn_id = id;
+              item.link_group = "issuers";
+              item.mti = "0400";
+              item.summary = "0400 476173******0119 000000001000";
+              item.created_us = journal_now_us();
+              item.message = reversal;
+              forwarded.saf_put.push_back(std::move(item));
+              if (auto [ec] = co_await j->async_write(std::move(forwarded), tuple); ec) co_return;
+              journal_batch completed;
+              completed.records.push_back(std::move(all.records[2]));
+              completed.saf_remove.push_back(id);
+              if (auto [ec] = co_await j->async_write(std::move(completed), tuple); ec) co_return;
+              ++n;
+            }
+          },
+          asio::detached);
+    }
+    io.run();
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    cpu_us += process_cpu_us() - cpu0;
+    done += n;
+  }
+  state.SetItemsProcessed(done);
+  state.counters["cpu_us/txn"] = done > 0 ? cpu_us / static_cast<double>(done) : 0;
   j->close();
   remove_all();
 }
@@ -217,6 +296,13 @@ int main(int argc, char** argv) {
           ->UseManualTime()
           ->MinTime(2.0);
     }
+    benchmark::RegisterBenchmark("journal_pipeline_pattern/sqlite", journal_pipeline_pattern,
+                                 sqlite_journal(journal_durability::process_crash))
+        ->Arg(10)
+        ->Arg(100)
+        ->Arg(1000)
+        ->UseManualTime()
+        ->Iterations(1);
   }
   std::unique_ptr<eft::test::pg_server> server;
   if (backend != "sqlite") {
@@ -236,6 +322,13 @@ int main(int argc, char** argv) {
             ->UseManualTime()
             ->MinTime(2.0);
       }
+      benchmark::RegisterBenchmark("journal_pipeline_pattern/postgresql", journal_pipeline_pattern,
+                                   postgresql_journal(conninfo, journal_durability::process_crash))
+          ->Arg(10)
+          ->Arg(100)
+          ->Arg(1000)
+          ->UseManualTime()
+          ->Iterations(1);
     }
   }
   int n = static_cast<int>(rest.size());

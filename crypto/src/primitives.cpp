@@ -230,6 +230,36 @@ outcome<bytes> hmac_sha256(byte_view key, byte_view data) {
   return out;
 }
 
+struct hmac_sha256_key::state {
+  std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> keyed;  // initialised with the key, never updated
+};
+
+hmac_sha256_key::hmac_sha256_key(byte_view key) {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  auto st = std::make_shared<state>();
+  if (mac != nullptr) st->keyed.reset(EVP_MAC_CTX_new(mac));
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  const std::uint8_t empty_key = 0;
+  if (st->keyed && EVP_MAC_init(st->keyed.get(), key.empty() ? &empty_key : key.data(), key.size(), params) != 1) {
+    st->keyed.reset();
+  }
+  state_ = std::move(st);
+}
+
+outcome<bytes> hmac_sha256_key::mac(byte_view data) const {
+  if (!state_->keyed) return failure{errc::backend, "HMAC not available in OpenSSL"};
+  const std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx(EVP_MAC_CTX_dup(state_->keyed.get()));
+  bytes out(32);
+  std::size_t len = 0;
+  if (!ctx || EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != 32) {
+    return failure{errc::backend, "HMAC computation failed"};
+  }
+  return out;
+}
+
 outcome<bytes> sha1(byte_view data) {
   bytes out(20);
   unsigned int len = 0;

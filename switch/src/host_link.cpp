@@ -433,11 +433,6 @@ struct host_link::impl {
     co_return true;
   }
 
-  awaitable<std::tuple<boost::system::error_code, std::size_t>> read_exactly(asio::mutable_buffer b) {
-    if (tls) co_return co_await asio::async_read(*tls, b, use_tuple);
-    co_return co_await asio::async_read(*socket, b, use_tuple);
-  }
-
   awaitable<void> backoff() {
     const std::uint32_t half = backoff_ms / 2;
     const std::uint32_t wait = half + static_cast<std::uint32_t>(rng() % (backoff_ms - half + 1));
@@ -447,50 +442,61 @@ struct host_link::impl {
     co_await backoff_timer.async_wait(use_tuple);
   }
 
+  awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(asio::mutable_buffer b) {
+    if (tls) co_return co_await tls->async_read_some(b, use_tuple);
+    co_return co_await socket->async_read_some(b, use_tuple);
+  }
+
+  // Answers are cut out of one receive buffer: a read takes whatever the host has sent, under load
+  // several answers at once, instead of two reads (length, then body) per answer.
   awaitable<void> read_loop() {
-    std::array<std::uint8_t, 4> header{};
-    std::vector<std::uint8_t> bytes;
-    const std::size_t prefix = inspect_frame(fr, {}).needed;
+    std::vector<std::uint8_t> buffer(16384);
+    std::size_t begin = 0;  // first byte not yet consumed
+    std::size_t end = 0;    // one past the last byte read
     for (;;) {
-      auto [ec, n] = co_await read_exactly(asio::buffer(header.data(), prefix));
-      if (ec) {
-        if (ec != asio::error::operation_aborted)
-          spdlog::warn("link {}: connection closed: {}", cfg().name, ec.message());
-        co_return;
-      }
-      frame f = inspect_frame(fr, std::span<const std::uint8_t>(header.data(), prefix));
+      const frame f = inspect_frame(fr, std::span<const std::uint8_t>(buffer.data() + begin, end - begin));
       if (f.status == frame_status::keep_alive) {
         last_received = steady::now();
+        begin += f.header_size;
         continue;
       }
-      if (f.status == frame_status::need_more) {
-        bytes.resize(f.needed);
-        std::memcpy(bytes.data(), header.data(), prefix);
-        auto [ec2, n2] = co_await read_exactly(asio::buffer(bytes.data() + prefix, f.needed - prefix));
-        if (ec2) {
-          if (ec2 != asio::error::operation_aborted)
-            spdlog::warn("link {}: connection closed: {}", cfg().name, ec2.message());
-          co_return;
-        }
-        f = inspect_frame(fr, bytes);
-      }
-      if (f.status != frame_status::complete) {
+      if (f.status == frame_status::bad_length) {
         link.counters_.malformed.add();
         spdlog::warn("link {}: bad frame from the host ({}); dropping the connection", cfg().name,
                      f.reason.empty() ? std::string_view("unusable length") : f.reason);
         co_return;
       }
-      auto msg = std::make_unique<iso8583::message>(*link.spec_);
-      const auto body = std::span<const std::uint8_t>(bytes).subspan(f.header_size, f.body_size);
-      const iso8583::status st = iso8583::unpack(std::as_bytes(body), *msg);
-      if (!st) {
-        link.counters_.malformed.add();
-        spdlog::warn("link {}: unreadable message from the host: {}; dropping the connection", cfg().name,
-                     st.message());
+      if (f.status == frame_status::complete) {
+        auto msg = std::make_unique<iso8583::message>(*link.spec_);
+        const auto body = std::span<const std::uint8_t>(buffer).subspan(begin + f.header_size, f.body_size);
+        const iso8583::status st = iso8583::unpack(std::as_bytes(body), *msg);
+        if (!st) {
+          link.counters_.malformed.add();
+          spdlog::warn("link {}: unreadable message from the host: {}; dropping the connection", cfg().name,
+                       st.message());
+          co_return;
+        }
+        begin += f.total();
+        last_received = steady::now();
+        on_message(std::move(msg));
+        continue;
+      }
+      // Not a whole frame yet: room for it after what is buffered (its length is checked already).
+      if (begin == end) {
+        begin = end = 0;
+      } else if (begin > 0 && buffer.size() - begin < std::max(f.needed, buffer.size() / 2)) {
+        std::memmove(buffer.data(), buffer.data() + begin, end - begin);
+        end -= begin;
+        begin = 0;
+      }
+      if (buffer.size() - begin < f.needed) buffer.resize(begin + f.needed);
+      auto [ec, n] = co_await read_some(asio::buffer(buffer.data() + end, buffer.size() - end));
+      if (ec) {
+        if (ec != asio::error::operation_aborted)
+          spdlog::warn("link {}: connection closed: {}", cfg().name, ec.message());
         co_return;
       }
-      last_received = steady::now();
-      on_message(std::move(msg));
+      end += n;
     }
   }
 

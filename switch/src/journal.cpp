@@ -41,6 +41,11 @@ crypto::secure_bytes derive(crypto::byte_view key, std::string_view label) {
   return out;
 }
 
+crypto::byte_view checked_journal_key(crypto::byte_view key) {
+  if (key.size() != 32) throw std::invalid_argument("the journal key must be 32 bytes (64 hex digits)");
+  return key;
+}
+
 }  // namespace
 
 std::string_view to_string(journal_event e) noexcept {
@@ -72,6 +77,25 @@ std::error_code make_error_code(journal_errc e) noexcept {
   return {static_cast<int>(e), journal_category()};
 }
 
+void complete_waiters(std::vector<std::unique_ptr<journal_waiter>>& waiters, std::error_code ec) {
+  // Sessions share a handful of I/O threads: a few groups, each found by a linear scan.
+  std::vector<std::unique_ptr<journal_waiter>> firsts;
+  std::vector<std::vector<std::unique_ptr<journal_waiter>>> rest;
+  for (auto& w : waiters) {
+    if (!w) continue;
+    std::size_t i = 0;
+    while (i < firsts.size() && !firsts[i]->same_executor(*w)) ++i;
+    if (i == firsts.size()) {
+      firsts.push_back(std::move(w));
+      rest.emplace_back();
+    } else {
+      rest[i].push_back(std::move(w));
+    }
+  }
+  waiters.clear();
+  for (std::size_t i = 0; i < firsts.size(); ++i) firsts[i]->complete_with(std::move(rest[i]), ec);
+}
+
 std::int64_t journal_now_us() noexcept {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -79,12 +103,10 @@ std::int64_t journal_now_us() noexcept {
 
 // One journal key, three keys of one use each (NIST SP 800-108-style derivation with HMAC-SHA256 as
 // the PRF and the use as the label): the PAN hash key cannot decrypt, the sealing keys cannot hash.
-journal_keys::journal_keys(crypto::byte_view journal_key) {
-  if (journal_key.size() != 32) throw std::invalid_argument("the journal key must be 32 bytes (64 hex digits)");
-  hash_key_ = derive(journal_key, "eft journal pan hash v1");
-  enc_key_ = derive(journal_key, "eft journal saf encryption v1");
-  mac_key_ = derive(journal_key, "eft journal saf authentication v1");
-}
+journal_keys::journal_keys(crypto::byte_view journal_key)
+    : enc_key_(derive(checked_journal_key(journal_key), "eft journal saf encryption v1")),
+      hash_key_(derive(journal_key, "eft journal pan hash v1").view()),
+      mac_key_(derive(journal_key, "eft journal saf authentication v1").view()) {}
 
 journal_keys journal_keys::load(const std::string& env_var, const std::filesystem::path& file) {
   std::string text;
@@ -116,7 +138,7 @@ journal_keys journal_keys::load(const std::string& env_var, const std::filesyste
 
 std::string journal_keys::pan_hash(std::string_view pan) const {
   const auto* p = reinterpret_cast<const std::uint8_t*>(pan.data());
-  auto mac = crypto::hmac_sha256(hash_key_.view(), crypto::byte_view(p, pan.size()));
+  auto mac = hash_key_.mac(crypto::byte_view(p, pan.size()));
   return mac ? crypto::to_hex(*mac) : std::string();
 }
 
@@ -133,7 +155,7 @@ std::vector<std::uint8_t> journal_keys::seal(crypto::byte_view clear) const {
   std::vector<std::uint8_t> out(16 + ct->size() + 32);
   std::memcpy(out.data(), iv->data(), 16);
   std::memcpy(out.data() + 16, ct->data(), ct->size());
-  auto mac = crypto::hmac_sha256(mac_key_.view(), crypto::byte_view(out.data(), 16 + ct->size()));
+  auto mac = mac_key_.mac(crypto::byte_view(out.data(), 16 + ct->size()));
   if (!mac || mac->size() != 32) return {};
   std::memcpy(out.data() + 16 + ct->size(), mac->data(), 32);
   return out;
@@ -142,7 +164,7 @@ std::vector<std::uint8_t> journal_keys::seal(crypto::byte_view clear) const {
 std::optional<std::vector<std::uint8_t>> journal_keys::unseal(crypto::byte_view sealed) const {
   if (sealed.size() < 16 + 16 + 32 || (sealed.size() - 48) % 16 != 0) return std::nullopt;
   const auto body = sealed.first(sealed.size() - 32);
-  auto mac = crypto::hmac_sha256(mac_key_.view(), body);
+  auto mac = mac_key_.mac(body);
   if (!mac || !crypto::equal_ct(*mac, sealed.last(32))) return std::nullopt;
   auto clear = crypto::cbc_decrypt(crypto::cipher::aes, enc_key_.view(), body.first(16), body.subspan(16));
   if (!clear || clear->empty()) return std::nullopt;
@@ -207,10 +229,13 @@ bool journal_queue::close() {
 }
 
 void journal_queue::complete(std::vector<queued_write>& group, std::error_code result) {
+  std::vector<std::unique_ptr<journal_waiter>> waiters;
+  waiters.reserve(group.size());
   for (auto& q : group) {
-    if (q.waiter) q.waiter->complete(result);
+    if (q.waiter) waiters.push_back(std::move(q.waiter));
     if (q.flushed != nullptr) q.flushed->set_value(!result);
   }
+  complete_waiters(waiters, result);
 }
 
 bool queued_journal::post(journal_batch batch) {

@@ -50,6 +50,26 @@ TEST(Primitives, HmacSha256Rfc4231Case1) {
             "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7");
 }
 
+TEST(Primitives, KeyedHmacSha256MatchesRfc4231AndStaysReusable) {
+  // RFC 4231 section 4, test cases 1, 2 and 6 (a key longer than the block, hashed first).
+  const hmac_sha256_key k1(hex("0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B"));
+  const hmac_sha256_key k2(hex("4A656665"));
+  const hmac_sha256_key k6(bytes(131, 0xAA));
+  for (int round = 0; round < 3; ++round) {  // the keyed state is copied, never consumed
+    EXPECT_EQ(to_hex(k1.mac(hex("4869205468657265")).value()),
+              "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7");
+    EXPECT_EQ(to_hex(k2.mac(hex("7768617420646F2079612077616E7420666F72206E6F7468696E673F")).value()),
+              "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843");
+    EXPECT_EQ(to_hex(k6.mac(hex("54657374205573696E67204C6172676572205468616E20426C6F636B2D53697A65204B6579202D20"
+                                "48617368204B6579204669727374"))
+                         .value()),
+              "60E431591EE0B67F0D8A26AACBF5B77F8E0BC6213728C5140546040F0EE37F54");
+  }
+  const hmac_sha256_key copy = k1;  // copies share the keyed state
+  EXPECT_EQ(copy.mac(hex("00")).value(),
+            hmac_sha256(hex("0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B0B"), hex("00")).value());
+}
+
 TEST(Primitives, Sha1Fips180Abc) {
   // FIPS 180-2 Appendix A.1: SHA-1("abc").
   EXPECT_EQ(to_hex(sha1(hex("616263")).value()), "A9993E364706816ABA3E25717850C26C9CD0D89D");

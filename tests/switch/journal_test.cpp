@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -306,6 +307,43 @@ TEST_P(JournalBackendTest, GroupCommitPutsManyBatchesInOneTransaction) {
   for (int i = 0; i < 500 && done.load() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(done.load(), n);
   EXPECT_EQ(count("SELECT COUNT(DISTINCT txn_id) FROM journal"), n);
+}
+
+TEST_P(JournalBackendTest, CompletionsOfAGroupReachEachCallersOwnThreadInSubmissionOrder) {
+  auto j = open();
+  const auto keys = test_keys();
+  constexpr int per_context = 300;
+  struct side {
+    asio::io_context io{1};
+    std::thread::id thread;
+    std::vector<int> order;  // completion order, appended on the context's own thread
+    int wrong_thread = 0;
+  };
+  side sides[2];
+  std::vector<std::thread> threads;
+  for (auto& sd : sides) {
+    // Writes are submitted from the context's thread, all at once, so one commit holds many of them.
+    asio::post(sd.io, [&sd, &j, &keys] {
+      sd.thread = std::this_thread::get_id();
+      for (int i = 0; i < per_context; ++i) {
+        journal_batch b;
+        b.records.push_back(received(j->next_txn_id(), *keys));
+        j->async_write(std::move(b), asio::bind_executor(sd.io, [&sd, i](std::error_code ec) {
+                         if (ec) return;
+                         if (std::this_thread::get_id() != sd.thread) ++sd.wrong_thread;
+                         sd.order.push_back(i);
+                       }));
+      }
+    });
+    threads.emplace_back([&sd] { sd.io.run_for(std::chrono::seconds(10)); });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& sd : sides) {
+    ASSERT_EQ(sd.order.size(), static_cast<std::size_t>(per_context));
+    EXPECT_EQ(sd.wrong_thread, 0);
+    for (int i = 0; i < per_context; ++i) EXPECT_EQ(sd.order[static_cast<std::size_t>(i)], i);
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal"), 2 * per_context);
 }
 
 TEST_P(JournalBackendTest, AFullQueueAnswersBusyAtOnce) {

@@ -376,6 +376,21 @@ TEST_F(SwitchIntegration, GarbageFromTheHostDropsTheLinkWhichComesBack) {
   EXPECT_EQ(r->get(39U), "00");
 }
 
+TEST_F(SwitchIntegration, AnswersCutAcrossReadsAndKeepAlivesFromTheHostAreReassembled) {
+  start();
+  host->split_answers = true;
+  terminal t(port);
+  for (const char* stan : {"000710", "000711", "000712"}) {
+    ASSERT_TRUE(t.send(purchase(stan)));
+    const auto r = t.receive(terminal_spec());
+    ASSERT_TRUE(r.has_value()) << stan;
+    EXPECT_EQ(r->get(39U), "00");
+    EXPECT_EQ(r->get(11U), stan);
+  }
+  EXPECT_EQ(link().counters().malformed.get(), 0U);
+  EXPECT_EQ(host->connections.load(), 1);  // never dropped
+}
+
 TEST_F(SwitchIntegration, EchoTestsWhenIdleAndTheLinkDropsWhenTheyGoUnanswered) {
   options o;
   o.echo_interval_ms = 100;

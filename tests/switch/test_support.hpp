@@ -100,6 +100,9 @@ class test_host {
   std::atomic<bool> refuse_sign_on{false};   ///< answer sign-ons with RC 91
   std::atomic<bool> unmatched_first{false};  ///< before each answer, send one with an unknown STAN
   std::atomic<bool> silent_network{false};   ///< do not answer 0800s (echo failures)
+  /// Each answer goes out behind a keep-alive (zero-length frame), cut in two writes 20 ms apart, the
+  /// first ending inside the answer's length header: the switch must reassemble it.
+  std::atomic<bool> split_answers{false};
 
   // What happened (any thread).
   std::atomic<int> connections{0};
@@ -190,6 +193,15 @@ class test_host {
     c->send(std::move(bytes));
   }
 
+  static asio::awaitable<void> answer_split(test_host* self, std::shared_ptr<conn> c, std::vector<std::uint8_t> bytes) {
+    std::vector<std::uint8_t> first{0x00, 0x00, bytes[0]};  // a keep-alive, then half a length header
+    c->send(std::move(first));
+    asio::steady_timer t(self->io_, std::chrono::milliseconds(20));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    bytes.erase(bytes.begin());
+    c->send(std::move(bytes));
+  }
+
   static asio::awaitable<void> serve(test_host* self, std::shared_ptr<conn> c) {
     const std::string tag = "c" + std::to_string(c->id) + " ";
     for (;;) {
@@ -252,7 +264,10 @@ class test_host {
       int prev = self->max_in_flight;
       while (now_in_flight > prev && !self->max_in_flight.compare_exchange_weak(prev, now_in_flight)) {
       }
-      if (delay == 0) {
+      if (delay == 0 && self->split_answers) {
+        --self->in_flight_;
+        asio::co_spawn(self->io_, answer_split(self, c, frame_bytes(r)), asio::detached);
+      } else if (delay == 0) {
         --self->in_flight_;
         c->send(frame_bytes(r));
       } else {

@@ -4,6 +4,7 @@
 /// CMAC and HMAC-SHA256. Every algorithm of the crypto library is written on top of these.
 
 #include <cstdint>
+#include <memory>
 
 #include "eft/crypto/bytes.hpp"
 #include "eft/crypto/error.hpp"
@@ -48,6 +49,22 @@ outcome<bytes> cmac(cipher c, byte_view key, byte_view data);
 
 /// HMAC-SHA256 (RFC 2104, FIPS 198-1); the 32-byte tag.
 outcome<bytes> hmac_sha256(byte_view key, byte_view data);
+
+/// HMAC-SHA256 under one key set up once, for hot paths that MAC many messages under the same key
+/// (the journal's PAN hashes and sealed messages): each call copies the keyed state instead of
+/// fetching the digest and processing the key again. Copies share the state; calls from several
+/// threads at once are safe.
+class hmac_sha256_key {
+ public:
+  /// Keys it (any length). A key OpenSSL refuses leaves it unusable: mac() then fails with backend.
+  explicit hmac_sha256_key(byte_view key);
+  /// The 32-byte tag of `data`, equal to hmac_sha256(key, data).
+  outcome<bytes> mac(byte_view data) const;
+
+ private:
+  struct state;
+  std::shared_ptr<const state> state_;
+};
 
 /// SHA-1 (FIPS 180-4), 20 bytes: only where a standard requires it (EMV ICC master key option B).
 outcome<bytes> sha1(byte_view data);

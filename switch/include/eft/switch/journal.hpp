@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "eft/crypto/bytes.hpp"
+#include "eft/crypto/primitives.hpp"
 
 namespace eft::config {
 struct journal_config;
@@ -171,9 +172,9 @@ class journal_keys {
   std::optional<std::vector<std::uint8_t>> unseal(crypto::byte_view sealed) const;
 
  private:
-  crypto::secure_bytes hash_key_;
   crypto::secure_bytes enc_key_;
-  crypto::secure_bytes mac_key_;
+  crypto::hmac_sha256_key hash_key_;  // keyed once: a PAN hash per transaction
+  crypto::hmac_sha256_key mac_key_;   // keyed once: a sealed reversal per forwarded request
 };
 
 /// Which records a query returns (all conditions given must hold).
@@ -201,7 +202,19 @@ class journal_waiter {
   virtual ~journal_waiter() = default;
   /// Delivers the result on the waiter's own executor (never inside this call).
   virtual void complete(std::error_code ec) = 0;
+  /// Delivers the result to this waiter and then to each of `same` (waiters for which
+  /// same_executor(*this) holds) with one post to the shared executor, in order (never inside this call).
+  virtual void complete_with(std::vector<std::unique_ptr<journal_waiter>> same, std::error_code ec) = 0;
+  /// True when `other` delivers on the same executor as this one (then one post serves both).
+  virtual bool same_executor(const journal_waiter& other) const = 0;
+  /// Calls the handler here and now: only from a function already running on the waiter's executor.
+  virtual void invoke(std::error_code ec) = 0;
 };
+
+/// Completes every waiter with `ec`, in order within each executor, with one post per distinct
+/// executor instead of one per waiter: a group commit of hundreds of writes wakes each I/O thread
+/// once. Null entries are skipped; the vector is left empty.
+void complete_waiters(std::vector<std::unique_ptr<journal_waiter>>& waiters, std::error_code ec);
 
 namespace detail {
 template <typename Handler>
@@ -213,6 +226,23 @@ class journal_waiter_impl final : public journal_waiter {
     auto ex = work_.get_executor();
     boost::asio::post(ex, [h = std::move(handler_), ec]() mutable { std::move(h)(ec); });
     work_.reset();
+  }
+  void complete_with(std::vector<std::unique_ptr<journal_waiter>> same, std::error_code ec) override {
+    auto ex = work_.get_executor();
+    boost::asio::post(ex, [h = std::move(handler_), same = std::move(same), ec]() mutable {
+      std::move(h)(ec);
+      for (auto& w : same) w->invoke(ec);
+    });
+    work_.reset();
+  }
+  bool same_executor(const journal_waiter& other) const override {
+    const auto* o = dynamic_cast<const journal_waiter_impl*>(&other);
+    return o != nullptr && o->work_.get_executor() == work_.get_executor();
+  }
+  void invoke(std::error_code ec) override {
+    Handler h = std::move(handler_);
+    work_.reset();
+    std::move(h)(ec);
   }
 
  private:

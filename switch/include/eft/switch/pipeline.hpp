@@ -29,6 +29,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "eft/config/switch.hpp"
@@ -179,10 +180,11 @@ class pipeline {
   std::shared_ptr<const journal_keys> journal_keys_;
   std::string reversal_mti_ = "0400";
   std::mutex timed_out_mutex_;
-  std::map<std::string, std::int64_t> timed_out_;  // "link|rrn" -> txn_id, for late answers
+  std::unordered_map<std::string, std::int64_t> timed_out_;  // "link|rrn" -> txn_id, for late answers
   std::deque<std::string> timed_out_order_;
   std::mutex originals_mutex_;
-  std::map<std::string, forwarded_original> originals_;  // original_key -> the original
+  // Hashed: a look-up per forwarded request and per answer among up to 100,000 originals.
+  std::unordered_map<std::string, forwarded_original> originals_;  // original_key -> the original
   std::deque<std::string> originals_order_;
 
   std::atomic<std::shared_ptr<const route_table>> table_;
