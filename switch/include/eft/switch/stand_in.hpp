@@ -33,6 +33,8 @@ class circuit_breaker {
   void on_no_outcome();
   /// True while open (not yet half-open) at `now`.
   bool is_open(clock::time_point now = clock::now()) const;
+  /// The limits it was made with.
+  const config::breaker_config& settings() const noexcept { return cfg_; }
 
  private:
   config::breaker_config cfg_;
