@@ -1,5 +1,5 @@
-// The stand-in's building blocks without I/O: track 2 parsing and circuit breakers that survive a
-// reload of the routes.
+// The stand-in's building blocks without I/O: track 2 parsing, the PIN verification data a policy
+// reads from it, and circuit breakers that survive a reload of the routes.
 #include <gtest/gtest.h>
 
 #include "eft/iso8583/track2.hpp"
@@ -24,6 +24,31 @@ TEST(Track2, SplitsPanExpiryServiceCodeAndDiscretionaryData) {
   EXPECT_FALSE(iso8583::parse_track2("47617390010100101234=3012201").has_value());  // PAN of 20 digits
   EXPECT_FALSE(iso8583::parse_track2("4761739001010010=3012201X").has_value());
   EXPECT_FALSE(iso8583::parse_track2("").has_value());
+}
+
+TEST(PinVerificationData, VisaPvkiAndPvvFollowTheServiceCode) {
+  config::pin_verify_config c;
+  c.method = config::pin_verify_method::visa_pvv;
+  const auto d = pin_verification_data_of(c, "4761739001010010=30122011037400000");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->pvki, 1);
+  EXPECT_EQ(d->value, "0374");
+  EXPECT_FALSE(pin_verification_data_of(c, "4761739001010010=30122011037").has_value());  // 4 digits
+  c.pvki = 2;
+  EXPECT_FALSE(pin_verification_data_of(c, "4761739001010010=30122011037400000").has_value());
+  EXPECT_TRUE(pin_verification_data_of(c, "4761739001010010=30122012037400000").has_value());
+}
+
+TEST(PinVerificationData, Ibm3624OffsetAtItsPosition) {
+  config::pin_verify_config c;
+  c.method = config::pin_verify_method::ibm3624;
+  c.offset_position = 2;
+  c.offset_length = 6;
+  const auto d = pin_verification_data_of(c, "5413330089600010=3012201001392550");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->value, "139255");
+  EXPECT_FALSE(pin_verification_data_of(c, "5413330089600010=30122010013925").has_value());  // one short
+  EXPECT_FALSE(pin_verification_data_of(c, "5413330089600010=3012").has_value());
 }
 
 config::route_config route(std::string name, std::uint32_t timeouts, std::uint32_t open_s = 30) {

@@ -108,6 +108,7 @@ enum class stage_point : std::uint8_t {
   received,  ///< after validation, before routing (MAC verify)
   routed,    ///< after routing and field mapping, before sending (PIN translate, EMV)
   answered,  ///< after the host's answer is mapped back, before the reply (MAC generate)
+  stand_in,  ///< before a stand-in approval, after the routed stages (local PIN verification)
 };
 
 class pipeline {
@@ -194,7 +195,7 @@ class pipeline {
 
   std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;
-  std::vector<named_stage> stages_[3];
+  std::vector<named_stage> stages_[4];
 };
 
 }  // namespace eft::switch_core
