@@ -223,6 +223,23 @@ TEST_F(SimulatorProcesses, EftswitchStandInVerifiesPinsLikeHostsimWhileTheHostIs
   }
   child_process check({EFT_EFTSWITCH_PATH, "--check-config", sw_cfg.string()});
   ASSERT_EQ(check.wait_exit(), 0) << check.output();
+  {
+    // The IBM 3624 key named for the PVV method: both checkers refuse it with file:line.
+    std::ifstream in(sw_cfg);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("pvk: pvk.visa"), 13, "pvk: pvk.3624");
+    const auto bad = dir / "bad.yaml";
+    std::ofstream(bad) << text;
+    const std::string why =
+        bad.string() +
+        ":9: stand_in.pin_verify.pvk 'pvk.3624' is a key of usage V1, not a Visa PVV PIN verification key (V2)";
+    child_process sw_check({EFT_EFTSWITCH_PATH, "--check-config", bad.string()});
+    EXPECT_EQ(sw_check.wait_exit(), 1);
+    EXPECT_NE(sw_check.output().find(why), std::string::npos) << sw_check.output();
+    child_process ctl_check({EFT_EFTCTL_PATH, "config", "check", bad.string()});
+    EXPECT_EQ(ctl_check.wait_exit(), 1);
+    EXPECT_NE(ctl_check.output().find(why), std::string::npos) << ctl_check.output();
+  }
   child_process sw({EFT_EFTSWITCH_PATH, "--config", sw_cfg.string()});
   const auto sw_port = port_of(sw, "listener pos: listening on 127.0.0.1:");
   ASSERT_NE(sw_port, 0) << sw.output();
