@@ -76,6 +76,15 @@ std::string config_yaml(std::uint16_t host_port, const fs::path& journal) {
          "        validation_data: NNNNNNNNNNNN\n"
          "        offset_position: 2\n"
          "        offset_length: 4\n"
+         "  - name: amex\n"
+         "    match: {pan_prefixes: [37]}\n"
+         "    to: acquirer\n"
+         "    pin_key: zpk.acq1\n"
+         "    stand_in:\n"
+         "      policy: approve\n"
+         "      floor_limit: 5000\n"
+         "      rc: \"05\"\n"
+         "      pin_verify: {method: visa_pvv, pvk: pvk.visa, required: false}\n"
          "hsm: {backend: software, key_file: keys.yaml}\n"
          "journal:\n"
          "  path: " +
@@ -188,6 +197,16 @@ TEST_F(StandInPin, MissingPinDataIsDeclinedWithThePolicysCode) {
   // A right PIN above the floor limit is still declined.
   EXPECT_EQ(rc_of(card_purchase("000305", visa_pan, visa_discretionary, "1234", "000000006000")), "05");
   EXPECT_EQ(advices(), 0U);
+}
+
+TEST_F(StandInPin, WhenNotRequiredARequestWithoutPinIsApprovedButAPinBlockIsStillVerified) {
+  start();
+  constexpr const char* amex = "378282246310005";
+  EXPECT_EQ(rc_of(card_purchase("000401", amex, "1037400000", nullptr)), "00");
+  EXPECT_EQ(advices(), 1U);
+  EXPECT_EQ(rc_of(card_purchase("000402", amex, "1037400000", "1234")), "55");  // not this card's PVV
+  EXPECT_EQ(rc_of(card_purchase("000403", amex, nullptr, "1234")), "05");
+  EXPECT_EQ(advices(), 1U);
 }
 
 TEST_F(StandInPin, ThePinVerificationKeyIsCheckedAtStartWithItsLine) {
