@@ -505,6 +505,10 @@ void check_keys_need_hsm(const std::filesystem::path& file, const YAML::Node& ro
     needs(n["mac_bdk"], w + ".mac_bdk", c.listeners[i].mac_bdk);
   }
   for (std::size_t i = 0; i < c.routes.size(); ++i) {
+    if (c.routes[i].stand_in && c.routes[i].stand_in->pin_verify) {
+      needs(root["routes"][i]["stand_in"]["pin_verify"]["pvk"],
+            "routes[" + std::to_string(i) + "].stand_in.pin_verify.pvk", c.routes[i].stand_in->pin_verify->pvk);
+    }
     if (c.routes[i].issuer) {
       needs(root["routes"][i]["issuer"]["imk"], "routes[" + std::to_string(i) + "].issuer.imk",
             c.routes[i].issuer->imk);

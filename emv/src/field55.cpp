@@ -6,6 +6,7 @@
 #include "eft/emv/dictionary.hpp"
 #include "eft/iso8583/mask.hpp"
 #include "eft/iso8583/message.hpp"
+#include "eft/iso8583/track2.hpp"
 
 namespace eft::emv {
 
@@ -70,16 +71,11 @@ std::optional<track2> track2_of_57(byte_view v) {
   return track2{chars.substr(0, sep), chars.substr(sep + 1, 4), chars.substr(sep + 5, 3)};
 }
 
-// From field 35 as the message holds it: ASCII digits, '=' or 'D', optional ';' and '?' sentinels.
+// From field 35 as the message holds it (iso8583::parse_track2).
 std::optional<track2> track2_of_field35(std::string_view s) {
-  if (!s.empty() && s.front() == ';') s.remove_prefix(1);
-  if (const auto end = s.find('?'); end != std::string_view::npos) s = s.substr(0, end);
-  const auto sep = s.find_first_of("=D");
-  if (sep == std::string_view::npos || sep == 0 || sep > 19 || s.size() < sep + 8) return std::nullopt;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i != sep && (s[i] < '0' || s[i] > '9')) return std::nullopt;
-  }
-  return track2{std::string(s.substr(0, sep)), std::string(s.substr(sep + 1, 4)), std::string(s.substr(sep + 5, 3))};
+  const auto t = iso8583::parse_track2(s);
+  if (!t) return std::nullopt;
+  return track2{std::string(t->pan), std::string(t->expiry), std::string(t->service_code)};
 }
 
 status mismatch(tag_t tag, std::string what) {

@@ -50,8 +50,8 @@ std::string digits(const fs::path& file, const YAML::Node& n, const std::string&
   const std::string s = scalar(file, n, key);
   if (!config::detail::all_digits(s) || s.size() < min || s.size() > max) {
     fail(file, n,
-         cat({key, " '", key == "pan" ? "(hidden)" : s, "' is not ", std::to_string(min), "-", std::to_string(max),
-              " digits"}),
+         cat({key, " '", key == "pan" || key.ends_with(".discretionary") ? "(hidden)" : s, "' is not ",
+              std::to_string(min), "-", std::to_string(max), " digits"}),
          "quote it so YAML keeps leading zeros");
   }
   return s;
@@ -179,12 +179,18 @@ terminal_config terminal(const fs::path& file, const YAML::Node& n, const std::s
 }
 
 card_config card(const fs::path& file, const YAML::Node& n, const std::string& where) {
-  check_keys(file, n, where, {"pan", "expiry", "service_code", "pin", "chip", "cvn", "psn", "atc", "imk"});
+  check_keys(file, n, where,
+             {"pan", "expiry", "service_code", "discretionary", "pin", "chip", "cvn", "psn", "atc", "imk"});
   card_config c;
   if (!n["pan"]) fail(file, n, where + " has no pan", "add pan: \"...\" (12-19 digits)");
   c.pan = digits(file, n["pan"], "pan", 12, 19);
   if (n["expiry"]) c.expiry = digits(file, n["expiry"], where + ".expiry", 4, 4);
   if (n["service_code"]) c.service_code = digits(file, n["service_code"], where + ".service_code", 3, 3);
+  if (n["discretionary"]) {
+    // Track 2 holds 37 characters: PAN, separator, expiry, service code, then this.
+    const std::size_t room = 37 - c.pan.size() - 8;
+    c.discretionary = digits(file, n["discretionary"], where + ".discretionary", 1, room);
+  }
   if (n["pin"]) c.pin = digits(file, n["pin"], where + ".pin", 4, 12);
   if (n["chip"]) c.chip = flag(file, n["chip"], where + ".chip");
   if (n["cvn"]) c.cvn = cvn(file, n["cvn"], where + ".cvn");

@@ -54,7 +54,7 @@ emv::card_profile profile_of(const card_config& c, std::uint16_t atc) {
 }
 
 std::string track2(const card_config& c) {
-  return c.pan + "=" + c.expiry + c.service_code + "0000000000";
+  return c.pan + "=" + c.expiry + c.service_code + c.discretionary;
 }
 
 // Sets a binary value (KSN) on a field of any class: raw bytes for b fields, hex digits for text

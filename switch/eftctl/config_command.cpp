@@ -27,7 +27,9 @@ std::size_t key_names(const eft::config::switch_config& c) {
   for (const auto& l : c.listeners) {
     n += !l.pin_key.empty() + !l.pin_bdk.empty() + !l.mac_key.empty() + !l.mac_bdk.empty();
   }
-  for (const auto& r : c.routes) n += !r.pin_key.empty() + (r.issuer ? 1 : 0);
+  for (const auto& r : c.routes) {
+    n += !r.pin_key.empty() + (r.issuer ? 1 : 0) + (r.stand_in && r.stand_in->pin_verify ? 1 : 0);
+  }
   return n;
 }
 

@@ -38,6 +38,14 @@ ksn_sizes check_config_keys(const config::switch_config& cfg, crypto::hsm* hsm) 
     if (r.issuer) {
       keys.push_back({"issuer.imk", r.issuer->imk, r.issuer->line, "E0", "an issuer master key for ACs", {}});
     }
+    if (r.stand_in && r.stand_in->pin_verify) {
+      const config::pin_verify_config& v = *r.stand_in->pin_verify;
+      if (v.method == config::pin_verify_method::visa_pvv) {
+        keys.push_back({"stand_in.pin_verify.pvk", v.pvk, v.line, "V2", "a Visa PVV PIN verification key", {}});
+      } else {
+        keys.push_back({"stand_in.pin_verify.pvk", v.pvk, v.line, "V1", "an IBM 3624 PIN verification key", {}});
+      }
+    }
   }
   ksn_sizes sizes;
   if (keys.empty()) return sizes;
@@ -75,6 +83,7 @@ void add_hsm_stages(pipeline& p, crypto::async_hsm& hsm, switch_counters& counte
   p.add_stage(stage_point::routed, "arqc-verify", make_arqc_stage(hsm, counters));
   p.add_stage(stage_point::answered, "arpc", make_arpc_stage(hsm));
   p.add_stage(stage_point::answered, "mac-generate", make_mac_generate_stage(hsm));
+  p.add_stage(stage_point::stand_in, "stand-in-pin-verify", make_stand_in_pin_stage(hsm));
 }
 
 }  // namespace eft::switch_core

@@ -46,7 +46,8 @@ struct breaker_report {
 std::shared_ptr<const route_table> route_table::make(std::vector<config::route_config> routes,
                                                      std::map<std::string, link_group*, std::less<>> groups,
                                                      switch_metrics* metrics,
-                                                     std::vector<config::terminal_group_config> terminal_groups) {
+                                                     std::vector<config::terminal_group_config> terminal_groups,
+                                                     const route_table* previous) {
   auto t = std::make_shared<route_table>(
       route_table{router(std::move(routes), std::move(terminal_groups)), std::move(groups), {}, nullptr, {}});
   if (metrics != nullptr) {
@@ -54,11 +55,23 @@ std::shared_ptr<const route_table> route_table::make(std::vector<config::route_c
     t->unrouted = metrics->unrouted();
   }
   for (const auto& r : t->routes.routes()) {
-    t->breakers.push_back(r.stand_in && r.stand_in->breaker.timeouts > 0
-                              ? std::make_shared<circuit_breaker>(r.stand_in->breaker)
-                              : nullptr);
+    std::shared_ptr<circuit_breaker> b;
+    if (r.stand_in && r.stand_in->breaker.timeouts > 0) {
+      b = previous != nullptr ? previous->breaker_named(r.name, r.stand_in->breaker) : nullptr;
+      if (!b) b = std::make_shared<circuit_breaker>(r.stand_in->breaker);
+    }
+    t->breakers.push_back(std::move(b));
   }
   return t;
+}
+
+std::shared_ptr<circuit_breaker> route_table::breaker_named(std::string_view name,
+                                                            const config::breaker_config& settings) const {
+  const auto& rs = routes.routes();
+  for (std::size_t i = 0; i < rs.size() && i < breakers.size(); ++i) {
+    if (rs[i].name == name && breakers[i] && breakers[i]->settings() == settings) return breakers[i];
+  }
+  return nullptr;
 }
 
 circuit_breaker* route_table::breaker_of(const config::route_config* route) const noexcept {

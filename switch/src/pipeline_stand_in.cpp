@@ -1,8 +1,8 @@
 // Stand-in: what the switch answers for a route whose host is unavailable (no ready link in its
 // group, or its circuit breaker open). The route's stand_in policy declines with its rc, or approves
 // up to the floor limit once the transaction's own checks (MAC at `received`, PIN translation and
-// ARQC at `routed`) have passed; an approval is answered only once its 0220 advice is durable in the
-// SAF queue of the group, which sends it when the host is back.
+// ARQC at `routed`, the PIN itself at `stand_in` when the policy has pin_verify) have passed; an approval is answered
+// only once its 0220 advice is durable in the SAF queue of the group, which sends it when the host is back.
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -69,8 +69,9 @@ awaitable<void> pipeline::stand_in(transaction* t, std::string why) {
     t->host_request->set_mti(mti);
     if (const iso8583::status st = copy_fields(req, *t->host_request, undefined_field_policy::refuse); !st) {
       refused = "the request has no place in the host dialect";
-    } else if (!co_await run_stages(stage_point::routed, t)) {
-      // A check failed: the stage's own RC stands (never an approval).
+    } else if (!co_await run_stages(stage_point::routed, t) || !co_await run_stages(stage_point::stand_in, t)) {
+      // A check failed (PIN translation, ARQC, the local PIN verification): the stage's own RC
+      // stands (never an approval, no advice).
       if (stats != nullptr) stats->count_stand_in(false);
       co_return;
     }

@@ -816,7 +816,9 @@ std::string switch_server::reload(const config::switch_config& next) {
     return why;
   }
   for (std::size_t i = 0; i < m.listeners.size(); ++i) m.listeners[i]->set_limits(next.listeners[i]);
-  m.pipe->replace_routes(route_table::make(next.routes, m.groups_by_name, m.metrics.get(), next.terminal_groups));
+  // The routes that stay keep their breakers: a reload must not send traffic to a host found dead.
+  m.pipe->replace_routes(
+      route_table::make(next.routes, m.groups_by_name, m.metrics.get(), next.terminal_groups, m.pipe->routes().get()));
   m.cfg.routes = next.routes;
   m.cfg.terminal_groups = next.terminal_groups;
   m.cfg.listeners = next.listeners;

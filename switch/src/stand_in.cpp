@@ -1,5 +1,7 @@
 #include "eft/switch/stand_in.hpp"
 
+#include "eft/iso8583/track2.hpp"
+
 namespace eft::switch_core {
 
 bool circuit_breaker::allow(clock::time_point now) {
@@ -43,6 +45,25 @@ void circuit_breaker::on_no_outcome() {
 bool circuit_breaker::is_open(clock::time_point now) const {
   const std::lock_guard lock(mutex_);
   return opened_ && now < open_until_;
+}
+
+std::optional<pin_verification_data> pin_verification_data_of(const config::pin_verify_config& cfg,
+                                                              std::string_view track2) {
+  const auto t = iso8583::parse_track2(track2);
+  if (!t) return std::nullopt;
+  const std::string_view d = t->discretionary;
+  pin_verification_data out;
+  if (cfg.method == config::pin_verify_method::visa_pvv) {
+    // Visa: PVKI (1 digit) and PVV (4 digits) right after the service code.
+    if (d.size() < 5) return std::nullopt;
+    out.pvki = static_cast<std::uint8_t>(d[0] - '0');
+    if (cfg.pvki && *cfg.pvki != out.pvki) return std::nullopt;
+    out.value.assign(d.substr(1, 4));
+    return out;
+  }
+  if (d.size() < std::size_t{cfg.offset_position} + cfg.offset_length) return std::nullopt;
+  out.value.assign(d.substr(cfg.offset_position, cfg.offset_length));
+  return out;
 }
 
 }  // namespace eft::switch_core

@@ -68,5 +68,20 @@ out=$("$eftctl" config check "$tmp/switch.yaml")
 [ $? -eq 0 ] && grep -q "2 HSM keys checked" <<<"$out"
 check "keys of the right usage pass" $? "($out)"
 
+# A stand-in's PIN verification key, the only key named: checked like the others.
+write "" $'\n    stand_in: {policy: approve, floor_limit: 100, pin_verify: {method: visa_pvv, pvk: pvk.visa}}'
+err=$("$eftctl" config check "$tmp/switch.yaml" 2>&1 >/dev/null)
+[ $? -eq 1 ] && grep -q "switch.yaml:10: stand_in.pin_verify.pvk 'pvk.visa': .*pvk.visa" <<<"$err"
+check "a missing stand-in PIN verification key" $? "($err)"
+"$eftctl" keys generate --config "$tmp/switch.yaml" --name pvk.visa --usage V1 --mode V >/dev/null
+err=$("$eftctl" config check "$tmp/switch.yaml" 2>&1 >/dev/null)
+[ $? -eq 1 ] &&
+  grep -q "switch.yaml:10: stand_in.pin_verify.pvk 'pvk.visa' is a key of usage V1, not a Visa PVV PIN verification key (V2)" <<<"$err"
+check "an IBM 3624 key for the PVV method" $? "($err)"
+sed -i 's/visa_pvv/ibm3624/; s/pvk: pvk.visa}/pvk: pvk.visa, decimalization: "0123456789012345", validation_data: NNNNNNNNNNNN}/' "$tmp/switch.yaml"
+out=$("$eftctl" config check "$tmp/switch.yaml")
+[ $? -eq 0 ] && grep -q "1 HSM keys checked" <<<"$out"
+check "the IBM 3624 key for the IBM 3624 method" $? "($out)"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -365,6 +365,59 @@ TEST(SwitchConfig, StandInSection) {
             std::string::npos);
 }
 
+TEST(SwitchConfig, StandInPinVerification) {
+  const std::string hsm = "hsm:\n  backend: software\n  key_file: keys.yaml\n";
+  const std::string pvv = replace(base, "    timeout_ms: 15000\n",
+                                  "    timeout_ms: 15000\n"
+                                  "    stand_in:\n"
+                                  "      policy: approve\n"
+                                  "      floor_limit: 5000\n"
+                                  "      pin_verify: {method: visa_pvv, pvk: pvk.visa, pvki: 1}\n") +
+                          hsm;
+  const auto c = parse(pvv);
+  ASSERT_TRUE(c.routes[0].stand_in->pin_verify.has_value());
+  const pin_verify_config& v = *c.routes[0].stand_in->pin_verify;
+  EXPECT_EQ(v.method, pin_verify_method::visa_pvv);
+  EXPECT_EQ(v.pvk, "pvk.visa");
+  EXPECT_EQ(v.pvki, std::optional<std::uint8_t>(1));
+  EXPECT_TRUE(v.required);
+  EXPECT_EQ(v.line, 38);
+
+  const std::string ibm = replace(pvv, "{method: visa_pvv, pvk: pvk.visa, pvki: 1}",
+                                  "{method: ibm3624, pvk: pvk.3624, decimalization: \"0123456789012345\", "
+                                  "validation_data: 12NNNNN, offset_position: 2, offset_length: 6, required: false}");
+  const pin_verify_config w = *parse(ibm).routes[0].stand_in->pin_verify;
+  EXPECT_EQ(w.method, pin_verify_method::ibm3624);
+  EXPECT_EQ(w.decimalization, "0123456789012345");
+  EXPECT_EQ(w.validation_data, "12NNNNN");
+  EXPECT_EQ(w.offset_position, 2U);
+  EXPECT_EQ(w.offset_length, 6U);
+  EXPECT_FALSE(w.required);
+
+  EXPECT_EQ(error_of(replace(pvv, ", pvk: pvk.visa", "")),
+            "/etc/eft/switch.yaml:38: routes[0].stand_in.pin_verify has no pvk (add pvk: <Visa PVV PIN verification "
+            "key of the HSM, usage V2>)");
+  EXPECT_EQ(error_of(replace(pvv, "visa_pvv", "cvv")),
+            "/etc/eft/switch.yaml:38: routes[0].stand_in.pin_verify.method 'cvv' is unknown (use visa_pvv or ibm3624)");
+  EXPECT_EQ(error_of(replace(ibm, "decimalization: \"0123456789012345\", ", "")),
+            "/etc/eft/switch.yaml:38: routes[0].stand_in.pin_verify has no decimalization (add decimalization: "
+            "\"0123456789012345\" (16 digits, quoted))");
+  EXPECT_NE(error_of(replace(ibm, "12NNNNN", "N12NNNN")).find("validation_data 'N12NNNN' is not a PIN validation"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(ibm, "offset_length: 6", "offset_length: 3")).find("offset_length '3'"),
+            std::string::npos);
+  EXPECT_EQ(error_of(replace(pvv, "pvki: 1}", "pvki: 1, offset_position: 3}")),
+            "/etc/eft/switch.yaml:38: routes[0].stand_in.pin_verify.offset_position is for method ibm3624 (remove "
+            "it, or use ibm3624)");
+  EXPECT_EQ(error_of(replace(replace(pvv, "policy: approve", "policy: decline"), "      floor_limit: 5000\n", "")),
+            "/etc/eft/switch.yaml:37: routes[0].stand_in.pin_verify needs policy: approve (remove pin_verify, or "
+            "approve under a floor_limit)");
+  // The key lives in the HSM: naming one without an HSM is a dangling name.
+  EXPECT_EQ(error_of(replace(pvv, hsm, "")),
+            "/etc/eft/switch.yaml:38: routes[0].stand_in.pin_verify.pvk 'pvk.visa' needs an HSM (add an hsm: section "
+            "holding the key)");
+}
+
 TEST(SwitchConfig, TheExampleConfigIsValid) {
   const auto c = load_switch_config(std::filesystem::path(EFT_SOURCE_DIR) / "config/examples/switch.yaml");
   EXPECT_EQ(c.listeners.size(), 1U);

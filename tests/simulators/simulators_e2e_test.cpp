@@ -3,10 +3,13 @@
 // host's record reconciled; faults seen by termsim. Every child is killed at the end of its test.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim_process.hpp"
@@ -32,11 +35,12 @@ class SimulatorProcesses : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir); }
 
-  fs::path write_hostsim(const std::string& framing, const std::string& spec, const std::string& faults = "") {
+  fs::path write_hostsim(const std::string& framing, const std::string& spec, const std::string& faults = "",
+                         std::uint16_t port = 0) {
     const auto p = dir / "hostsim.yaml";
     std::ofstream(p) << "hostsim: {threads: 1, record_transactions: true}\n"
-                        "listeners:\n  - {address: 127.0.0.1, port: 0, framing: "
-                     << framing << ", spec: " << spec
+                        "listeners:\n  - {address: 127.0.0.1, port: "
+                     << port << ", framing: " << framing << ", spec: " << spec
                      << "}\n"
                         "keys:\n  zpk: "
                      << zpk
@@ -173,6 +177,144 @@ TEST_F(SimulatorProcesses, TermsimThroughEftswitchToHostsim) {
   EXPECT_EQ(rec["counters"].value("pin_block_errors", 0), 0) << rec.dump();
   EXPECT_GT(rec["counters"].value("arqc_verified", 0), 0) << rec.dump();
   EXPECT_EQ(rec["counters"].value("sign_on", 0), 1) << rec.dump();
+}
+
+// The switch's stand-in verifies PINs itself while the host is down, and agrees with hostsim (an
+// independent implementation, verifying the same cards' PVV and IBM 3624 offset) on which are right.
+TEST_F(SimulatorProcesses, EftswitchStandInVerifiesPinsLikeHostsimWhileTheHostIsDown) {
+  const auto record = dir / "record.json";
+  auto host = std::make_unique<child_process>(std::vector<std::string>{
+      EFT_HOSTSIM_PATH, "--config", write_hostsim("len2", "iso87-ascii").string(), "--record", record.string()});
+  const auto host_port = port_of(*host, "listening on 127.0.0.1:");
+  ASSERT_NE(host_port, 0) << host->output();
+
+  ::setenv("EFT_HSM_LMK", "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF", 1);
+  ::setenv("EFT_JOURNAL_KEY", "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF", 1);
+  const auto sw_cfg = dir / "switch.yaml";
+  const std::string stand_in = "{policy: approve, floor_limit: 5000, rc: \"05\", pin_verify: ";
+  std::ofstream(sw_cfg) << "switch: {workers: 1, status_interval_ms: 0, shutdown_grace_ms: 1000}\n"
+                           "listeners:\n  - {name: pos, address: 127.0.0.1, port: 0, framing: len2+tpdu, spec: "
+                           "iso87-binary, pin_key: tpk.pos}\n"
+                           "links:\n  - {name: issuer, addresses: [127.0.0.1:"
+                        << host_port
+                        << "], spec: iso87-ascii, reconnect_min_ms: 20, reconnect_max_ms: 100, "
+                           "network_timeout_ms: 500, echo_interval_ms: 0}\n"
+                           "link_groups: [{name: issuers, links: [issuer]}]\n"
+                           "routes:\n"
+                           "  - {name: visa, match: {pan_prefixes: [4]}, to: issuers, timeout_ms: 3000, pin_key: "
+                           "zpk.host,\n     stand_in: "
+                        << stand_in
+                        << "{method: visa_pvv, pvk: pvk.visa}}}\n"
+                           "  - {name: mc, match: {pan_prefixes: [5]}, to: issuers, timeout_ms: 3000, pin_key: "
+                           "zpk.host,\n     stand_in: "
+                        << stand_in
+                        << "{method: ibm3624, pvk: pvk.3624, decimalization: \"0123456789012345\", "
+                           "validation_data: NNNNNNNNNNNN, offset_position: 1}}}\n"
+                           "hsm: {backend: software, key_file: keys.yaml}\n"
+                           "journal: {path: journal.db, durability: process_crash, saf_retry_interval_ms: 200}\n";
+  const std::vector<std::array<const char*, 4>> keys = {{"tpk.pos", "P0", "B", tpk},
+                                                        {"zpk.host", "P0", "B", zpk},
+                                                        {"pvk.visa", "V2", "V", "5B8CE3D0F2A16E97C41D3B8A09E6F275"},
+                                                        {"pvk.3624", "V1", "V", "7A3F19C6E2B4D8050C6E91A7F3B2D48E"}};
+  for (const auto& [name, usage, mode, key] : keys) {
+    child_process imp({EFT_EFTCTL_PATH, "keys", "import", "--config", sw_cfg.string(), "--name", name, "--usage", usage,
+                       "--mode", mode, "--component", key});
+    ASSERT_EQ(imp.wait_exit(), 0) << imp.output();
+  }
+  child_process check({EFT_EFTSWITCH_PATH, "--check-config", sw_cfg.string()});
+  ASSERT_EQ(check.wait_exit(), 0) << check.output();
+  {
+    // The IBM 3624 key named for the PVV method: both checkers refuse it with file:line.
+    std::ifstream in(sw_cfg);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text.replace(text.find("pvk: pvk.visa"), 13, "pvk: pvk.3624");
+    const auto bad = dir / "bad.yaml";
+    std::ofstream(bad) << text;
+    const std::string why =
+        bad.string() +
+        ":9: stand_in.pin_verify.pvk 'pvk.3624' is a key of usage V1, not a Visa PVV PIN verification key (V2)";
+    child_process sw_check({EFT_EFTSWITCH_PATH, "--check-config", bad.string()});
+    EXPECT_EQ(sw_check.wait_exit(), 1);
+    EXPECT_NE(sw_check.output().find(why), std::string::npos) << sw_check.output();
+    child_process ctl_check({EFT_EFTCTL_PATH, "config", "check", bad.string()});
+    EXPECT_EQ(ctl_check.wait_exit(), 1);
+    EXPECT_NE(ctl_check.output().find(why), std::string::npos) << ctl_check.output();
+  }
+  child_process sw({EFT_EFTSWITCH_PATH, "--config", sw_cfg.string()});
+  const auto sw_port = port_of(sw, "listener pos: listening on 127.0.0.1:");
+  ASSERT_NE(sw_port, 0) << sw.output();
+  ASSERT_TRUE(sw.wait_for("link issuer: ready")) << sw.output();
+
+  // The hostsim cards with their PVV (PVKI 1) and offset on track 2, each with its right PIN and a
+  // wrong one, and a Visa card whose track is too short to hold a PVV.
+  const auto cfg = dir / "termsim.yaml";
+  std::ofstream(cfg) << "target: {address: 127.0.0.1, port: " << sw_port
+                     << ", framing: len2+tpdu, spec: iso87-binary}\n"
+                        "timeout_ms: 5000\n"
+                        "terminals:\n  - {id: POS00001, merchant: TEST-SHOP, kind: pos, pin_key: "
+                     << tpk
+                     << "}\n"
+                        "cards:\n"
+                        "  - {pan: \"4761739001010010\", discretionary: \"1037400000\", pin: \"1234\", chip: false}\n"
+                        "  - {pan: \"4761739001010010\", discretionary: \"1037400000\", pin: \"1243\", chip: false}\n"
+                        "  - {pan: \"5413330089600010\", discretionary: \"0139200000\", pin: \"4321\", chip: false}\n"
+                        "  - {pan: \"5413330089600010\", discretionary: \"0139200000\", pin: \"4312\", chip: false}\n"
+                        "  - {pan: \"4761739001010010\", discretionary: \"103\", pin: \"1234\", chip: false}\n"
+                        "mix: {magstripe_fallback: 1}\n";
+  const auto rc_of = [&](int card) {
+    child_process send({EFT_TERMSIM_PATH, "send", "--config", cfg.string(), "--type", "magstripe_fallback", "--amount",
+                        "12.34", "--card", std::to_string(card)});
+    (void)send.wait_exit();
+    const std::string out = send.output();
+    const auto at = out.find(": RC ");
+    return at == std::string::npos ? out : out.substr(at + 5, 2);
+  };
+  // The host decides.
+  std::vector<std::string> by_host;
+  for (int card = 0; card < 4; ++card) by_host.push_back(rc_of(card));
+  EXPECT_EQ(by_host, (std::vector<std::string>{"00", "55", "00", "55"})) << sw.output();
+
+  // The host goes down: the switch decides, with the same answers.
+  host->signal(SIGTERM);
+  ASSERT_EQ(host->wait_exit(), 0) << host->output();
+  ASSERT_TRUE(sw.wait_for("link issuer: connection lost")) << sw.output();
+  std::vector<std::string> by_switch;
+  for (int card = 0; card < 4; ++card) by_switch.push_back(rc_of(card));
+  EXPECT_EQ(by_switch, by_host) << sw.output();
+  EXPECT_EQ(rc_of(4), "05") << "no PVV on the track: the policy's decline code";
+  const auto rec = read_json(record);
+  ASSERT_FALSE(rec.is_discarded());
+  EXPECT_EQ(rec["counters"].value("pin_verified", 0), 2) << rec.dump();
+  EXPECT_EQ(rec["counters"].value("pin_wrong", 0), 2) << rec.dump();
+  // Nothing of the card but the masked PAN in the switch's log.
+  for (const char* secret : {"4761739001010010", "5413330089600010", "1037400000", "0139200000", "=3012"}) {
+    EXPECT_EQ(sw.output().find(secret), std::string::npos) << secret;
+  }
+
+  // The host comes back: the two stand-in approvals reach it as 0220 advices, the wrong PINs never.
+  const auto record2 = dir / "record2.json";
+  host = std::make_unique<child_process>(std::vector<std::string>{
+      EFT_HOSTSIM_PATH, "--config", write_hostsim("len2", "iso87-ascii", "", host_port).string(), "--record",
+      record2.string()});
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  const auto acknowledged = [&] {
+    const std::string& o = sw.output();
+    std::size_t n = 0;
+    for (auto at = o.find("acknowledged by link issuer"); at != std::string::npos;
+         at = o.find("acknowledged by link issuer", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  while (acknowledged() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(acknowledged(), 2U) << sw.output();
+  host->signal(SIGTERM);
+  ASSERT_EQ(host->wait_exit(), 0) << host->output();
+  const auto rec2 = read_json(record2);
+  EXPECT_EQ(rec2["received"].value("0220", 0), 2) << rec2.dump();
+  EXPECT_EQ(rec2["received"].value("0200", 0), 0) << rec2.dump();
+  sw.signal(SIGTERM);
+  EXPECT_EQ(sw.wait_exit(), 0) << sw.output();
 }
 
 TEST_F(SimulatorProcesses, RandomFaultsAreCountedOnBothSidesAndIdleConnectionsAreHeld) {

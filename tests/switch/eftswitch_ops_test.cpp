@@ -393,6 +393,58 @@ TEST_F(EftswitchOps, SighupAppliesRoutesAndLimitsOrRefusesAndKeepsRunning) {
   EXPECT_EQ(sw->wait_exit(), 0) << sw->output();
 }
 
+// A reload keeps an open breaker of a route that stays with the same breaker settings (the dead host
+// gets no traffic), and starts a new one, closed, for a route whose breaker settings changed.
+TEST_F(EftswitchOps, SighupKeepsAnOpenBreakerUnlessItsSettingsChange) {
+  test_host host;
+  host.delay_ms = -1;  // never answers
+  const std::string breaker = R"(stand_in: {policy: decline, rc: "05", breaker: {timeouts: 2, open_s: 60}})";
+  options o = to(host.port());
+  o.routes = "[{name: all, to: acquirer, timeout_ms: 200, " + breaker + "}]";
+  start(o);
+  terminal t(port);
+  for (const char* stan : {"000601", "000602"}) {
+    const auto r = exchange(t, purchase(stan));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->get(39U), "91");  // timed out
+  }
+  auto r = exchange(t, purchase("000603"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "05");  // open: the stand-in declines at once
+  ASSERT_TRUE(wait_until([&] { return host.requests.load() == 2; }));
+
+  // Another route added and this one's timeout_rc changed: its breaker stays open.
+  options kept = o;
+  kept.routes =
+      "[{name: mc, match: {pan_prefixes: [5]}, to: acquirer}, {name: all, to: acquirer, timeout_ms: 200, "
+      "timeout_rc: \"68\", " +
+      breaker + "}]";
+  write_config(kept);
+  sw->signal(SIGHUP);
+  ASSERT_TRUE(sw->wait_for({"SIGHUP: reloaded ", ": 2 routes"})) << sw->output();
+  r = exchange(t, purchase("000604"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "05") << "the reload closed the open breaker";
+  EXPECT_EQ(host.requests.load(), 2);
+
+  // Its breaker settings changed: a new breaker, closed; the request goes to the host and times out.
+  options changed = kept;
+  changed.routes =
+      "[{name: mc, match: {pan_prefixes: [5]}, to: acquirer}, {name: all, match: {mti: [0200]}, to: "
+      "acquirer, timeout_ms: 200, timeout_rc: \"68\", stand_in: {policy: decline, rc: \"05\", breaker: "
+      "{timeouts: 3, open_s: 60}}}, {name: rest, to: acquirer}]";
+  write_config(changed);
+  sw->signal(SIGHUP);
+  ASSERT_TRUE(sw->wait_for({"SIGHUP: reloaded ", ": 3 routes"})) << sw->output();
+  r = exchange(t, purchase("000605"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->get(39U), "68");
+  EXPECT_EQ(host.requests.load(), 3);
+
+  sw->signal(SIGTERM);
+  EXPECT_EQ(sw->wait_exit(), 0) << sw->output();
+}
+
 TEST_F(EftswitchOps, JsonLinesToAFileWithOneMaskedLinePerTransaction) {
   test_host host;
   options o = to(host.port());

@@ -98,8 +98,15 @@ constexpr std::string_view aes_mac_generation_key = "A2DC23DE6FDE0824A2BC321E08E
 /// The LMK of the test HSMs (64 hex digits), also written to lmk files for eftswitch.
 constexpr std::string_view test_lmk_hex = "4C4D4B2D746573742D6B65792D6E6F742D666F722D70726F64756374696F6E21";
 
+// The terminal PIN key, and the host simulator's PIN verification keys (simulators/examples/hostsim.yaml):
+// the Visa PVV key pair and the IBM 3624 PIN verification key.
+constexpr std::string_view tpk_hex = "0123456789ABCDEFFEDCBA9876543210";
+constexpr std::string_view pvk_visa_hex = "5B8CE3D0F2A16E97C41D3B8A09E6F275";
+constexpr std::string_view pvk_3624_hex = "7A3F19C6E2B4D8050C6E91A7F3B2D48E";
+
 /// A software HSM at `key_file` holding tak.pos (M3), bdk.pos (B0, the X9.24-1 BDK), zpk.acq1 (P0),
-/// imk.visa (E0) and bdk.aes (B0, the X9.24-3 AES BDK); null when it cannot be made.
+/// imk.visa (E0), bdk.aes (B0, the X9.24-3 AES BDK), tpk.pos (P0), pvk.visa (V2) and pvk.3624 (V1);
+/// null when it cannot be made.
 inline std::shared_ptr<eft::crypto::hsm> make_test_hsm(const std::filesystem::path& key_file) {
   auto lmk = eft::crypto::secure_from_hex(test_lmk_hex);
   auto opened = eft::crypto::software_hsm::open(key_file, std::move(*lmk));
@@ -115,7 +122,8 @@ inline std::shared_ptr<eft::crypto::hsm> make_test_hsm(const std::filesystem::pa
   };
   if (!import("tak.pos", "M3", 'C', tak_hex) || !import("bdk.pos", "B0", 'X', x924_bdk) ||
       !import("zpk.acq1", "P0", 'B', zpk_hex) || !import("imk.visa", "E0", 'X', imk_hex) ||
-      !import("bdk.aes", "B0", 'X', aes_bdk, 'A')) {
+      !import("bdk.aes", "B0", 'X', aes_bdk, 'A') || !import("tpk.pos", "P0", 'B', tpk_hex) ||
+      !import("pvk.visa", "V2", 'V', pvk_visa_hex) || !import("pvk.3624", "V1", 'V', pvk_3624_hex)) {
     return nullptr;
   }
   return *opened;

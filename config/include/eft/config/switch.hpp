@@ -84,6 +84,8 @@ struct breaker_config {
   std::uint32_t timeouts = 0;   ///< timeouts that open the breaker; 0: no breaker
   std::uint32_t window_s = 60;  ///< the timeouts counted are those of the last window_s seconds
   std::uint32_t open_s = 30;    ///< how long it stays open before a request is let through
+
+  friend bool operator==(const breaker_config&, const breaker_config&) = default;
 };
 
 /// What the switch decides when a route's host is unavailable.
@@ -92,12 +94,36 @@ enum class stand_in_policy : std::uint8_t {
   approve,  ///< approve up to the floor limit and queue a 0220 advice for the host (needs a journal)
 };
 
+/// How a stand-in approval checks the cardholder's PIN itself.
+enum class pin_verify_method : std::uint8_t {
+  visa_pvv,  ///< Visa PVV: PVKI (1 digit) and PVV (4 digits) first in the track 2 discretionary data
+  ibm3624,   ///< IBM 3624 offset: at offset_position in the track 2 discretionary data
+};
+
+/// The stand-in's local PIN verification (the HSM decrypts the terminal's PIN block and checks it
+/// against the PIN verification data on the card's track 2). A wrong PIN is declined with RC 55.
+struct pin_verify_config {
+  pin_verify_method method = pin_verify_method::visa_pvv;
+  std::string pvk;                    ///< PIN verification key (HSM key name): usage V2 for visa_pvv, V1 for ibm3624
+  bool required = true;               ///< a request without PIN block is declined with the stand-in rc; false: approved
+  std::optional<std::uint8_t> pvki;   ///< visa_pvv: the PVKI of pvk; a card with another one is declined with rc
+  std::string decimalization;         ///< ibm3624: decimalisation table, 16 decimal digits
+  std::string validation_data;        ///< ibm3624: PIN validation data pattern: hex digits and one run of N
+                                      ///< (the last account-number digits), right-padded with F to 16
+  std::uint32_t offset_position = 0;  ///< ibm3624: index of the offset's first digit in the discretionary data
+  std::uint32_t offset_length = 4;    ///< ibm3624: offset digits (4-12), all of them checked
+  int line = 0;
+
+  friend bool operator==(const pin_verify_config&, const pin_verify_config&) = default;
+};
+
 /// A route's stand-in: used while its link group has no ready link or its breaker is open.
 struct stand_in_config {
   stand_in_policy policy = stand_in_policy::decline;
   std::uint64_t floor_limit = 0;  ///< approve: field 4 (minor units) at most this; above: declined with rc
   std::string rc = "91";          ///< response code of a stand-in decline
   breaker_config breaker;
+  std::optional<pin_verify_config> pin_verify;  ///< approve: verify PINs locally before approving
   int line = 0;
 };
 

@@ -55,7 +55,8 @@ struct card_config {
   std::string pan;
   std::string expiry = "3012";  ///< YYMM
   std::string service_code = "201";
-  std::string pin = "1234";  ///< test PIN entered by the simulated cardholder
+  std::string discretionary = "0000000000";  ///< track 2 discretionary data (e.g. PVKI and PVV, or an offset)
+  std::string pin = "1234";                  ///< test PIN entered by the simulated cardholder
   bool chip = true;
   emv::cryptogram_version cvn = emv::cryptogram_version::visa_18;
   std::string psn = "00";

@@ -53,19 +53,26 @@ struct route_table {
   std::map<std::string, link_group*, std::less<>> groups;  ///< every route's group is here
   std::vector<route_stats*> stats;                         ///< per route, parallel to routes.routes(); may be empty
   route_stats* unrouted = nullptr;                         ///< transactions answered without a route; may be null
-  /// Per route, parallel to routes.routes(): its circuit breaker, or null (no stand_in.breaker). A
-  /// reload starts new breakers, closed.
+  /// Per route, parallel to routes.routes(): its circuit breaker, or null (no stand_in.breaker).
+  /// Shared with the next generation when a reload keeps the route (same name, same breaker
+  /// settings), so an open breaker stays open.
   std::vector<std::shared_ptr<circuit_breaker>> breakers;
 
   /// The breaker of a route of this generation, or null.
   circuit_breaker* breaker_of(const config::route_config* route) const noexcept;
+  /// The breaker of the route called `name` when it has these settings, or null.
+  std::shared_ptr<circuit_breaker> breaker_named(std::string_view name, const config::breaker_config& settings) const;
 
   /// A generation; with `metrics`, each route's stats are resolved now (not per transaction).
-  /// `terminal_groups` are those the routes name (config::switch_config::terminal_groups).
+  /// `terminal_groups` are those the routes name (config::switch_config::terminal_groups). With
+  /// `previous` (the generation it replaces), a route of the same name and the same breaker settings
+  /// keeps its breaker, state and all; a route whose breaker settings changed starts a new one,
+  /// closed; the breakers of removed routes go with the old generation.
   static std::shared_ptr<const route_table> make(std::vector<config::route_config> routes,
                                                  std::map<std::string, link_group*, std::less<>> groups,
                                                  switch_metrics* metrics = nullptr,
-                                                 std::vector<config::terminal_group_config> terminal_groups = {});
+                                                 std::vector<config::terminal_group_config> terminal_groups = {},
+                                                 const route_table* previous = nullptr);
 };
 
 /// One transaction on its way through the pipeline. Owned by the terminal session that received it.
@@ -102,6 +109,7 @@ enum class stage_point : std::uint8_t {
   received,  ///< after validation, before routing (MAC verify)
   routed,    ///< after routing and field mapping, before sending (PIN translate, EMV)
   answered,  ///< after the host's answer is mapped back, before the reply (MAC generate)
+  stand_in,  ///< before a stand-in approval, after the routed stages (local PIN verification)
 };
 
 class pipeline {
@@ -189,7 +197,7 @@ class pipeline {
 
   std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;
-  std::vector<named_stage> stages_[3];
+  std::vector<named_stage> stages_[4];
 };
 
 }  // namespace eft::switch_core

@@ -25,6 +25,20 @@ crypto::pin_block_format pin_format_of(std::string_view name) noexcept;
 /// on the session's thread. `hsm` must outlive the pipeline.
 stage_fn make_pin_translation_stage(crypto::async_hsm& hsm);
 
+/// Response code of a PIN that does not verify (ISO 8583:1987 "incorrect PIN").
+inline constexpr std::string_view wrong_pin_rc = "55";
+
+/// The stand-in's own PIN check, at stage_point::stand_in, for routes whose stand_in has pin_verify:
+/// the terminal's PIN block (field 52 of the request, under the listener's pin_key, or pin_bdk and
+/// the KSN) is verified inside the HSM against the PIN verification data of the card's track 2
+/// (field 35; pin_verification_data_of) with the PAN of the request and the route's pvk: Visa PVV
+/// (hsm::verify_pin_pvv) or IBM 3624 offset (hsm::verify_pin_ibm3624, validation data from the
+/// route's pattern and the PAN). A PIN that does not verify is answered with wrong_pin_rc (no
+/// advice, no approval); a request without PIN block when pin_verify is required, or without usable
+/// track 2 data, with the stand-in's rc; a listener without PIN key or an HSM failure with 96. No
+/// PIN try counter is kept. Nothing about the PIN, block, track or PVV/offset is logged.
+stage_fn make_stand_in_pin_stage(crypto::async_hsm& hsm);
+
 /// Response code of a missing or wrong MAC (ISO 8583:1987 "security violation").
 inline constexpr std::string_view mac_failure_rc = "63";
 
@@ -74,14 +88,16 @@ stage_fn make_arpc_stage(crypto::async_hsm& hsm);
 
 /// Checks every key the config names against the HSM: listener pin_key and route pin_key must be PIN
 /// keys (TR-31 usage P0), pin_bdk and mac_bdk BDKs (B0), mac_key an ISO 9797-1 algorithm 3 MAC key
-/// (M3), an issuer imk an EMV application cryptogram master key (E0). Throws std::runtime_error
+/// (M3), an issuer imk an EMV application cryptogram master key (E0), a stand-in pin_verify pvk a PIN
+/// verification key (V2 for visa_pvv, V1 for ibm3624). Throws std::runtime_error
 /// naming the config file and line ("switch.yaml:12: mac_key 'tak.pos' is a key of usage P0, not a
 /// MAC key (M3)"); `hsm` may be null when the config names no key. Returns the KSN size of each
 /// DUKPT listener (10 bytes for a TDES BDK, 12 for an AES one).
 ksn_sizes check_config_keys(const config::switch_config& cfg, crypto::hsm* hsm);
 
 /// Adds the HSM stages to a pipeline in their order: KSN and MAC verification at received; PIN
-/// translation and the ARQC check at routed; the ARPC and MAC generation at answered.
+/// translation and the ARQC check at routed; the ARPC and MAC generation at answered; the stand-in's
+/// PIN verification at stand_in.
 void add_hsm_stages(pipeline& p, crypto::async_hsm& hsm, switch_counters& counters, ksn_sizes sizes);
 
 }  // namespace eft::switch_core
