@@ -49,10 +49,15 @@ EFT_JOURNAL_KEY=$(cat "$run/journal-key")
 "$bin/hostsim" --config "$run/hostsim.yaml" >"$run/hostsim.log" 2>&1 &
 pids+=($!)
 wait_for "$run/hostsim.log" "listening on 127.0.0.1:7100"
-(cd "$run" && exec "$bin/eftswitch" --config eftswitch.yaml) >"$run/eftswitch.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
-sleep 1  # the host link signs on
+# start_switch <config>: eftswitch in the run directory, listening and signed on to hostsim.
+start_switch() {
+  (cd "$run" && exec "$bin/eftswitch" --config "$1") >>"$run/eftswitch.log" 2>&1 &
+  switch_pid=$!
+  pids+=($switch_pid)
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
+  sleep 1  # the host link signs on
+}
+start_switch eftswitch.yaml
 
 # measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
 # to the table and prints the run's tps.
@@ -93,6 +98,14 @@ wait "$idle_pid" || true
 held=$(jq '.held' "$run/idle.json")
 idle_errors=$(jq '[.errors[]] | add' "$run/idle.json")
 
+# Diagnostic: the same switch without its journal (no durable records, no armed reversals: not a
+# production setting), to show what the journal's two awaited commits per transaction cost.
+kill "$switch_pid"
+wait "$switch_pid" 2>/dev/null || true
+awk '/^journal:/ { skip = 1; next } skip && /^[^ ]/ { skip = 0 } !skip' "$run/eftswitch.yaml" >"$run/eftswitch-no-journal.yaml"
+start_switch eftswitch-no-journal.yaml
+n100=$(measure switch-no-journal-100 "termsim -> eftswitch without journal (diagnostic)" termsim.yaml 100)
+
 echo
 echo "| path | connections | mode | tps | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors / mismatches |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -103,3 +116,4 @@ awk -v s="$s1000" -v d="$d1000" 'BEGIN { printf "switch / direct throughput, 1,0
 awk -v s="$p99_switch" -v d="$p99_direct" -v r="$rate" \
   'BEGIN { printf "added p99 at %d tps (20 %% of the direct maximum): %.2f ms  (goal <= 1 ms)\n", r, s - d }'
 echo "connection scale: $held idle terminals held (errors $idle_errors) while 1,000 others ran $(printf '%.0f' "$scale_tps") tps"
+awk -v s="$n100" -v d="$d100" 'BEGIN { printf "diagnostic: switch without its journal / direct, 100 connections: %.0f %%\n", 100 * s / d }'
