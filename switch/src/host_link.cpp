@@ -481,15 +481,14 @@ struct host_link::impl {
         on_message(std::move(msg));
         continue;
       }
-      // Not a whole frame yet: room for it after what is buffered (its length is checked already).
-      if (begin == end) {
-        begin = end = 0;
-      } else if (begin > 0 && buffer.size() - begin < std::max(f.needed, buffer.size() / 2)) {
+      // Not a whole frame yet: its start moves to the front (less than a frame) and the buffer holds
+      // all of it (its length is checked against max_frame already).
+      if (begin > 0) {
         std::memmove(buffer.data(), buffer.data() + begin, end - begin);
         end -= begin;
         begin = 0;
       }
-      if (buffer.size() - begin < f.needed) buffer.resize(begin + f.needed);
+      if (buffer.size() < f.needed) buffer.resize(f.needed);
       auto [ec, n] = co_await read_some(asio::buffer(buffer.data() + end, buffer.size() - end));
       if (ec) {
         if (ec != asio::error::operation_aborted)
