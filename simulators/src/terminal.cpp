@@ -157,6 +157,13 @@ crypto::outcome<crypto::bytes> terminal_state::next_ksn() {
   return ksn_;
 }
 
+std::string terminal_rrn(std::string_view terminal_id, std::string_view stan) {
+  // Terminal id digits and STAN keep it unique per terminal for reconciliation.
+  std::uint64_t h = 0;
+  for (const char c : terminal_id) h = h * 31 + static_cast<unsigned char>(c);
+  return digits_of(h % 1000000, 6) + std::string(stan);
+}
+
 std::string build_request(const termsim_config& cfg, terminal_state& term, const card_config& card, txn_type type,
                           std::uint64_t amount, const txn_context* original, std::mt19937_64& rng, iso8583::message& m,
                           txn_context& ctx) {
@@ -210,10 +217,7 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
   ctx.amount = amount_field(amount);
   ctx.stan = term.next_stan();
   ctx.transmission_time = now.f7;
-  // RRN: terminal id digits and STAN keep it unique per terminal for reconciliation.
-  std::uint64_t h = 0;
-  for (const char c : term.id()) h = h * 31 + static_cast<unsigned char>(c);
-  ctx.rrn = digits_of(h % 1000000, 6) + ctx.stan;
+  ctx.rrn = terminal_rrn(term.id(), ctx.stan);
   ctx.atc = static_cast<std::uint16_t>(card.atc + term.sequence);
 
   m.set_mti("0200");

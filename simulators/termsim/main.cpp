@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -480,7 +481,7 @@ int run_load(const termsim_config& cfg, run_options opt, const std::string& json
 }
 
 int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64_t> amount, std::size_t card_index,
-             std::size_t terminal_index, bool json) {
+             std::size_t terminal_index, bool json, const std::string& original_ids) {
   if (card_index >= cfg.cards.size()) {
     std::cerr << "termsim: --card " << card_index << " is past the " << cfg.cards.size() << " cards of the config\n";
     return 1;
@@ -507,7 +508,19 @@ int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64
     return 1;
   }
   std::vector<txn_type> steps;
-  if (type == txn_type::reversal) steps.push_back(term.config().atm ? txn_type::atm_withdrawal : txn_type::purchase);
+  if (!original_ids.empty()) {
+    // An original sent earlier (another run, before a restart of the switch): MTI n4, STAN n6, field 7 n10.
+    original.mti = original_ids.substr(0, 4);
+    original.stan = original_ids.substr(4, 6);
+    original.transmission_time = original_ids.substr(10, 10);
+    original.processing_code = term.config().atm ? "010000" : "000000";
+    original.amount = amount_field(amt);
+    original.card = &card;
+    original.rrn = terminal_rrn(term.id(), original.stan);
+    orig = &original;
+  } else if (type == txn_type::reversal) {
+    steps.push_back(term.config().atm ? txn_type::atm_withdrawal : txn_type::purchase);
+  }
   steps.push_back(type);
   int status = 0;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -597,6 +610,11 @@ int main(int argc, char** argv) {
   send->add_option("--card", card_index, "index of the card in the config");
   send->add_option("--terminal", terminal_index, "index of the terminal");
   send->add_flag("--json", json, "print the masked request and answer as JSON");
+  std::string original_ids;
+  send->add_option("--original", original_ids,
+                   "with --type reversal: reverse this earlier transaction of the terminal instead of making one "
+                   "first: its MTI, STAN and transmission time (field 7) as 20 digits, e.g. 02000001231126071500; "
+                   "--amount, --card and --terminal as it had them");
 
   run_options opt;
   std::string json_path, only_type;
@@ -638,7 +656,15 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    return run_send(cfg, *t, amount, card_index, terminal_index, json);
+    const bool ids_ok = original_ids.size() == 20 && std::all_of(original_ids.begin(), original_ids.end(),
+                                                                 [](char c) { return c >= '0' && c <= '9'; });
+    if (!original_ids.empty() && (*t != txn_type::reversal || !ids_ok)) {
+      std::cerr << "termsim: --original '" << original_ids
+                << "' needs --type reversal and 20 digits: the original's MTI, STAN and field 7 "
+                   "(e.g. 02000001231126071500)\n";
+      return 1;
+    }
+    return run_send(cfg, *t, amount, card_index, terminal_index, json, original_ids);
   }
   if (!only_type.empty()) {
     opt.only_type = parse_txn_type(only_type);

@@ -188,6 +188,7 @@ bool journal_queue::push(queued_write q, bool accepting, bool force) {
   lock.unlock();
   const std::error_code refused = closed ? journal_errc::closed : journal_errc::busy;
   if (q.waiter) q.waiter->complete(refused);
+  if (q.claim_waiter) q.claim_waiter->complete(refused, original_claim{});
   if (q.flushed != nullptr) q.flushed->set_value(false);
   return false;
 }
@@ -234,6 +235,7 @@ void journal_queue::complete(std::vector<queued_write>& group, std::error_code r
   for (auto& q : group) {
     if (q.waiter) waiters.push_back(std::move(q.waiter));
     if (q.flushed != nullptr) q.flushed->set_value(!result);
+    if (q.claim_waiter) q.claim_waiter->complete(result, result ? original_claim{} : q.claim);
   }
   complete_waiters(waiters, result);
 }
@@ -251,6 +253,13 @@ bool queued_journal::flush() {
 
 void queued_journal::submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) {
   (void)enqueue(queued_write{std::move(batch), std::move(waiter), nullptr});
+}
+
+void queued_journal::submit_claim(original_ref ref, std::unique_ptr<original_claim_waiter> waiter) {
+  queued_write q;
+  q.claim_ref = std::move(ref);
+  q.claim_waiter = std::move(waiter);
+  (void)enqueue(std::move(q));
 }
 
 bool queued_journal::enqueue(queued_write q, bool force) {
@@ -280,6 +289,14 @@ journal_batch recovery_batch(const std::vector<saf_item>& armed) {
     b.records.push_back(std::move(r));
   }
   return b;
+}
+
+std::optional<original_claim_status> judge_original(const original_ref& ref, std::string_view amount,
+                                                    std::string_view state) noexcept {
+  if (amount != ref.amount) return std::nullopt;  // another transaction with the same ids, or a wrong amount
+  if (state == "standby") return original_claim_status::claimed;
+  if (state == "reversed") return original_claim_status::already;
+  return std::nullopt;  // armed: no outcome yet (a terminal reverses only what it was answered)
 }
 
 }  // namespace detail

@@ -16,6 +16,7 @@ std::unique_ptr<journal> open_journal(const config::journal_config& c, std::shar
     o.instance = c.instance;
     o.durability = durability;
     o.queue_limit = c.queue_limit;
+    o.reversal_window = std::chrono::seconds(c.reversal_window_s);
     return read_only ? open_postgresql_journal_read_only(o, std::move(keys))
                      : open_postgresql_journal(o, std::move(keys));
   }
@@ -24,6 +25,7 @@ std::unique_ptr<journal> open_journal(const config::journal_config& c, std::shar
   o.path = c.path;
   o.durability = durability;
   o.queue_limit = c.queue_limit;
+  o.reversal_window = std::chrono::seconds(c.reversal_window_s);
   return open_sqlite_journal(o, std::move(keys));
 }
 

@@ -20,6 +20,11 @@ struct queued_write {
   journal_batch batch;
   std::unique_ptr<journal_waiter> waiter;  // null: posted, nobody waits
   std::promise<bool>* flushed = nullptr;   // a flush marker
+  // A terminal reversal's claim (instead of a batch): the writer answers it into `claim` in the
+  // group's transaction; the claim waiter gets it once the group is committed.
+  std::optional<original_ref> claim_ref;
+  std::unique_ptr<original_claim_waiter> claim_waiter;
+  original_claim claim;
 };
 
 class journal_queue {
@@ -64,6 +69,7 @@ class queued_journal : public journal {
  protected:
   queued_journal(std::size_t queue_limit, bool read_only) : queue_(queue_limit), read_only_(read_only) {}
   void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) override;
+  void submit_claim(original_ref ref, std::unique_ptr<original_claim_waiter> waiter) override;
   // False when refused (full, closed, failed or read-only); the waiter is then completed with why.
   bool enqueue(queued_write q, bool force = false);
 
@@ -78,5 +84,11 @@ std::optional<std::uint32_t> parse_host_stan(std::string_view stan) noexcept;
 // The batch that start-up recovery writes for these armed items: each becomes ready, with a
 // timed_out record saying why.
 journal_batch recovery_batch(const std::vector<saf_item>& armed);
+
+// Whether a terminal's original (its received record's amount `amount`, state `state` of its
+// original: "armed", "standby" or "reversed") answers `ref`, and how: nullopt to look at an older
+// candidate. One rule for every backend.
+std::optional<original_claim_status> judge_original(const original_ref& ref, std::string_view amount,
+                                                    std::string_view state) noexcept;
 
 }  // namespace eft::switch_core::detail

@@ -107,7 +107,6 @@ awaitable<bool> pipeline::journal_forwarded(transaction* t) {
   item.created_us = journal_now_us();
   item.message.resize(packed.size());
   std::memcpy(item.message.data(), packed.data(), packed.size());
-  remember_original(t, packed, item.summary);
   crypto::wipe(packed.data(), packed.size());
 
   journal_batch b;
@@ -133,7 +132,12 @@ awaitable<bool> pipeline::journal_outcome(transaction* t, exchange_status status
     case exchange_status::answered:
       b.records.push_back(make_record(t, journal_event::completed));
       b.records.back().mti = t->host_response ? std::string(t->host_response->mti()) : std::string();
-      b.saf_remove.push_back(t->txn_id);
+      // The prepared reversal stays on standby (durable, never sent) for the terminal's own reversal.
+      if (terminal_reversible(t)) {
+        b.saf_standby.push_back(t->txn_id);
+      } else {
+        b.saf_remove.push_back(t->txn_id);
+      }
       break;
     case exchange_status::not_sent:
     case exchange_status::pack_error:
@@ -167,7 +171,6 @@ awaitable<bool> pipeline::journal_outcome(transaction* t, exchange_status status
                      ec.message());
     co_return false;
   }
-  settle_original(t, status);
   if (status == exchange_status::timeout || status == exchange_status::link_lost ||
       status == exchange_status::shutdown) {
     spdlog::warn("reversal queued: {} sent on link {} as stan={} rrn={}: {}", summary(*t->request), t->link->name(),

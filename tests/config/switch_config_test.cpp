@@ -148,10 +148,12 @@ TEST(SwitchConfig, JournalSection) {
   EXPECT_EQ(d.journal.durability, journal_durability_level::power_loss);
   EXPECT_EQ(d.journal.key_env, "EFT_JOURNAL_KEY");
   EXPECT_EQ(d.journal.reversal_mti, "0400");
+  EXPECT_EQ(d.journal.reversal_window_s, 86400U);
   const auto c = parse(replace(base, j,
                                j + "  durability: process_crash\n  key_file: journal.key\n  reversal_mti: 0420\n"
                                    "  saf_retry_interval_ms: 5000\n  saf_max_attempts: 12\n  saf_expiry_s: 3600\n"
-                                   "  queue_limit: 1024\n"));
+                                   "  queue_limit: 1024\n  reversal_window_s: 172800\n"));
+  EXPECT_EQ(c.journal.reversal_window_s, 172800U);
   EXPECT_EQ(c.journal.durability, journal_durability_level::process_crash);
   EXPECT_EQ(c.journal.key_file, std::filesystem::path("/etc/eft/journal.key"));
   EXPECT_EQ(c.journal.reversal_mti, "0420");
@@ -164,6 +166,9 @@ TEST(SwitchConfig, JournalSection) {
   EXPECT_NE(bad.find("journal.durability 'fsync' is unknown (use process_crash"), std::string::npos) << bad;
   EXPECT_NE(error_of(replace(base, j, j + "  reversal_mti: 0200\n")).find("use 0400 (reversal request) or 0420"),
             std::string::npos);
+  const std::string short_window = error_of(replace(base, j, j + "  reversal_window_s: 10\n"));
+  EXPECT_NE(short_window.find("/etc/eft/switch.yaml:"), std::string::npos) << short_window;
+  EXPECT_NE(short_window.find("journal.reversal_window_s"), std::string::npos) << short_window;
   EXPECT_NE(error_of(replace(base, j, "journal:\n  durability: power_loss\n")).find("journal has no path"),
             std::string::npos);
 }

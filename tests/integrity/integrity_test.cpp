@@ -3,7 +3,9 @@
 // at random moments and restarted on the same journal, and with a host that stops answering, drops
 // the link with requests in flight, answers late and answers twice. After SAF has drained, hostsim's
 // per-transaction record is reconciled with the journal and termsim's report; the journal files and
-// every log of the run are scanned for card data in clear. Every process is killed at the end.
+// every log of the run are scanned for card data in clear. A terminal's own reversal of an approval
+// the switch forwarded before a kill -9 is matched through the journal alone, once. Every process is
+// killed at the end.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sqlite3.h>
@@ -261,6 +263,15 @@ class TransactionIntegrity : public ::testing::Test {
   /// termsim load toward the switch (no terminal-initiated reversals: every 04xx the host sees is the
   /// switch's, so each can be tied to its original).
   std::unique_ptr<sim_process> start_load(double seconds) {
+    const auto p = write_termsim();
+    return std::make_unique<sim_process>(
+        std::vector<std::string>{EFT_TERMSIM_PATH, "load", "--config", p.string(), "--connections", "8", "--duration",
+                                 std::to_string(seconds), "--no-progress", "--json", report_path().string()},
+        dir / "termsim.log");
+  }
+
+  /// termsim's config toward the switch: terminals POS00001 and ATM00001, the two test cards.
+  fs::path write_termsim() {
     const auto p = dir / "termsim.yaml";
     std::ofstream(p) << "target: {address: 127.0.0.1, port: " << switch_port
                      << ", framing: len2+tpdu, spec: iso87-binary}\n"
@@ -276,10 +287,18 @@ class TransactionIntegrity : public ::testing::Test {
                         "mix: {purchase: 3, contactless: 2, magstripe_fallback: 1, refund: 1, atm_withdrawal: 2, "
                         "balance_inquiry: 1}\n"
                         "amount: {min: 1.00, max: 50.00}\n";
-    return std::make_unique<sim_process>(
-        std::vector<std::string>{EFT_TERMSIM_PATH, "load", "--config", p.string(), "--connections", "8", "--duration",
-                                 std::to_string(seconds), "--no-progress", "--json", report_path().string()},
-        dir / "termsim.log");
+    return p;
+  }
+
+  /// One `termsim send` (its extra arguments after the config), waited for: its JSON steps (request
+  /// and answer of each, masked), or a discarded value.
+  nlohmann::json termsim_send(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{EFT_TERMSIM_PATH, "send", "--config", write_termsim().string(), "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    sim_process send(argv, dir / ("termsim-send-" + std::to_string(++sends) + ".log"));
+    const int status = send.wait_exit(20s);
+    EXPECT_EQ(status, 0) << send.output();
+    return nlohmann::json::parse(send.output(), nullptr, false);
   }
 
   /// Waits (bounded) until the SAF queue is empty: every reversal acknowledged.
@@ -469,6 +488,7 @@ class TransactionIntegrity : public ::testing::Test {
   std::uint16_t host_port = 0;
   std::uint16_t switch_port = 0;
   int switch_runs = 0;
+  int sends = 0;
 };
 
 TEST_F(TransactionIntegrity, SwitchKilledUnderLoadReconcilesAfterSafDrains) {
@@ -540,6 +560,101 @@ TEST_F(TransactionIntegrity, FaultyHostReconcilesAfterSafDrains) {
   print("faults", c);
   EXPECT_GT(c.reversed_approved, 0U);
   EXPECT_GT(c.journal_late, 0U);
+  scan_for_card_data();
+}
+
+TEST_F(TransactionIntegrity, ATerminalReversesAnApprovalForwardedBeforeAKill) {
+  ASSERT_NO_FATAL_FAILURE(start_host(""));
+  ASSERT_NO_FATAL_FAILURE(write_switch(2000));
+  ASSERT_NO_FATAL_FAILURE(start_switch());
+
+  // A purchase of 12.34 by POS00001, approved by the host.
+  const auto purchase = termsim_send({"--type", "purchase", "--amount", "12.34"});
+  ASSERT_TRUE(purchase.is_array() && purchase.size() == 1) << purchase.dump();
+  ASSERT_EQ(purchase[0].value("rc", ""), "00") << purchase.dump();
+  const auto& req = purchase[0]["request"];
+  const std::string original = req.value("0", "") + req.value("11", "") + req.value("7", "");
+  ASSERT_EQ(original.size(), 20U) << req.dump();
+  ASSERT_EQ(original.substr(0, 4), "0200");
+  // Its reversal waits on standby: not queued work for operators.
+  {
+    sim_process list({EFT_EFTCTL_PATH, "saf", "list", "--config", switch_cfg().string()}, dir / "eftctl-saf.log");
+    ASSERT_EQ(list.wait_exit(), 0) << list.output();
+    EXPECT_NE(list.output().find("SAF queue empty"), std::string::npos) << list.output();
+    EXPECT_EQ(list.output().find("depth "), std::string::npos) << list.output();
+  }
+
+  // kill -9: the switch keeps nothing of it in memory; the journal is all the next run has.
+  sw->kill_now();
+  ASSERT_NO_FATAL_FAILURE(start_switch());
+  const auto reversal = termsim_send({"--type", "reversal", "--original", original, "--amount", "12.34"});
+  ASSERT_TRUE(reversal.is_array() && reversal.size() == 1) << reversal.dump();
+  EXPECT_EQ(reversal[0]["answer"].value("0", ""), "0410") << reversal.dump();
+  EXPECT_EQ(reversal[0].value("rc", ""), "00") << reversal.dump();
+  ASSERT_NO_FATAL_FAILURE(wait_saf_drained(15s));
+
+  // Repeated after another kill -9: answered 00, nothing queued for the host.
+  sw->kill_now();
+  ASSERT_NO_FATAL_FAILURE(start_switch());
+  const auto repeat = termsim_send({"--type", "reversal", "--original", original, "--amount", "12.34"});
+  ASSERT_TRUE(repeat.is_array() && repeat.size() == 1) << repeat.dump();
+  EXPECT_EQ(repeat[0].value("rc", ""), "00") << repeat.dump();
+  const journal_snapshot after_repeat = read_journal(journal_path(), false);
+  EXPECT_EQ(after_repeat.saf_armed + after_repeat.saf_ready, 0);
+
+  // An original the switch never forwarded, and the right one with another amount: RC 25.
+  const std::string unknown =
+      "0200" + std::string(original.substr(4, 6) == "999999" ? "999998" : "999999") + original.substr(10);
+  const auto u = termsim_send({"--type", "reversal", "--original", unknown, "--amount", "12.34"});
+  ASSERT_TRUE(u.is_array() && u.size() == 1) << u.dump();
+  EXPECT_EQ(u[0].value("rc", ""), "25") << u.dump();
+  const auto other_amount = termsim_send({"--type", "reversal", "--original", original, "--amount", "12.35"});
+  ASSERT_TRUE(other_amount.is_array() && other_amount.size() == 1) << other_amount.dump();
+  EXPECT_EQ(other_amount[0].value("rc", ""), "25") << other_amount.dump();
+  std::this_thread::sleep_for(500ms);  // anything wrongly queued would go now (SAF passes every ~200 ms)
+  ASSERT_NO_FATAL_FAILURE(stop_all());
+
+  // The host saw the purchase once and exactly one 0400 for it, naming it as the host saw it (the
+  // switch's STAN and field 7, not the terminal's), and no repeat.
+  const auto rec = read_json(record_path());
+  ASSERT_TRUE(rec.contains("transactions")) << rec.dump();
+  std::vector<nlohmann::json> purchases, reversals;
+  for (const auto& t : rec["transactions"]) {
+    const std::string mti = t.value("mti", "");
+    if (mti == "0200") purchases.push_back(t);
+    if (mti == "0400" || mti == "0401") reversals.push_back(t);
+  }
+  ASSERT_EQ(purchases.size(), 1U) << rec.dump();
+  EXPECT_EQ(purchases[0].value("rc", ""), "00");
+  ASSERT_EQ(reversals.size(), 1U) << rec.dump();
+  EXPECT_EQ(reversals[0].value("mti", ""), "0400");
+  const std::string host_original = "0200" + purchases[0].value("stan", "") + purchases[0].value("transmission", "");
+  EXPECT_EQ(reversals[0].value("original", "").substr(0, 20), host_original) << reversals[0].dump();
+  EXPECT_NE(purchases[0].value("stan", ""), original.substr(4, 6));  // the switch's own STAN went to the host
+  EXPECT_EQ(reversals[0].value("rc", ""), "00");
+
+  // The journal: one acknowledged reversal of the purchase's transaction; the terminal's three later
+  // reversals journaled as answered (00, 00 via the claim; 25s as declined).
+  const journal_snapshot j = read_journal(journal_path(), true);
+  ASSERT_TRUE(j.ok);
+  std::int64_t txn = 0;
+  for (const auto& r : j.rows) {
+    if (r.event == "forwarded" && r.mti == "0200") txn = r.txn_id;
+  }
+  ASSERT_NE(txn, 0);
+  std::size_t reversed = 0, claimed = 0, already = 0;
+  for (const auto& r : j.rows) {
+    if (r.event == "reversed") {
+      ++reversed;
+      EXPECT_EQ(r.txn_id, txn);
+    }
+    if (r.event == "completed" && r.detail.find("terminal reversal of txn " + std::to_string(txn)) == 0) {
+      (r.detail.find("reversal queued") != std::string::npos ? claimed : already) += 1;
+    }
+  }
+  EXPECT_EQ(reversed, 1U);
+  EXPECT_EQ(claimed, 1U);
+  EXPECT_EQ(already, 1U);
   scan_for_card_data();
 }
 

@@ -226,6 +226,9 @@ struct journal_config {
   std::uint32_t saf_max_attempts = 0;           ///< sends at most before the item expires; 0: no limit
   std::uint32_t saf_expiry_s = 86400;           ///< an item older than this expires (reported); 0: never
   std::uint32_t duplicate_window_s = 300;       ///< a request repeated within this gets the first answer; 0: off
+  /// A terminal may reverse (0400/0401) an original this long after its outcome is journaled; then the
+  /// journal purges it and such a reversal gets RC 25.
+  std::uint32_t reversal_window_s = 86400;
   int line = 0;
 
   /// Whether the deployment has a journal.

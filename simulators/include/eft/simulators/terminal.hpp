@@ -8,6 +8,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eft/iso8583/message.hpp"
@@ -66,6 +67,10 @@ class terminal_state {
   std::uint32_t stan_;
   crypto::bytes ksn_;
 };
+
+/// The RRN (field 37, n12) a terminal gives its request of STAN `stan` (n6): six digits of a hash of
+/// its id, then the STAN.
+std::string terminal_rrn(std::string_view terminal_id, std::string_view stan);
 
 /// Builds a request into `out` (made with the target spec) and fills `ctx`. `original` is the
 /// transaction a reversal reverses. Returns an empty string or why the request cannot be built

@@ -118,7 +118,10 @@ std::string_view to_string(saf_kind k) noexcept;
 
 /// State of a SAF item.
 enum class saf_state : std::uint8_t {
-  armed,  ///< prepared when the request was forwarded; sent only if the outcome turns unknown
+  /// the reversal prepared when the request was forwarded; sent only if the outcome turns unknown.
+  /// Backends keep armed reversals apart from the queue (with the forwarded originals): saf_items()
+  /// lists them after the queue, with seq 0.
+  armed,
   ready,  ///< to be sent (in order of seq) until acknowledged or expired
 };
 std::string_view to_string(saf_state s) noexcept;
@@ -146,11 +149,38 @@ struct journal_batch {
   /// (txn_id, next_attempt_us): one more send attempt of that item; not sent again before then
   std::vector<std::pair<std::int64_t, std::int64_t>> saf_attempts;
   std::vector<std::int64_t> saf_retry_now;  ///< txn_ids whose item may be sent at once (operator retry)
-  std::vector<std::int64_t> saf_remove;     ///< txn_ids whose item is settled (answered, acknowledged)
+  std::vector<std::int64_t> saf_remove;     ///< txn_ids whose item (queued or armed) is dropped for good
+  /// txn_ids whose armed reversal the host's answer made unneeded, for originals a terminal may still
+  /// reverse (authorisations, financials): the reversal is kept sealed on standby, never sent, until a
+  /// terminal's reversal claims it (journal::async_claim_original) or the reversal window passes.
+  std::vector<std::int64_t> saf_standby;
   bool empty() const noexcept {
     return records.empty() && saf_put.empty() && saf_make_ready.empty() && saf_attempts.empty() &&
-           saf_retry_now.empty() && saf_remove.empty();
+           saf_retry_now.empty() && saf_remove.empty() && saf_standby.empty();
   }
+};
+
+/// A terminal's reference to an original it wants reversed: the ids it gave the original (from the
+/// reversal's field 90, else its own 11 and 7) and the amount (field 4). None of it is card data.
+struct original_ref {
+  std::string terminal;       ///< field 41
+  std::string terminal_stan;  ///< the original's field 11
+  std::string transmission;   ///< the original's field 7
+  std::string amount;         ///< field 4 of the reversal: the original must have the same
+};
+
+/// What a terminal reversal found (journal::async_claim_original).
+enum class original_claim_status : std::uint8_t {
+  /// no such original: never forwarded, still in flight, past the reversal window, or another amount
+  unknown,
+  claimed,  ///< its standby reversal is now ready in the SAF queue (durable when the claim completes)
+  already,  ///< reversed before (an earlier claim, the switch's own reversal, recovery): nothing queued
+};
+
+/// The result of a claim.
+struct original_claim {
+  original_claim_status status = original_claim_status::unknown;
+  std::int64_t txn_id = 0;  ///< the original's transaction (0 when unknown)
 };
 
 /// Journal key material: derived from one 32-byte journal key, never stored in the config, the
@@ -211,6 +241,15 @@ class journal_waiter {
   virtual void invoke(std::error_code ec) = 0;
 };
 
+/// The completion of one claim (journal::async_claim_original), type-erased for the writer's queue.
+class original_claim_waiter {
+ public:
+  virtual ~original_claim_waiter() = default;
+  /// Delivers the result on the waiter's own executor (never inside this call); `claim` is unknown
+  /// when `ec` is set.
+  virtual void complete(std::error_code ec, original_claim claim) = 0;
+};
+
 /// Completes every waiter with `ec`, in order within each executor, with one post per distinct
 /// executor instead of one per waiter: a group commit of hundreds of writes wakes each I/O thread
 /// once. Null entries are skipped; the vector is left empty.
@@ -249,10 +288,32 @@ class journal_waiter_impl final : public journal_waiter {
   Handler handler_;
   boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work_;
 };
+
+template <typename Handler>
+class original_claim_waiter_impl final : public original_claim_waiter {
+ public:
+  explicit original_claim_waiter_impl(Handler h)
+      : handler_(std::move(h)), work_(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler_))) {}
+  void complete(std::error_code ec, original_claim claim) override {
+    auto ex = work_.get_executor();
+    boost::asio::post(ex, [h = std::move(handler_), ec, claim]() mutable { std::move(h)(ec, claim); });
+    work_.reset();
+  }
+
+ private:
+  Handler handler_;
+  boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work_;
+};
 }  // namespace detail
 
 /// A journal backend. Writes from any thread through async_write(); the synchronous reads are for
 /// start-up, tests and eftctl (they may block: never call them on an I/O thread).
+///
+/// Originals (schema version 2): a forwarded request's armed reversal (saf_put with state armed) is
+/// kept, sealed, with the original and apart from the SAF queue: saf_make_ready and recover() copy it
+/// into the queue as ready and mark the original reversed; saf_standby keeps it on standby for a
+/// terminal's reversal; saf_remove drops it. Originals that are not armed are purged by the writer
+/// once older than the reversal window.
 class journal {
  public:
   virtual ~journal() = default;
@@ -271,6 +332,24 @@ class journal {
           submit(std::move(b), std::make_unique<detail::journal_waiter_impl<handler_type>>(std::move(handler)));
         },
         token, std::move(batch));
+  }
+
+  /// A terminal reversal of `ref`: in one write, ordered with the batches queued before it, the
+  /// newest original the terminal sent with those ids (its received record) within the reversal
+  /// window, with the same amount and an outcome journaled, is claimed: a standby reversal becomes a
+  /// ready SAF item (created now) and the original is marked reversed, so a repeat, a concurrent
+  /// duplicate or a claim after a restart finds it `already` and queues nothing. Completes with
+  /// void(std::error_code, original_claim) once durable, or with journal_errc::busy / closed / io
+  /// (and an unknown claim) as async_write does.
+  template <typename Token>
+  auto async_claim_original(original_ref ref, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::error_code, original_claim)>(
+        [this](auto handler, original_ref r) {
+          using handler_type = std::decay_t<decltype(handler)>;
+          submit_claim(std::move(r),
+                       std::make_unique<detail::original_claim_waiter_impl<handler_type>>(std::move(handler)));
+        },
+        token, std::move(ref));
   }
 
   /// Queues a batch nobody waits for (written in order with the others). False when the queue is
@@ -292,9 +371,10 @@ class journal {
   /// acknowledged SAF message), or nullopt when there is none (blocking; start-up).
   virtual std::optional<std::uint32_t> last_host_stan(std::string_view link) = 0;
 
-  /// Start-up recovery: every armed SAF item belongs to a request forwarded by an earlier run whose
-  /// outcome is unknown; each becomes ready (its reversal will be sent) and a timed_out record says
-  /// so. Returns how many (blocking; call before traffic).
+  /// Start-up recovery: every armed reversal belongs to a request forwarded by an earlier run whose
+  /// outcome is unknown; each becomes ready (its reversal will be sent, its original is marked
+  /// reversed) and a timed_out record says so. Standby reversals stay as they are. Returns how many
+  /// (blocking; call before traffic).
   virtual std::size_t recover() = 0;
 
   /// Stops the writer after writing what is queued. Later writes complete with journal_errc::closed.
@@ -302,6 +382,8 @@ class journal {
 
  protected:
   virtual void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) = 0;
+  /// Queues a claim (async_claim_original); a refused one completes at once (busy, closed).
+  virtual void submit_claim(original_ref ref, std::unique_ptr<original_claim_waiter> waiter) = 0;
 };
 
 /// Settings of the SQLite journal.
@@ -310,10 +392,13 @@ struct sqlite_journal_options {
   journal_durability durability = journal_durability::power_loss;  ///< see journal_durability
   std::size_t queue_limit = 65536;                                 ///< batches waiting at most; then journal_errc::busy
   std::size_t max_group = 8192;                                    ///< batches per commit at most
+  /// How long a terminal may reverse an answered original; older originals are purged by the writer.
+  std::chrono::seconds reversal_window{86400};
 };
 
-/// The schema version this build writes.
-inline constexpr int journal_schema_version = 1;
+/// The schema version this build writes. 2: the originals (armed and standby reversals) apart from
+/// the SAF queue.
+inline constexpr int journal_schema_version = 2;
 
 /// Opens (creating when absent) the SQLite journal in WAL mode and starts its writer thread.
 ///
@@ -348,6 +433,8 @@ struct postgresql_journal_options {
   /// After a lost connection, writes complete with journal_errc::io at once until this long has
   /// passed since the last attempt to reconnect.
   std::chrono::milliseconds reconnect_interval{500};
+  /// How long a terminal may reverse an answered original; older originals are purged by the writer.
+  std::chrono::seconds reversal_window{86400};
 };
 
 /// Opens (creating the tables when the schema is empty) the PostgreSQL journal of one instance and

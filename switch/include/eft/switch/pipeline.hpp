@@ -157,19 +157,8 @@ class pipeline {
   // Stand-in (pipeline_stand_in.cpp): the route's host is unavailable (`why`); its policy answers.
   boost::asio::awaitable<void> stand_in(transaction* t, std::string why);
   static route_stats* stats_of(const transaction* t) noexcept;
-  // Terminal reversals (pipeline_reversal.cpp): forwarded originals by terminal, STAN and field 7.
-  struct forwarded_original {
-    std::int64_t txn_id = 0;
-    std::string amount;                  // field 4 of the terminal's request
-    std::string link_group;              // where its reversal goes
-    std::string summary;                 // of the reversal (masked)
-    std::vector<std::uint8_t> reversal;  // packed, host dialect: the host's 7/11/37 and field 90
-    bool settled = false;                // its outcome is journaled (answered or reversal queued)
-    bool reversed = false;               // a reversal is queued or already went
-  };
-  static std::string original_key(std::string_view terminal, std::string_view stan, std::string_view f7);
-  void remember_original(const transaction* t, const std::vector<std::byte>& reversal, std::string summary);
-  void settle_original(const transaction* t, exchange_status status);
+  // Terminal reversals (pipeline_reversal.cpp): the journal keeps the originals by the terminal's ids.
+  static bool terminal_reversible(const transaction* t) noexcept;
   boost::asio::awaitable<void> terminal_reversal(transaction* t);
   void forwarded_answer(transaction* t);
   void log_transaction(const transaction* t) const;
@@ -190,10 +179,6 @@ class pipeline {
   std::mutex timed_out_mutex_;
   std::unordered_map<std::string, std::int64_t> timed_out_;  // "link|rrn" -> txn_id, for late answers
   std::deque<std::string> timed_out_order_;
-  std::mutex originals_mutex_;
-  // Hashed: a look-up per forwarded request and per answer among up to 100,000 originals.
-  std::unordered_map<std::string, forwarded_original> originals_;  // original_key -> the original
-  std::deque<std::string> originals_order_;
 
   std::atomic<std::shared_ptr<const route_table>> table_;
   switch_counters& counters_;
