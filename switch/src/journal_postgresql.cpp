@@ -59,13 +59,32 @@ CREATE TABLE saf (
 CREATE INDEX saf_queue ON saf (instance, link_group, state, seq);
 CREATE SEQUENCE txn_block;
 )sql",
+    // 2: the originals: a forwarded request's armed reversal, kept sealed apart from the SAF queue
+    // (armed, then on standby for a terminal's reversal, or reversed once its reversal is queued; the
+    // message goes once reversed: the queued copy is the one sent). txn_id is unique across instances.
+    R"sql(
+CREATE TABLE original (
+  txn_id BIGINT PRIMARY KEY,
+  instance TEXT NOT NULL,
+  link_group TEXT NOT NULL,
+  state TEXT NOT NULL,
+  mti TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  created_us BIGINT NOT NULL,
+  message BYTEA);
+CREATE INDEX original_armed ON original (instance, txn_id) WHERE state = 'armed';
+CREATE INDEX original_settled ON original (created_us) WHERE state <> 'armed';
+INSERT INTO original (txn_id, instance, link_group, state, mti, summary, created_us, message)
+  SELECT txn_id, instance, link_group, 'armed', mti, summary, created_us, message FROM saf WHERE state = 'armed';
+DELETE FROM saf WHERE state = 'armed';
+)sql",
 };
 
 constexpr int known_version = static_cast<int>(std::size(migrations));
 static_assert(known_version == journal_schema_version);
 
 // The tables a journal of known_version has (a missing one: damaged).
-constexpr const char* journal_tables[] = {"journal", "saf", "txn_block"};
+constexpr const char* journal_tables[] = {"journal", "saf", "original", "txn_block"};
 
 // Transaction ids come in blocks: block b (from the sequence txn_block, b >= 1) holds the ids
 // b * block_size .. b * block_size + block_size - 1.
@@ -80,6 +99,11 @@ constexpr std::int64_t instance_lock_seed = 0x4546544A;
 // Chunk of pipelined statements between two sync points: their results (a few dozen bytes each)
 // stay far below the socket buffers, so sending never waits for unread results.
 constexpr int pipeline_chunk = 256;
+
+// Originals past the reversal window are purged by the writer at most this often, this many per
+// transaction: a backlog goes in short steps between group commits, never in one long delete.
+constexpr auto purge_interval = std::chrono::seconds(1);
+constexpr std::int64_t purge_chunk = 10000;
 
 struct conn_closer {
   void operator()(PGconn* c) const noexcept { PQfinish(c); }
@@ -211,8 +235,18 @@ class pipeline {
     }
     ++pending_;
   }
-  // Sends a sync point and reads every result up to it; false when a statement failed.
-  bool sync() {
+  // Sends one statement after those pending and waits for its rows (a round trip of its own); null
+  // when it or one before it failed.
+  result_ptr fetch(const char* name, const params& p) {
+    if (!sync()) return nullptr;
+    send(name, p);
+    result_ptr rows;
+    if (!sync(&rows) || !rows) return nullptr;
+    return rows;
+  }
+  // Sends a sync point and reads every result up to it; false when a statement failed. `rows` (when
+  // given) gets the last result that has rows.
+  bool sync(result_ptr* rows = nullptr) {
     if (pending_ == 0) return ok_;
     pending_ = 0;
     if (PQpipelineSync(c_) != 1) {
@@ -231,10 +265,11 @@ class pipeline {
         continue;
       }
       empty_in_a_row = 0;
-      const result_ptr r(raw);
+      result_ptr r(raw);
       const auto st = PQresultStatus(raw);
       if (st == PGRES_PIPELINE_SYNC) break;
       if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail(pq_message(PQresultErrorMessage(raw)));
+      if (st == PGRES_TUPLES_OK && rows != nullptr) *rows = std::move(r);
     }
     return ok_;
   }
@@ -378,10 +413,16 @@ class postgresql_journal final : public detail::queued_journal {
     } else {
       p.text(link_group);
     }
-    const auto r = read(
-        "SELECT seq, txn_id, link_group, kind, state, mti, summary, created_us, attempts, next_attempt_us, "
-        "message FROM saf WHERE instance = $1 AND ($2::text IS NULL OR link_group = $2) ORDER BY seq",
-        p);
+    // The queue in order, then the armed reversals (seq 0), whose messages are never unsealed here.
+    const std::string sql = fmt::format(
+        "SELECT seq, txn_id, link_group, kind, state, mti, summary, created_us, attempts, next_attempt_us, {} "
+        "FROM (SELECT 0 AS part, seq, txn_id, link_group, kind, state, mti, summary, created_us, attempts, "
+        "next_attempt_us, message FROM saf WHERE instance = $1 AND ($2::text IS NULL OR link_group = $2) UNION ALL "
+        "SELECT 1, 0, txn_id, link_group, 'reversal', 'armed', mti, summary, created_us, 0, 0, NULL FROM original "
+        "WHERE instance = $1 AND state = 'armed' AND ($2::text IS NULL OR link_group = $2)) items "
+        "ORDER BY part, seq, txn_id",
+        with_messages && keys_ ? "message" : "NULL::bytea");
+    const auto r = read(sql.c_str(), p);
     std::vector<saf_item> out;
     if (!r) return out;
     for (int row = 0; row < PQntuples(r.get()); ++row) {
@@ -399,7 +440,9 @@ class postgresql_journal final : public detail::queued_journal {
       if (with_messages && keys_) {
         std::size_t n = 0;
         unsigned char* sealed =
-            PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r.get(), row, 10)), &n);
+            PQgetisnull(r.get(), row, 10) != 0
+                ? nullptr
+                : PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r.get(), row, 10)), &n);
         if (sealed != nullptr) {
           if (auto clear = keys_->unseal(crypto::byte_view(sealed, n))) it.message = std::move(*clear);
           PQfreemem(sealed);
@@ -414,9 +457,11 @@ class postgresql_journal final : public detail::queued_journal {
     params p;
     p.text(options_.instance);
     const auto r = read(
-        "SELECT link_group, COUNT(*) FILTER (WHERE state = 'ready'), COUNT(*) FILTER (WHERE state = 'armed'), "
-        "COALESCE(MIN(created_us) FILTER (WHERE state = 'ready'), 0) FROM saf WHERE instance = $1 "
-        "GROUP BY link_group ORDER BY link_group",
+        "SELECT link_group, SUM(ready), SUM(armed), COALESCE(MIN(oldest), 0) FROM (SELECT link_group, COUNT(*) "
+        "FILTER (WHERE state = 'ready') AS ready, 0 AS armed, MIN(created_us) FILTER (WHERE state = 'ready') AS "
+        "oldest FROM saf WHERE instance = $1 GROUP BY link_group UNION ALL SELECT link_group, 0, COUNT(*), NULL FROM "
+        "original WHERE instance = $1 AND state = 'armed' GROUP BY link_group) d GROUP BY link_group ORDER BY "
+        "link_group",
         p);
     std::vector<saf_stats> out;
     if (!r) return out;
@@ -563,6 +608,7 @@ class postgresql_journal final : public detail::queued_journal {
   }
 
   void migrate(PGconn* c) {
+    bool created = false;  // an empty schema: no migration to log
     for (;;) {
       std::string error;
       if (!exec_sql(c, "BEGIN", nullptr, error)) refuse("cannot be written: " + error);
@@ -597,7 +643,8 @@ class postgresql_journal final : public detail::queued_journal {
         refuse(fmt::format("migration to schema version {} failed: {}", version + 1, error));
       }
       if (!exec_sql(c, "COMMIT", nullptr, error)) refuse("cannot be written: " + error);
-      if (version > 0) spdlog::info("journal {}: migrated to schema version {}", name(), version + 1);
+      created = created || version == 0;
+      if (!created) spdlog::info("journal {}: migrated to schema version {}", name(), version + 1);
     }
   }
 
@@ -611,10 +658,49 @@ class postgresql_journal final : public detail::queued_journal {
          "EXCLUDED.kind, state = EXCLUDED.state, mti = EXCLUDED.mti, summary = EXCLUDED.summary, created_us = "
          "EXCLUDED.created_us, attempts = EXCLUDED.attempts, next_attempt_us = EXCLUDED.next_attempt_us, message = "
          "EXCLUDED.message"},
-        {"ready_saf", "UPDATE saf SET state = 'ready' WHERE txn_id = $1 AND state = 'armed'"},
+        // An armed reversal goes with its original, apart from the queue.
+        {"insert_original",
+         "INSERT INTO original (txn_id, instance, link_group, state, mti, summary, created_us, message) VALUES ($1, "
+         "$2, $3, 'armed', $4, $5, $6, $7) ON CONFLICT (txn_id) DO UPDATE SET instance = EXCLUDED.instance, "
+         "link_group = EXCLUDED.link_group, state = 'armed', mti = EXCLUDED.mti, summary = EXCLUDED.summary, "
+         "created_us = EXCLUDED.created_us, message = EXCLUDED.message"},
+        // ($1 txn_id, $2 instance) The armed reversal joins the queue as it was prepared; the original
+        // is reversed and keeps no message (the queued copy is the one sent).
+        {"ready_original",
+         "WITH queued AS (INSERT INTO saf (txn_id, instance, link_group, kind, state, mti, summary, created_us, "
+         "attempts, next_attempt_us, message) SELECT txn_id, $2::text, link_group, 'reversal', 'ready', mti, summary, "
+         "created_us, 0, 0, message FROM original WHERE txn_id = $1::bigint AND state = 'armed' ON CONFLICT (txn_id) "
+         "DO NOTHING) UPDATE original SET state = 'reversed', message = NULL WHERE txn_id = $1 AND state = 'armed'"},
+        {"standby_original", "UPDATE original SET state = 'standby' WHERE txn_id = $1 AND state = 'armed'"},
         {"attempt_saf", "UPDATE saf SET attempts = attempts + 1, next_attempt_us = $1 WHERE txn_id = $2"},
         {"retry_saf", "UPDATE saf SET next_attempt_us = 0 WHERE txn_id = $1"},
-        {"remove_saf", "DELETE FROM saf WHERE txn_id = $1"},
+        // ($1 txn_id, $2 instance) The queued item and an armed reversal; a standby or reversed
+        // original stays (a terminal may still reverse it) until the purge.
+        {"remove_saf",
+         "WITH queued AS (DELETE FROM saf WHERE txn_id = $1::bigint AND instance = $2::text) DELETE FROM original "
+         "WHERE txn_id = $1 AND state = 'armed'"},
+        // ($1 terminal, $2 its STAN, $3 its transmission time, $4 oldest at_us) The originals a
+        // terminal's reversal may mean, newest first, of any instance (a terminal may reach another
+        // switch after a failover).
+        {"claim_candidates",
+         "SELECT j.txn_id, j.amount, o.state FROM journal j JOIN original o ON o.txn_id = j.txn_id WHERE j.event = "
+         "'received' AND j.terminal = $1 AND j.terminal_stan = $2 AND j.transmission = $3 AND j.at_us >= $4 ORDER BY "
+         "j.at_us DESC, j.id DESC"},
+        // ($1 txn_id, $2 instance, $3 now) A standby reversal becomes a ready item of the claiming
+        // instance. The row lock makes a concurrent claim (another instance) wait and then find the
+        // original reversed: one of them queues it, the other gets no row.
+        {"claim_original",
+         "WITH taken AS (SELECT txn_id, link_group, mti, summary, message FROM original WHERE txn_id = $1::bigint AND "
+         "state = 'standby' FOR UPDATE), marked AS (UPDATE original SET state = 'reversed', message = NULL WHERE "
+         "txn_id IN (SELECT txn_id FROM taken)) INSERT INTO saf (txn_id, instance, link_group, kind, state, mti, "
+         "summary, created_us, attempts, next_attempt_us, message) SELECT txn_id, $2::text, link_group, 'reversal', "
+         "'ready', mti, summary, $3::bigint, 0, 0, message FROM taken ON CONFLICT (txn_id) DO NOTHING RETURNING "
+         "txn_id"},
+        // ($1 oldest created_us kept, $2 chunk) Every instance's settled originals past the window
+        // (a retired instance's too); rows another purge holds are left to it.
+        {"purge_originals",
+         "DELETE FROM original WHERE txn_id IN (SELECT txn_id FROM original WHERE state <> 'armed' AND created_us < "
+         "$1 LIMIT $2 FOR UPDATE SKIP LOCKED)"},
     };
     for (const auto& [stmt, sql] : statements) {
       const result_ptr r(PQprepare(c, stmt, sql, 0, nullptr));
@@ -733,36 +819,44 @@ class postgresql_journal final : public detail::queued_journal {
     for (const auto& it : b.saf_put) {
       sealed = keys_ ? keys_->seal(it.message) : std::vector<std::uint8_t>();
       if (sealed.empty()) return false;
+      const bool armed = it.state == saf_state::armed;
       v.clear();
       v.integer(it.txn_id);
       v.text(options_.instance);
       v.text(it.link_group);
-      v.text(to_string(it.kind));
-      v.text(to_string(it.state));
+      if (!armed) {
+        v.text(to_string(it.kind));
+        v.text(to_string(it.state));
+      }
       v.text(it.mti);
       v.text(std::string_view(it.summary));  // NOT NULL: an empty summary is stored as ''
       v.integer(it.created_us);
-      v.integer(it.attempts);
-      v.integer(it.next_attempt_us);
+      if (!armed) {
+        v.integer(it.attempts);
+        v.integer(it.next_attempt_us);
+      }
       v.bytes(sealed);
-      p.send("insert_saf", v);
+      p.send(armed ? "insert_original" : "insert_saf", v);
     }
-    const auto each = [&](const char* stmt, const std::vector<std::int64_t>& ids) {
+    // (txn_id, this instance) for each id
+    const auto each = [&](const char* stmt, const std::vector<std::int64_t>& ids, bool with_instance) {
       for (const auto id : ids) {
         v.clear();
         v.integer(id);
+        if (with_instance) v.text(options_.instance);
         p.send(stmt, v);
       }
     };
-    each("ready_saf", b.saf_make_ready);
+    each("ready_original", b.saf_make_ready, true);
     for (const auto& [id, next] : b.saf_attempts) {
       v.clear();
       v.integer(next);
       v.integer(id);
       p.send("attempt_saf", v);
     }
-    each("retry_saf", b.saf_retry_now);
-    each("remove_saf", b.saf_remove);
+    each("retry_saf", b.saf_retry_now, false);
+    each("remove_saf", b.saf_remove, true);
+    each("standby_original", b.saf_standby, false);
     return true;
   }
 
@@ -791,14 +885,55 @@ class postgresql_journal final : public detail::queued_journal {
     return true;
   }
 
-  // Everything of a group in one transaction: one commit, one round trip per chunk of statements.
+  // A terminal's claim (async_claim_original), after the writes queued before it: the newest
+  // candidate detail::judge_original decides answers it. False when a statement failed.
+  bool claim(pipeline& p, queued_write& q) {
+    const original_ref& ref = *q.claim_ref;
+    const std::int64_t now = journal_now_us();
+    const auto window = std::chrono::duration_cast<std::chrono::microseconds>(options_.reversal_window).count();
+    params v;
+    v.text(ref.terminal);
+    v.text(ref.terminal_stan);
+    v.text(ref.transmission);
+    v.integer(now - window);
+    const auto candidates = p.fetch("claim_candidates", v);
+    if (!candidates) return false;
+    q.claim = original_claim{};
+    for (int row = 0; row < PQntuples(candidates.get()); ++row) {
+      const auto status = detail::judge_original(ref, value(candidates.get(), row, 1), value(candidates.get(), row, 2));
+      if (!status) continue;
+      q.claim = original_claim{*status, to_int(PQgetvalue(candidates.get(), row, 0))};
+      if (*status == original_claim_status::claimed) {
+        v.clear();
+        v.integer(q.claim.txn_id);
+        v.text(options_.instance);
+        v.integer(now);
+        const auto queued = p.fetch("claim_original", v);
+        if (!queued) return false;
+        // Another instance claimed it between the two statements: it queued the reversal.
+        if (PQntuples(queued.get()) == 0) q.claim.status = original_claim_status::already;
+      }
+      break;
+    }
+    return true;
+  }
+
+  // Everything of a group in one transaction: one commit, one round trip per chunk of statements
+  // (and one more per claim).
   bool write_group(std::vector<queued_write>& group, std::string& error) {
     PGconn* c = writer_conn_.get();
     if (exec_sql(c, "BEGIN", nullptr, error) && copy_records(c, group, error)) {
       pipeline p(c);
       bool sealed = true;
-      for (auto& q : group) sealed = sealed && write_saf(p, q.batch);
-      if (sealed) p.send("COMMIT");
+      for (auto& q : group) {
+        if (q.claim_ref) {
+          if (!claim(p, q)) break;
+        } else {
+          sealed = write_saf(p, q.batch);
+          if (!sealed) break;
+        }
+      }
+      if (sealed && p.ok()) p.send("COMMIT");
       if (p.sync() && sealed) return true;
       error = sealed ? p.error() : "cannot seal a SAF message (no journal key)";
     }
@@ -812,8 +947,10 @@ class postgresql_journal final : public detail::queued_journal {
   // The writer: takes what is queued, writes it in one transaction, commits once, completes.
   void run() {
     std::vector<queued_write> group;
+    purge();
     while (queue_.take(group, options_.max_group)) {
       if (queue_.poked()) reserve_ahead();
+      purge();
       if (group.empty()) continue;
       std::error_code result;
       std::string error;
@@ -828,6 +965,30 @@ class postgresql_journal final : public detail::queued_journal {
         result = journal_errc::io;
       }
       detail::journal_queue::complete(group, result);
+    }
+  }
+
+  // Deletes a chunk of the originals that are not armed and older than the reversal window (a
+  // terminal can no longer reverse them), when due; a full chunk makes the next one due at once,
+  // between the groups to come. A failure is logged and tried again later.
+  void purge() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_purge_ || failed_ || !writer_conn_ || PQstatus(writer_conn_.get()) != CONNECTION_OK) return;
+    next_purge_ = now + purge_interval;
+    const auto window = std::chrono::duration_cast<std::chrono::microseconds>(options_.reversal_window).count();
+    params v;
+    v.integer(journal_now_us() - window);
+    v.integer(purge_chunk);
+    const result_ptr r(
+        PQexecPrepared(writer_conn_.get(), "purge_originals", v.size(), v.values(), v.lengths(), v.formats(), 0));
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      spdlog::warn("journal {}: purge of old originals failed: {}", name(),
+                   r ? pq_message(PQresultErrorMessage(r.get())) : conn_error(writer_conn_.get()));
+      return;
+    }
+    if (to_int(PQcmdTuples(r.get())) >= purge_chunk) {
+      next_purge_ = now;
+      queue_.poke();
     }
   }
 
@@ -851,6 +1012,7 @@ class postgresql_journal final : public detail::queued_journal {
   conn_ptr reader_;       // queries and id reservations, under read_mutex_
   std::mutex read_mutex_;
   std::chrono::steady_clock::time_point next_reconnect_{};
+  std::chrono::steady_clock::time_point next_purge_{};  // the writer's
   // Ids: issued_ counts the ids handed out; logical block k (issued_ / block_size) is the sequence's
   // block blocks_[k % block_slots], valid while k < reserved_.
   std::atomic<std::int64_t> issued_{0};
