@@ -573,6 +573,13 @@ class postgresql_journal final : public detail::queued_journal {
                       "untouched: run the newer build, never a downgrade",
                       version, known_version));
     }
+    if (version < known_version && need_journal) {
+      // Read-only: its queries need this build's tables, and a reader never migrates.
+      refuse(
+          fmt::format("schema version {} (this build reads {}); left untouched: start the switch once, which "
+                      "migrates it, or use the older build's eftctl",
+                      version, known_version));
+    }
     if (version == known_version) check_tables(c, schema);
   }
 

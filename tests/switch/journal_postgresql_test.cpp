@@ -510,6 +510,13 @@ TEST_F(PostgresJournalTest, AVersionOneJournalMigratesItsArmedReversalsOutOfTheQ
       "instance, link_group, 'reversal', 'armed', mti, summary, created_us, message FROM original; DROP TABLE "
       "original; DELETE FROM eft_journal_version WHERE version = 2");
   ASSERT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'armed'"), 1);
+  // A reader never migrates: it says what to do instead of failing its queries.
+  try {
+    (void)open_postgresql_journal_read_only(options("sw1"), test_keys());
+    FAIL() << "read a version 1 journal with this build's queries";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("schema version 1"), std::string::npos) << e.what();
+  }
   auto j = open("sw1");
   EXPECT_EQ(count("SELECT MAX(version) FROM eft_journal_version"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 1);
