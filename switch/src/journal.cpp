@@ -241,18 +241,25 @@ void journal_queue::complete(std::vector<queued_write>& group, std::error_code r
 }
 
 bool queued_journal::post(journal_batch batch) {
-  return enqueue(queued_write{std::move(batch), nullptr, nullptr});
+  queued_write q;
+  q.batch = std::move(batch);
+  return enqueue(std::move(q));
 }
 
 bool queued_journal::flush() {
   std::promise<bool> done;
   auto f = done.get_future();
-  if (!enqueue(queued_write{{}, nullptr, &done}, true)) return false;
+  queued_write q;
+  q.flushed = &done;
+  if (!enqueue(std::move(q), true)) return false;
   return f.get();
 }
 
 void queued_journal::submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) {
-  (void)enqueue(queued_write{std::move(batch), std::move(waiter), nullptr});
+  queued_write q;
+  q.batch = std::move(batch);
+  q.waiter = std::move(waiter);
+  (void)enqueue(std::move(q));
 }
 
 void queued_journal::submit_claim(original_ref ref, std::unique_ptr<original_claim_waiter> waiter) {

@@ -54,7 +54,28 @@ CREATE TABLE saf (
   message BLOB NOT NULL);
 CREATE INDEX saf_queue ON saf (link_group, state, seq);
 )sql",
+    // 2: originals. A forwarded request's reversal lives with its original, apart from the queue:
+    // armed while the request is in flight, standby once answered (its terminal may still reverse
+    // it), reversed once the reversal went to the queue (the queue holds the message from then on).
+    R"sql(
+CREATE TABLE original (
+  txn_id INTEGER PRIMARY KEY,
+  link_group TEXT NOT NULL,
+  state TEXT NOT NULL,
+  mti TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  created_us INTEGER NOT NULL,
+  message BLOB);
+CREATE INDEX original_armed ON original (txn_id) WHERE state = 'armed';
+INSERT INTO original (txn_id, link_group, state, mti, summary, created_us, message)
+  SELECT txn_id, link_group, 'armed', mti, summary, created_us, message FROM saf WHERE state = 'armed';
+DELETE FROM saf WHERE state = 'armed';
+)sql",
 };
+
+// Originals past the reversal window are purged this many at most per commit, so a backlog never
+// holds a commit up for long.
+constexpr int purge_chunk = 2000;
 
 constexpr int known_version = static_cast<int>(std::size(migrations));
 static_assert(known_version == journal_schema_version);
@@ -131,6 +152,7 @@ class sqlite_journal final : public detail::queued_journal {
     if (read_only_) return;
     prepare_statements();
     writer_ = std::thread([this] { run(); });
+    queue_.poke();  // the first pass purges what passed the reversal window while the switch was down
   }
 
   ~sqlite_journal() override {
@@ -189,42 +211,33 @@ class sqlite_journal final : public detail::queued_journal {
   }
 
   std::vector<saf_item> saf_items(std::string_view link_group, bool with_messages) override {
+    // The queue in order, then the armed reversals of requests in flight (never unsealed here).
     const char* sql =
         "SELECT seq, txn_id, link_group, kind, state, mti, summary, created_us, attempts, next_attempt_us, message "
         "FROM saf WHERE (?1 IS NULL OR link_group = ?1) ORDER BY seq";
+    const char* armed_sql =
+        "SELECT 0, txn_id, link_group, 'reversal', 'armed', mti, summary, created_us, 0, 0, NULL FROM original "
+        "WHERE state = 'armed' AND (?1 IS NULL OR link_group = ?1) ORDER BY txn_id";
     const std::lock_guard lock(read_mutex_);
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return {};
-    const stmt_ptr s(raw);
-    const std::string group(link_group);  // bound without a copy: must outlive the steps
-    bind_text(raw, 1, group);
     std::vector<saf_item> out;
-    while (sqlite3_step(raw) == SQLITE_ROW) {
-      saf_item it;
-      it.seq = sqlite3_column_int64(raw, 0);
-      it.txn_id = sqlite3_column_int64(raw, 1);
-      it.link_group = column_text(raw, 2);
-      it.kind = column_text(raw, 3) == "advice" ? saf_kind::advice : saf_kind::reversal;
-      it.state = column_text(raw, 4) == "ready" ? saf_state::ready : saf_state::armed;
-      it.mti = column_text(raw, 5);
-      it.summary = column_text(raw, 6);
-      it.created_us = sqlite3_column_int64(raw, 7);
-      it.attempts = sqlite3_column_int64(raw, 8);
-      it.next_attempt_us = sqlite3_column_int64(raw, 9);
-      if (with_messages && keys_) {
-        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, 10));
-        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(raw, 10));
-        if (auto clear = keys_->unseal(crypto::byte_view(p, n))) it.message = std::move(*clear);
-      }
-      out.push_back(std::move(it));
+    const std::string group(link_group);  // bound without a copy: must outlive the steps
+    for (const char* q : {sql, armed_sql}) {
+      sqlite3_stmt* raw = nullptr;
+      if (sqlite3_prepare_v2(reader(), q, -1, &raw, nullptr) != SQLITE_OK) return out;
+      const stmt_ptr s(raw);
+      bind_text(raw, 1, group);
+      read_saf_rows(raw, with_messages, out);
     }
     return out;
   }
 
   std::vector<saf_stats> saf_depth() override {
     const char* sql =
-        "SELECT link_group, SUM(state = 'ready'), SUM(state = 'armed'), "
-        "MIN(CASE WHEN state = 'ready' THEN created_us END) FROM saf GROUP BY link_group ORDER BY link_group";
+        "SELECT link_group, SUM(ready), SUM(armed), MIN(oldest) FROM ("
+        "SELECT link_group, state = 'ready' AS ready, 0 AS armed, "
+        "CASE WHEN state = 'ready' THEN created_us END AS oldest FROM saf "
+        "UNION ALL SELECT link_group, 0, 1, NULL FROM original WHERE state = 'armed') "
+        "GROUP BY link_group ORDER BY link_group";
     const std::lock_guard lock(read_mutex_);
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return {};
@@ -237,6 +250,30 @@ class sqlite_journal final : public detail::queued_journal {
     return out;
   }
 
+ private:
+  void read_saf_rows(sqlite3_stmt* raw, bool with_messages, std::vector<saf_item>& out) const {
+    while (sqlite3_step(raw) == SQLITE_ROW) {
+      saf_item it;
+      it.seq = sqlite3_column_int64(raw, 0);
+      it.txn_id = sqlite3_column_int64(raw, 1);
+      it.link_group = column_text(raw, 2);
+      it.kind = column_text(raw, 3) == "advice" ? saf_kind::advice : saf_kind::reversal;
+      it.state = column_text(raw, 4) == "ready" ? saf_state::ready : saf_state::armed;
+      it.mti = column_text(raw, 5);
+      it.summary = column_text(raw, 6);
+      it.created_us = sqlite3_column_int64(raw, 7);
+      it.attempts = sqlite3_column_int64(raw, 8);
+      it.next_attempt_us = sqlite3_column_int64(raw, 9);
+      if (with_messages && keys_ && it.state == saf_state::ready) {
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, 10));
+        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(raw, 10));
+        if (auto clear = keys_->unseal(crypto::byte_view(p, n))) it.message = std::move(*clear);
+      }
+      out.push_back(std::move(it));
+    }
+  }
+
+ public:
   std::optional<std::uint32_t> last_host_stan(std::string_view link) override {
     // Newest first by primary key: stops at the first match, however long the journal.
     const char* sql =
@@ -310,9 +347,11 @@ class sqlite_journal final : public detail::queued_journal {
     configure();
     migrate();
     int qrc = 0;
-    const auto max_txn = single_int(
-        db_.get(), "SELECT MAX(m) FROM (SELECT MAX(txn_id) AS m FROM journal UNION ALL SELECT MAX(txn_id) FROM saf)",
-        qrc);
+    const auto max_txn =
+        single_int(db_.get(),
+                   "SELECT MAX(m) FROM (SELECT MAX(txn_id) AS m FROM journal UNION ALL SELECT MAX(txn_id) FROM saf "
+                   "UNION ALL SELECT MAX(txn_id) FROM original)",
+                   qrc);
     next_txn_.store(std::max<std::int64_t>(max_txn.value_or(0), 0) + 1);
   }
 
@@ -421,12 +460,27 @@ class sqlite_journal final : public detail::queued_journal {
         refuse(options_.path, fmt::format("migration to schema version {} failed: {}", v + 1, why));
       }
       if (exec(db, "COMMIT") != SQLITE_OK) refuse(options_.path, "cannot be written: " + errmsg(db));
-      if (v > 0 || version > 0)
-        spdlog::info("journal {}: migrated to schema version {}", options_.path.string(), v + 1);
+      if (version > 0) spdlog::info("journal {}: migrated to schema version {}", options_.path.string(), v + 1);
     }
   }
 
-  enum stmt_id { insert_record, insert_saf, ready_saf, remove_saf, attempt_saf, retry_saf, stmt_count };
+  enum stmt_id {
+    insert_record,
+    insert_saf,
+    insert_original,
+    ready_saf,
+    reverse_original,
+    standby_original,
+    remove_saf,
+    remove_original,
+    attempt_saf,
+    retry_saf,
+    find_original,
+    claim_saf,
+    claim_original,
+    purge_originals,
+    stmt_count
+  };
 
   void prepare_statements() {
     sqlite3* db = db_.get();
@@ -440,8 +494,39 @@ class sqlite_journal final : public detail::queued_journal {
         prepare(db,
                 "INSERT OR REPLACE INTO saf (txn_id, link_group, kind, state, mti, summary, "
                 "created_us, attempts, next_attempt_us, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    stmts_[ready_saf] = prepare(db, "UPDATE saf SET state = 'ready' WHERE txn_id = ? AND state = 'armed'");
+    stmts_[insert_original] = prepare(db,
+                                      "INSERT OR REPLACE INTO original (txn_id, link_group, state, mti, summary, "
+                                      "created_us, message) VALUES (?, ?, 'armed', ?, ?, ?, ?)");
+    // The armed reversal goes to the queue; the queue's copy is the one sent from now on.
+    stmts_[ready_saf] = prepare(db,
+                                "INSERT OR REPLACE INTO saf (txn_id, link_group, kind, state, mti, summary, "
+                                "created_us, attempts, next_attempt_us, message) SELECT txn_id, link_group, "
+                                "'reversal', 'ready', mti, summary, created_us, 0, 0, message FROM original "
+                                "WHERE txn_id = ? AND state = 'armed'");
+    stmts_[reverse_original] =
+        prepare(db, "UPDATE original SET state = 'reversed', message = NULL WHERE txn_id = ? AND state = 'armed'");
+    stmts_[standby_original] =
+        prepare(db, "UPDATE original SET state = 'standby' WHERE txn_id = ? AND state = 'armed'");
     stmts_[remove_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ?");
+    stmts_[remove_original] = prepare(db, "DELETE FROM original WHERE txn_id = ? AND state = 'armed'");
+    // A terminal's originals by the ids it gave them, newest first (through journal_terminal).
+    stmts_[find_original] = prepare(db,
+                                    "SELECT j.txn_id, j.amount, o.state FROM journal j JOIN original o ON "
+                                    "o.txn_id = j.txn_id WHERE j.terminal = ?1 AND j.event = 'received' AND "
+                                    "j.terminal_stan = ?2 AND j.transmission = ?3 AND j.at_us >= ?4 "
+                                    "ORDER BY j.at_us DESC, j.id DESC");
+    stmts_[claim_saf] = prepare(db,
+                                "INSERT OR REPLACE INTO saf (txn_id, link_group, kind, state, mti, summary, "
+                                "created_us, attempts, next_attempt_us, message) SELECT txn_id, link_group, "
+                                "'reversal', 'ready', mti, summary, ?2, 0, 0, message FROM original "
+                                "WHERE txn_id = ?1 AND state = 'standby'");
+    stmts_[claim_original] =
+        prepare(db, "UPDATE original SET state = 'reversed', message = NULL WHERE txn_id = ? AND state = 'standby'");
+    // Originals are created in txn_id order: only the oldest chunk is looked at, never the whole table.
+    stmts_[purge_originals] = prepare(db,
+                                      "DELETE FROM original WHERE txn_id IN (SELECT txn_id FROM (SELECT txn_id, "
+                                      "state, created_us FROM original ORDER BY txn_id LIMIT ?2) "
+                                      "WHERE state <> 'armed' AND created_us < ?1)");
     stmts_[retry_saf] = prepare(db, "UPDATE saf SET next_attempt_us = 0 WHERE txn_id = ?");
     stmts_[attempt_saf] = prepare(db, "UPDATE saf SET attempts = attempts + 1, next_attempt_us = ? WHERE txn_id = ?");
   }
@@ -470,9 +555,20 @@ class sqlite_journal final : public detail::queued_journal {
       if (!step_reset(ins)) return false;
     }
     sqlite3_stmt* put = stmts_[insert_saf].get();
+    sqlite3_stmt* arm = stmts_[insert_original].get();
     for (const auto& it : b.saf_put) {
       const std::vector<std::uint8_t> sealed = keys_ ? keys_->seal(it.message) : std::vector<std::uint8_t>();
       if (sealed.empty()) return false;  // never store a message in clear
+      if (it.state == saf_state::armed) {
+        sqlite3_bind_int64(arm, 1, it.txn_id);
+        bind_text(arm, 2, it.link_group);
+        bind_text(arm, 3, it.mti);
+        sqlite3_bind_text(arm, 4, it.summary.data(), static_cast<int>(it.summary.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(arm, 5, it.created_us);
+        sqlite3_bind_blob(arm, 6, sealed.data(), static_cast<int>(sealed.size()), SQLITE_STATIC);
+        if (!step_reset(arm)) return false;
+        continue;
+      }
       const std::string kind(to_string(it.kind));
       const std::string state(to_string(it.state));
       sqlite3_bind_int64(put, 1, it.txn_id);
@@ -488,8 +584,10 @@ class sqlite_journal final : public detail::queued_journal {
       if (!step_reset(put)) return false;
     }
     for (const auto id : b.saf_make_ready) {
-      sqlite3_bind_int64(stmts_[ready_saf].get(), 1, id);
-      if (!step_reset(stmts_[ready_saf].get())) return false;
+      if (!step_with_id(ready_saf, id) || !step_with_id(reverse_original, id)) return false;
+    }
+    for (const auto id : b.saf_standby) {
+      if (!step_with_id(standby_original, id)) return false;
     }
     for (const auto& [id, next] : b.saf_attempts) {
       sqlite3_bind_int64(stmts_[attempt_saf].get(), 1, next);
@@ -501,23 +599,77 @@ class sqlite_journal final : public detail::queued_journal {
       if (!step_reset(stmts_[retry_saf].get())) return false;
     }
     for (const auto id : b.saf_remove) {
-      sqlite3_bind_int64(stmts_[remove_saf].get(), 1, id);
-      if (!step_reset(stmts_[remove_saf].get())) return false;
+      if (!step_with_id(remove_saf, id) || !step_with_id(remove_original, id)) return false;
     }
     return true;
+  }
+
+  bool step_with_id(stmt_id which, std::int64_t id) {
+    sqlite3_stmt* s = stmts_[which].get();
+    sqlite3_bind_int64(s, 1, id);
+    return step_reset(s);
+  }
+
+  // A terminal reversal's claim, inside the group's transaction; false when the database failed.
+  bool claim(const original_ref& ref, original_claim& out) {
+    out = original_claim{};
+    sqlite3_stmt* find = stmts_[find_original].get();
+    bind_text(find, 1, ref.terminal);
+    bind_text(find, 2, ref.terminal_stan);
+    bind_text(find, 3, ref.transmission);
+    sqlite3_bind_int64(find, 4, journal_now_us() - std::int64_t{options_.reversal_window.count()} * 1000000);
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(find)) == SQLITE_ROW) {
+      const auto verdict = detail::judge_original(ref, column_text(find, 1), column_text(find, 2));
+      if (!verdict) continue;
+      out.status = *verdict;
+      out.txn_id = sqlite3_column_int64(find, 0);
+      rc = SQLITE_DONE;
+      break;
+    }
+    sqlite3_reset(find);
+    sqlite3_clear_bindings(find);
+    if (rc != SQLITE_DONE) return false;
+    if (out.status != original_claim_status::claimed) return true;
+    sqlite3_stmt* take = stmts_[claim_saf].get();
+    sqlite3_bind_int64(take, 1, out.txn_id);
+    sqlite3_bind_int64(take, 2, journal_now_us());
+    return step_reset(take) && step_with_id(claim_original, out.txn_id);
+  }
+
+  // Removes originals older than the reversal window (not armed ones), a chunk at a time; true when
+  // a full chunk went (more may wait).
+  bool purge(bool& ok) {
+    sqlite3_stmt* del = stmts_[purge_originals].get();
+    sqlite3_bind_int64(del, 1, journal_now_us() - std::int64_t{options_.reversal_window.count()} * 1000000);
+    sqlite3_bind_int(del, 2, purge_chunk);
+    ok = step_reset(del);
+    return ok && sqlite3_changes(db_.get()) >= purge_chunk;
   }
 
   // The writer: takes what is queued, writes it in one transaction, commits once, completes.
   void run() {
     std::vector<queued_write> group;
+    auto next_purge = std::chrono::steady_clock::now();  // at start, then about once a second
     while (queue_.take(group, options_.max_group)) {
+      (void)queue_.poked();
       std::error_code result;
       sqlite3* db = db_.get();
+      const auto now = std::chrono::steady_clock::now();
+      const bool purge_due = now >= next_purge;
+      if (group.empty() && !purge_due) continue;
       if (failed_) {
         result = journal_errc::closed;
       } else {
         bool ok = exec(db, "BEGIN IMMEDIATE") == SQLITE_OK;
-        for (auto& q : group) ok = ok && write(q.batch);
+        for (auto& q : group) {
+          if (!ok) break;
+          ok = q.claim_ref ? claim(*q.claim_ref, q.claim) : write(q.batch);
+        }
+        if (ok && purge_due) {
+          // A full chunk: more is due at the next commit, else in a second.
+          next_purge = purge(ok) ? now : now + std::chrono::seconds(1);
+        }
         ok = ok && exec(db, "COMMIT") == SQLITE_OK;
         if (!ok) {
           spdlog::critical("journal {}: write failed: {}; refusing further transactions", options_.path.string(),

@@ -121,12 +121,14 @@ class JournalBackendTest : public JournalTest, public ::testing::WithParamInterf
     JournalTest::TearDown();
   }
   std::unique_ptr<journal> open(journal_durability d = journal_durability::process_crash,
-                                std::size_t queue_limit = 65536) {
+                                std::size_t queue_limit = 65536,
+                                std::chrono::seconds reversal_window = std::chrono::seconds(86400)) {
     if (GetParam() == backend::sqlite) {
       sqlite_journal_options o;
       o.path = path_;
       o.durability = d;
       o.queue_limit = queue_limit;
+      o.reversal_window = reversal_window;
       return open_sqlite_journal(o, test_keys());
     }
     postgresql_journal_options o;
@@ -134,6 +136,7 @@ class JournalBackendTest : public JournalTest, public ::testing::WithParamInterf
     o.instance = "sw1";
     o.durability = d;
     o.queue_limit = queue_limit;
+    o.reversal_window = reversal_window;
     return open_postgresql_journal(o, test_keys());
   }
   std::int64_t count(const std::string& sql) const {
@@ -184,12 +187,46 @@ journal_record received(std::int64_t id, const journal_keys& k) {
   return r;
 }
 
-TEST_F(JournalTest, CreatesAWalDatabaseWithSchemaVersionOne) {
+TEST_F(JournalTest, CreatesAWalDatabaseAtTheCurrentSchemaVersion) {
   auto j = open();
   j->close();
   EXPECT_EQ(text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
   EXPECT_EQ(count("PRAGMA application_id"), 0x4546544A);
+}
+
+TEST_F(JournalTest, MigratesAVersionOneJournalsArmedReversalsToTheirOriginals) {
+  std::int64_t id = 0;
+  {
+    auto j = open();
+    id = j->next_txn_id();
+    journal_batch b;
+    saf_item it;
+    it.txn_id = id;
+    it.link_group = "acquirer";
+    it.mti = "0400";
+    it.summary = "0400 476173******0119";
+    it.created_us = journal_now_us();
+    it.message = {'0', '4', '0', '0'};
+    b.saf_put.push_back(it);
+    ASSERT_TRUE(j->post(std::move(b)));
+    ASSERT_TRUE(j->flush());
+  }
+  // Back to version 1 as an older build left it: the armed reversal in the SAF queue.
+  exec(
+      "INSERT INTO saf (txn_id, link_group, kind, state, mti, summary, created_us, message) SELECT txn_id, link_group, "
+      "'reversal', 'armed', mti, summary, created_us, message FROM original; DROP TABLE original; "
+      "DELETE FROM schema_version WHERE version = 2");
+  ASSERT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'armed'"), 1);
+  auto j = open();
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE state = 'armed'"), 1);
+  EXPECT_EQ(j->recover(), 1U);  // still reversed after the upgrade
+  const auto items = j->saf_items({}, true);
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_EQ(items[0].txn_id, id);
+  EXPECT_EQ(items[0].message, (std::vector<std::uint8_t>{'0', '4', '0', '0'}));
 }
 
 TEST_P(JournalBackendTest, AsyncWriteCompletesOnTheCallersExecutorOnceTheRowsAreInTheDatabase) {
@@ -242,6 +279,10 @@ TEST_P(JournalBackendTest, RecordsHoldTheMaskedPanAndItsKeyedHashNeverTheFullPan
   it.mti = "0400";
   it.summary = "0400 476173******0119";
   it.message.assign(test_pan.begin(), test_pan.end());  // a message holding the PAN in clear
+  it.state = saf_state::ready;
+  b.saf_put.push_back(it);
+  it.txn_id = j->next_txn_id();  // and an armed reversal, kept with its original
+  it.state = saf_state::armed;
   b.saf_put.push_back(it);
   ASSERT_TRUE(j->post(std::move(b)));
   ASSERT_TRUE(j->flush());
@@ -263,8 +304,9 @@ TEST_P(JournalBackendTest, RecordsHoldTheMaskedPanAndItsKeyedHashNeverTheFullPan
   EXPECT_EQ(text("SELECT pan_masked FROM journal"), "476173******0119");
   // The SAF message comes back in clear through the journal, and is sealed on disk.
   const auto items = j->saf_items("acquirer", true);
-  ASSERT_EQ(items.size(), 1U);
+  ASSERT_EQ(items.size(), 2U);
   EXPECT_EQ(std::string(items[0].message.begin(), items[0].message.end()), test_pan);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE message IS NOT NULL"), 1);
   j->close();
   const std::string bytes = stored_bytes();
   ASSERT_GT(bytes.size(), 4096U);
@@ -395,6 +437,9 @@ TEST_P(JournalBackendTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreG
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"), 2);
+  // The armed reversals lived with their originals; a removed one is gone, the others are reversed.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE state = 'reversed' AND message IS NULL"), 2);
   EXPECT_EQ(count("SELECT COUNT(*) FROM journal WHERE event = 'timed_out' AND txn_id = " + std::to_string(ids[2])), 1);
   auto j = open();
   EXPECT_EQ(j->recover(), 0U);
@@ -403,6 +448,147 @@ TEST_P(JournalBackendTest, ArmedReversalsBecomeReadyAtRecoveryAndSettledOnesAreG
   ASSERT_EQ(depth.size(), 1U);
   EXPECT_EQ(depth[0].ready, 2U);
   EXPECT_GT(depth[0].oldest_ready_us, 0);
+}
+
+// A forwarded original as the pipeline journals it: received (the terminal's ids), then forwarded
+// with its armed reversal.
+journal_batch forwarded_original(std::int64_t id, const journal_keys& k, const std::string& stan,
+                                 std::int64_t at_us = journal_now_us()) {
+  journal_batch b;
+  journal_record r = received(id, k);
+  r.terminal_stan = stan;
+  r.at_us = at_us;
+  journal_record f;
+  f.txn_id = id;
+  f.event = journal_event::forwarded;
+  f.at_us = at_us;
+  f.host_stan = stan;
+  b.records = {r, f};
+  saf_item it;
+  it.txn_id = id;
+  it.link_group = "acquirer";
+  it.mti = "0400";
+  it.summary = "0400 476173******0119 000000001000";
+  it.created_us = at_us;
+  it.message = {'0', '4', '0', '0', static_cast<std::uint8_t>(id & 0x7F)};
+  b.saf_put.push_back(std::move(it));
+  return b;
+}
+
+original_ref ref_of(const std::string& stan, const std::string& amount = "000000001000") {
+  return original_ref{"TERM0001", stan, "1126071500", amount};
+}
+
+// Claims in order (queued back to back, as concurrent terminal reversals would be), then waits.
+std::vector<original_claim> claim_all(journal& j, const std::vector<original_ref>& refs) {
+  asio::io_context io;
+  std::vector<original_claim> out(refs.size());
+  std::vector<std::error_code> errors(refs.size());
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    j.async_claim_original(refs[i], asio::bind_executor(io, [&, i](std::error_code ec, original_claim c) {
+                             errors[i] = ec;
+                             out[i] = c;
+                           }));
+  }
+  io.run();
+  for (const auto& ec : errors) EXPECT_FALSE(ec) << ec.message();
+  return out;
+}
+
+TEST_P(JournalBackendTest, AnAnsweredOriginalWaitsOnStandbyUntilItsTerminalReversesItOnce) {
+  const auto keys = test_keys();
+  std::int64_t answered = 0;
+  std::int64_t timed_out = 0;
+  std::int64_t in_flight = 0;
+  {
+    auto j = open();
+    answered = j->next_txn_id();
+    timed_out = j->next_txn_id();
+    in_flight = j->next_txn_id();
+    for (const auto& [id, stan] : {std::pair{answered, "000123"}, {timed_out, "000124"}, {in_flight, "000125"}}) {
+      ASSERT_TRUE(j->post(forwarded_original(id, *keys, stan)));
+    }
+    journal_batch outcomes;
+    outcomes.saf_standby.push_back(answered);
+    outcomes.saf_make_ready.push_back(timed_out);
+    ASSERT_TRUE(j->post(std::move(outcomes)));
+    ASSERT_TRUE(j->flush());
+    // Standby reversals are neither queued nor armed: the forwarder and the operators never see them.
+    const auto items = j->saf_items({}, true);
+    ASSERT_EQ(items.size(), 2U);
+    EXPECT_EQ(items[0].txn_id, timed_out);
+    EXPECT_EQ(items[0].state, saf_state::ready);
+    EXPECT_EQ(items[1].txn_id, in_flight);
+    EXPECT_EQ(items[1].state, saf_state::armed);
+    EXPECT_TRUE(items[1].message.empty()) << "an armed reversal is never unsealed for a listing";
+    const auto depth = j->saf_depth();
+    ASSERT_EQ(depth.size(), 1U);
+    EXPECT_EQ(depth[0].ready, 1U);
+    EXPECT_EQ(depth[0].armed, 1U);
+
+    const auto c = claim_all(*j, {ref_of("000123", "000000002000"),  // another amount
+                                  ref_of("000999"),                  // never sent
+                                  ref_of("000125"),                  // no outcome yet
+                                  ref_of("000124"),                  // the switch reversed it already
+                                  ref_of("000123"),                  // answered: claimed
+                                  ref_of("000123")});                // a repeat (0401)
+    EXPECT_EQ(c[0].status, original_claim_status::unknown);
+    EXPECT_EQ(c[1].status, original_claim_status::unknown);
+    EXPECT_EQ(c[2].status, original_claim_status::unknown);
+    EXPECT_EQ(c[3].status, original_claim_status::already);
+    EXPECT_EQ(c[3].txn_id, timed_out);
+    EXPECT_EQ(c[4].status, original_claim_status::claimed);
+    EXPECT_EQ(c[4].txn_id, answered);
+    EXPECT_EQ(c[5].status, original_claim_status::already);
+    const auto queued = j->saf_items({}, true);
+    ASSERT_EQ(queued.size(), 3U);
+    EXPECT_EQ(queued[1].txn_id, answered);
+    EXPECT_EQ(queued[1].state, saf_state::ready);
+    EXPECT_EQ(queued[1].mti, "0400");
+    // The very reversal prepared when the original was forwarded.
+    EXPECT_EQ(queued[1].message, (std::vector<std::uint8_t>{'0', '4', '0', '0', static_cast<std::uint8_t>(answered)}));
+  }
+  // After a restart (the in-flight one is recovered): the claim is remembered, nothing is queued twice.
+  auto j = open();
+  EXPECT_EQ(j->recover(), 1U);
+  const auto c = claim_all(*j, {ref_of("000123"), ref_of("000125")});
+  EXPECT_EQ(c[0].status, original_claim_status::already);
+  EXPECT_EQ(c[1].status, original_claim_status::already);  // recovery reversed it
+  EXPECT_EQ(j->saf_items({}, false).size(), 3U);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"), 3);
+}
+
+TEST_P(JournalBackendTest, OriginalsPastTheReversalWindowArePurgedButArmedOnesStay) {
+  const auto keys = test_keys();
+  const std::int64_t long_ago = journal_now_us() - 3600LL * 1000000;
+  std::int64_t old_standby = 0;
+  std::int64_t old_armed = 0;
+  std::int64_t fresh = 0;
+  {
+    auto j = open();
+    old_standby = j->next_txn_id();
+    old_armed = j->next_txn_id();
+    fresh = j->next_txn_id();
+    ASSERT_TRUE(j->post(forwarded_original(old_standby, *keys, "000001", long_ago)));
+    ASSERT_TRUE(j->post(forwarded_original(old_armed, *keys, "000002", long_ago)));
+    ASSERT_TRUE(j->post(forwarded_original(fresh, *keys, "000003")));
+    journal_batch outcomes;
+    outcomes.saf_standby = {old_standby, fresh};
+    ASSERT_TRUE(j->post(std::move(outcomes)));
+    ASSERT_TRUE(j->flush());
+    EXPECT_EQ(count("SELECT COUNT(*) FROM original"), 3);
+  }
+  // A window of a minute: the hour-old standby reversal goes at start; the armed one (a request whose
+  // outcome is unknown) is never purged, and recovery still reverses it.
+  auto j = open(journal_durability::process_crash, 65536, std::chrono::seconds(60));
+  ASSERT_TRUE(j->flush());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE txn_id = " + std::to_string(old_standby)), 0);
+  const auto c = claim_all(*j, {ref_of("000001"), ref_of("000003")});
+  EXPECT_EQ(c[0].status, original_claim_status::unknown);
+  EXPECT_EQ(c[1].status, original_claim_status::claimed);
+  EXPECT_EQ(j->recover(), 1U);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE txn_id = " + std::to_string(old_armed)), 1);
 }
 
 TEST_P(JournalBackendTest, TheLastHostStanOfALinkIsItsNewestForwardedOrAcknowledgedOne) {
