@@ -471,6 +471,11 @@ TEST_F(PostgresJournalTest, ThePurgeDropsSettledOriginalsPastTheWindowOfEveryIns
     ASSERT_FALSE(write_and_wait(*gone, std::move(g)));
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM original"), 4);
+  // A backlog of several chunks (a switch down for long): purged chunk after chunk, without waiting
+  // a second between them.
+  exec(
+      "INSERT INTO original (txn_id, instance, link_group, state, mti, summary, created_us) SELECT n, 'sw8', "
+      "'acquirer', 'reversed', '0400', '', 1 FROM generate_series(1000000000000, 1000000024999) n");
   std::this_thread::sleep_for(2100ms);
   // Settled just now: within the window, kept.
   const std::int64_t recent = j->next_txn_id();
@@ -479,6 +484,7 @@ TEST_F(PostgresJournalTest, ThePurgeDropsSettledOriginalsPastTheWindowOfEveryIns
   r.saf_standby = {recent};
   ASSERT_FALSE(write_and_wait(*j, std::move(r)));  // the writer purges (due once a second) before writing
   ASSERT_TRUE(j->flush());
+  for (int i = 0; i < 300 && count("SELECT COUNT(*) FROM original") > 2; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(state_of(in_flight), "armed");
   EXPECT_EQ(state_of(recent), "standby");
   EXPECT_EQ(count("SELECT COUNT(*) FROM original"), 2);
