@@ -17,6 +17,7 @@
 
 #include "eft/switch/journal.hpp"
 #include "journal_queue.hpp"
+#include "thread_name.hpp"
 
 namespace eft::switch_core {
 
@@ -162,7 +163,9 @@ class sqlite_journal final : public detail::queued_journal {
     prepare_statements();
     sqlite3_wal_hook(db_.get(), &sqlite_journal::wal_hook, this);
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    detail::name_thread(checkpointer_, "eft-checkpoint");
     writer_ = std::thread([this] { run(); });
+    detail::name_thread(writer_, "eft-journal");
     queue_.poke();  // the first pass purges what passed the reversal window while the switch was down
   }
 
