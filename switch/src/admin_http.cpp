@@ -1,4 +1,5 @@
 #include "eft/switch/admin_http.hpp"
+#include "thread_name.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -134,6 +135,7 @@ admin_http_server::admin_http_server(const std::string& address, std::uint16_t p
       }
     }
   });
+  detail::name_thread(m.thread, "eft-admin");
 }
 
 admin_http_server::~admin_http_server() {

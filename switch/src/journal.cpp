@@ -180,9 +180,14 @@ bool journal_queue::push(queued_write q, bool accepting, bool force) {
   std::unique_lock lock(mutex_);
   const bool closed = closing_ || !accepting;
   if (!closed && (force || queue_.size() < limit_)) {
+    // Someone waits for this one: the writer goes at once. A posted batch alone does not wake it:
+    // it joins the next awaited write's commit (a received record, the forwarded one behind it).
+    const bool awaited = q.waiter || q.flushed != nullptr || q.claim_waiter;
+    if (awaited) ++awaited_;
     queue_.push_back(std::move(q));
+    const bool wake = awaited || queue_.size() == posted_batch;
     lock.unlock();
-    wake_.notify_one();
+    if (wake) wake_.notify_one();
     return true;
   }
   lock.unlock();
@@ -196,9 +201,17 @@ bool journal_queue::push(queued_write q, bool accepting, bool force) {
 bool journal_queue::take(std::vector<queued_write>& group, std::size_t max) {
   group.clear();
   std::unique_lock lock(mutex_);
-  wake_.wait(lock, [this] { return closing_ || poked_ || !queue_.empty(); });
+  while (!closing_ && !poked_ && awaited_ == 0 && queue_.size() < posted_batch) {
+    if (queue_.empty()) {
+      wake_.wait(lock);
+    } else if (wake_.wait_for(lock, posted_delay) == std::cv_status::timeout) {
+      break;  // posted batches wait no longer than this for company
+    }
+  }
   if (queue_.empty() && closing_) return false;
   while (!queue_.empty() && group.size() < max) {
+    const queued_write& q = queue_.front();
+    if (q.waiter || q.flushed != nullptr || q.claim_waiter) --awaited_;
     group.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }

@@ -2,6 +2,7 @@
 // The write queue shared by the journal backends: callers push batches from any thread, the
 // backend's writer thread takes them in groups (one database transaction per group).
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -29,14 +30,19 @@ struct queued_write {
 
 class journal_queue {
  public:
+  // Posted batches (nobody waits) are written with the next awaited write, or once this many are
+  // queued, or after posted_delay at the latest.
+  static constexpr std::size_t posted_batch = 64;
+  static constexpr std::chrono::milliseconds posted_delay{5};
+
   explicit journal_queue(std::size_t limit) : limit_(limit) {}
 
   // False when refused: `accepting` is false or the queue is closed (journal_errc::closed), or full
   // and not `force` (journal_errc::busy); the waiter or flush marker is then completed with that.
   bool push(queued_write q, bool accepting, bool force = false);
 
-  // Writer side: waits for work, a poke() or close(), then moves up to `max` writes into `group`.
-  // False once closed and empty.
+  // Writer side: waits for an awaited write, posted_batch posted ones, posted_delay with posted ones
+  // only, a poke() or close(); then moves up to `max` writes into `group`. False once closed and empty.
   bool take(std::vector<queued_write>& group, std::size_t max);
 
   // Wakes the writer without a write (it has other work, e.g. reserving ids). Any thread; noexcept.
@@ -55,6 +61,7 @@ class journal_queue {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<queued_write> queue_;
+  std::size_t awaited_ = 0;  // entries of queue_ someone waits for (a write, a flush, a claim)
   bool closing_ = false;
   bool poked_ = false;
 };

@@ -17,6 +17,7 @@
 
 #include "eft/switch/journal.hpp"
 #include "journal_queue.hpp"
+#include "thread_name.hpp"
 
 namespace eft::switch_core {
 
@@ -72,6 +73,15 @@ INSERT INTO original (txn_id, link_group, state, mti, summary, created_us, messa
 DELETE FROM saf WHERE state = 'armed';
 )sql",
 };
+
+// Checkpoints (WAL frames copied back into the database file) run on a thread of their own once the
+// WAL holds this many frames, so the writer never stalls on them; the writer itself checkpoints only
+// the few frames left, which lets the next commit restart the WAL from its beginning.
+constexpr int checkpoint_after_frames = 2048;
+// The most the writer checkpoints itself (what the checkpoint thread has not copied yet) ...
+constexpr int writer_checkpoint_frames = 1024;
+// ... unless the WAL grew past this: then it checkpoints whatever is left, so the WAL stays bounded.
+constexpr int wal_limit_frames = 65536;
 
 // Originals past the reversal window are purged this many at most per commit, so a backlog never
 // holds a commit up for long.
@@ -151,7 +161,11 @@ class sqlite_journal final : public detail::queued_journal {
     open_database();
     if (read_only_) return;
     prepare_statements();
+    sqlite3_wal_hook(db_.get(), &sqlite_journal::wal_hook, this);
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    detail::name_thread(checkpointer_, "eft-checkpoint");
     writer_ = std::thread([this] { run(); });
+    detail::name_thread(writer_, "eft-journal");
     queue_.poke();  // the first pass purges what passed the reversal window while the switch was down
   }
 
@@ -304,6 +318,12 @@ class sqlite_journal final : public detail::queued_journal {
   void close() override {
     if (!queue_.close()) return;
     if (writer_.joinable()) writer_.join();
+    {
+      const std::lock_guard lock(checkpoint_mutex_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
     stmts_.clear();
     db_.reset();
     reader_.reset();
@@ -417,8 +437,8 @@ class sqlite_journal final : public detail::queued_journal {
         options_.durability == journal_durability::power_loss ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
     if (exec(db, sync) != SQLITE_OK) refuse(options_.path, "cannot set the durability: " + errmsg(db));
     (void)exec(db, "PRAGMA foreign_keys=OFF");
-    // Checkpoints by the writer itself, between commits (the default every 1000 pages).
-    (void)exec(db, "PRAGMA wal_autocheckpoint=16384");
+    // No automatic checkpoints in the writer: wal_hook() hands them to the checkpoint thread.
+    (void)exec(db, "PRAGMA wal_autocheckpoint=0");
     // Index pages stay in memory: inserts touch the right edge of each index.
     (void)exec(db, "PRAGMA cache_size=-65536");
   }
@@ -683,6 +703,54 @@ class sqlite_journal final : public detail::queued_journal {
     }
   }
 
+  // After each commit, on the writer thread, with the number of frames in the WAL.
+  static int wal_hook(void* self, sqlite3* db, const char* name, int frames) {
+    auto* j = static_cast<sqlite_journal*>(self);
+    if (frames < checkpoint_after_frames) return SQLITE_OK;
+    // What the checkpoint thread left when it last finished (log frames, of which copied); a WAL
+    // shorter than that log was restarted since, and nothing of it is copied.
+    const std::uint64_t seen = j->checkpointed_.load(std::memory_order_acquire);
+    const auto log = static_cast<int>(seen >> 32);
+    const auto copied = static_cast<int>(seen & 0xFFFFFFFFU);
+    const int left = frames >= log ? frames - copied : frames;
+    if (left <= writer_checkpoint_frames || frames >= wal_limit_frames) {
+      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else {
+      j->checkpoint_wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  // The checkpoint thread: on its own connection, copies WAL frames into the database file while
+  // the writer goes on committing (a passive checkpoint never blocks the writer).
+  void checkpoint_loop() {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(options_.path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      spdlog::warn("journal {}: no checkpoint thread ({}); the WAL grows until the writer checkpoints it",
+                   options_.path.string(), errmsg(raw));
+      sqlite3_close_v2(raw);
+      return;
+    }
+    const db_ptr db(raw);
+    (void)exec(raw, options_.durability == journal_durability::power_loss ? "PRAGMA synchronous=FULL"
+                                                                          : "PRAGMA synchronous=NORMAL");
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!checkpoint_stop_) {
+      checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(200));
+      if (checkpoint_stop_) break;
+      lock.unlock();
+      int log = 0;
+      int copied = 0;
+      if (sqlite3_wal_checkpoint_v2(raw, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK && log >= 0 &&
+          copied >= 0) {
+        checkpointed_.store((static_cast<std::uint64_t>(log) << 32) | static_cast<std::uint32_t>(copied),
+                            std::memory_order_release);
+      }
+      lock.lock();
+    }
+  }
+
   sqlite_journal_options options_;
   std::shared_ptr<const journal_keys> keys_;
   int lock_fd_ = -1;
@@ -692,6 +760,11 @@ class sqlite_journal final : public detail::queued_journal {
   std::vector<stmt_ptr> stmts_;
   std::atomic<std::int64_t> next_txn_{1};
   std::thread writer_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool checkpoint_stop_ = false;
+  std::atomic<std::uint64_t> checkpointed_{0};  // (WAL frames << 32) | frames copied, at the last checkpoint
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "eft/iso8583/codec.hpp"
 #include "eft/switch/message_util.hpp"
 #include "eft/switch/reversal.hpp"
+#include "thread_name.hpp"
 
 namespace eft::switch_core {
 
@@ -43,6 +44,7 @@ saf_forwarder::~saf_forwarder() {
 void saf_forwarder::start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] { run(); });
+  detail::name_thread(thread_, "eft-saf");
 }
 
 void saf_forwarder::stop() {

@@ -38,6 +38,7 @@
 #include "eft/switch/stages.hpp"
 #include "eft/switch/tls.hpp"
 #include "reload.hpp"
+#include "thread_name.hpp"
 
 namespace eft::switch_core {
 
@@ -708,9 +709,9 @@ void switch_server::start() {
   for (auto& l : m.links) l->start();
   if (m.saf) m.saf->start();
   m.running = m.workers.size();
-  for (auto& w : m.workers) {
-    worker* wp = w.get();
-    w->thread = std::thread([&m, wp] {
+  for (std::size_t i = 0; i < m.workers.size(); ++i) {
+    worker* wp = m.workers[i].get();
+    wp->thread = std::thread([&m, wp] {
       for (;;) {
         try {
           wp->io.run();
@@ -723,6 +724,7 @@ void switch_server::start() {
       --m.running;
       m.workers_done.notify_all();
     });
+    detail::name_thread(wp->thread, "eft-io-" + std::to_string(i));
   }
   m.started = true;
   m.serving = true;

@@ -86,9 +86,13 @@ journal_snapshot read_journal(const fs::path& db_path, bool with_rows) {
     sqlite3_finalize(st);
     return rc == SQLITE_DONE;
   };
-  s.ok = each("SELECT state, COUNT(*) FROM saf GROUP BY state", [&](sqlite3_stmt* st) {
-    (column_text(st, 0) == "armed" ? s.saf_armed : s.saf_ready) += sqlite3_column_int64(st, 1);
-  });
+  // Armed reversals (requests in flight) live with their originals; the queue holds the rest.
+  s.ok = each(
+      "SELECT 'armed', COUNT(*) FROM original WHERE state = 'armed' UNION ALL "
+      "SELECT state, COUNT(*) FROM saf GROUP BY state",
+      [&](sqlite3_stmt* st) {
+        (column_text(st, 0) == "armed" ? s.saf_armed : s.saf_ready) += sqlite3_column_int64(st, 1);
+      });
   if (s.ok && with_rows) {
     s.ok = each(
         "SELECT txn_id, event, terminal, mti, terminal_stan, transmission, host_stan, rrn, rc, detail FROM journal "

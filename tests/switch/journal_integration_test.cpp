@@ -201,8 +201,9 @@ TEST_F(JournalIntegration, AnApprovalIsDurableBeforeTheTerminalGetsItAndHoldsNoF
             host->stan_rrn()[0].first + " " + host->stan_rrn()[0].second + " visa acq1");
   EXPECT_EQ(value("SELECT rc FROM journal WHERE event = 'completed'"), "00");
   EXPECT_NE(value("SELECT latency_us FROM journal WHERE event = 'completed'"), "");
-  // Answered: the armed reversal is gone.
+  // Answered: nothing queued; its reversal waits on standby (sealed) for the terminal's own reversal.
   EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
+  EXPECT_EQ(value("SELECT state FROM original"), "standby");
   server->stop();
   std::string bytes;
   for (const auto* suffix : {"", "-wal"}) {

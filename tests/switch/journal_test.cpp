@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -193,6 +194,28 @@ TEST_F(JournalTest, CreatesAWalDatabaseAtTheCurrentSchemaVersion) {
   EXPECT_EQ(text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
   EXPECT_EQ(count("PRAGMA application_id"), 0x4546544A);
+}
+
+// The names the threads of this process have (/proc/self/task/*/comm).
+std::vector<std::string> thread_names() {
+  std::vector<std::string> out;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    if (std::getline(in, name)) out.push_back(name);
+  }
+  return out;
+}
+
+TEST_F(JournalTest, ItsThreadsAreNamedForOperators) {
+  auto j = open();
+  const auto names = thread_names();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "eft-journal"), 1);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "eft-checkpoint"), 1);
+  j->close();
+  const auto after = thread_names();
+  EXPECT_EQ(std::count(after.begin(), after.end(), "eft-journal"), 0) << "close() joins its threads";
+  EXPECT_EQ(std::count(after.begin(), after.end(), "eft-checkpoint"), 0);
 }
 
 TEST_F(JournalTest, MigratesAVersionOneJournalsArmedReversalsToTheirOriginals) {
