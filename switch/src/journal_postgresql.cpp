@@ -16,6 +16,7 @@
 
 #include "eft/switch/journal.hpp"
 #include "journal_queue.hpp"
+#include "thread_name.hpp"
 
 namespace eft::switch_core {
 
@@ -311,6 +312,7 @@ class postgresql_journal final : public detail::queued_journal {
       if (!reserve_block(error)) refuse("cannot reserve transaction ids: " + error);
     }
     writer_ = std::thread([this] { run(); });
+    detail::name_thread(writer_, "eft-journal");
   }
 
   ~postgresql_journal() override {
