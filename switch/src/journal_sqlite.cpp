@@ -517,9 +517,10 @@ class sqlite_journal final : public detail::queued_journal {
     stmts_[insert_original] = prepare(db,
                                       "INSERT OR REPLACE INTO original (txn_id, link_group, state, mti, summary, "
                                       "created_us, message) VALUES (?, ?, 'armed', ?, ?, ?, ?)");
-    // The armed reversal goes to the queue; the queue's copy is the one sent from now on.
+    // The armed reversal goes to the queue; the queue's copy is the one sent from now on. An item the
+    // queue holds already for the transaction stays as it is (its attempts decide 0400 or 0401).
     stmts_[ready_saf] = prepare(db,
-                                "INSERT OR REPLACE INTO saf (txn_id, link_group, kind, state, mti, summary, "
+                                "INSERT OR IGNORE INTO saf (txn_id, link_group, kind, state, mti, summary, "
                                 "created_us, attempts, next_attempt_us, message) SELECT txn_id, link_group, "
                                 "'reversal', 'ready', mti, summary, created_us, 0, 0, message FROM original "
                                 "WHERE txn_id = ? AND state = 'armed'");
@@ -536,7 +537,7 @@ class sqlite_journal final : public detail::queued_journal {
                                     "j.terminal_stan = ?2 AND j.transmission = ?3 AND j.at_us >= ?4 "
                                     "ORDER BY j.at_us DESC, j.id DESC");
     stmts_[claim_saf] = prepare(db,
-                                "INSERT OR REPLACE INTO saf (txn_id, link_group, kind, state, mti, summary, "
+                                "INSERT OR IGNORE INTO saf (txn_id, link_group, kind, state, mti, summary, "
                                 "created_us, attempts, next_attempt_us, message) SELECT txn_id, link_group, "
                                 "'reversal', 'ready', mti, summary, ?2, 0, 0, message FROM original "
                                 "WHERE txn_id = ?1 AND state = 'standby'");

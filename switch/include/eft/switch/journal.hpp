@@ -440,9 +440,13 @@ struct postgresql_journal_options {
 /// Opens (creating the tables when the schema is empty) the PostgreSQL journal of one instance and
 /// starts its writer thread, which holds one connection for the journal's life.
 ///
-/// Scope of an instance: records and SAF items carry the instance that wrote them; saf_items(),
-/// saf_depth(), recover() and last_host_stan() see this instance's only, so one switch never sends,
-/// recovers or counts another live switch's items; query() returns every instance's records.
+/// Scope of an instance: records, SAF items and originals carry the instance that wrote them;
+/// saf_items(), saf_depth(), recover() and last_host_stan() see this instance's only, so one switch
+/// never sends, recovers or counts another live switch's items; query() returns every instance's
+/// records. A terminal reversal's claim finds the originals of every instance (a terminal may reach
+/// another switch after a failover) and queues the reversal under the claiming instance; a row lock
+/// lets one of two instances claiming at once queue it. The purge removes every instance's originals
+/// past the window (a retired instance's too).
 /// next_txn_id() is unique across all instances: ids come in blocks of 65536 reserved from the
 /// sequence txn_block (the next block is reserved by the writer when half of the current one is used).
 ///
