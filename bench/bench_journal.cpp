@@ -125,8 +125,9 @@ double process_cpu_us() {
 // The pipeline's pattern exactly, closed loop: `state.range(0)` transactions in flight on one I/O
 // thread (coroutines, as terminal sessions are), each one: received posted, forwarded written with
 // its armed reversal (sealed) and awaited, completed written with the reversal put on standby (for a
-// terminal's reversal) and awaited. Groups are as small as the concurrency makes them, as in the switch. Reports transactions
-// per second and the CPU time of the process per transaction (I/O thread and writer together).
+// terminal's reversal) and awaited. Groups are as small as the concurrency makes them, as in the
+// switch. Reports transactions per second and the CPU time of the process per transaction (I/O
+// thread and writer together).
 void journal_pipeline_pattern(benchmark::State& state, const std::function<std::unique_ptr<journal>()>& open) {
   namespace asio = boost::asio;
   auto j = open();

@@ -571,10 +571,10 @@ static void check_postgresql(const std::filesystem::path& file, const YAML::Node
 
 static journal_config parse_journal(const std::filesystem::path& file, const YAML::Node& j) {
   if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");
-  check_keys(file, j, "journal",
-             {"backend", "path", "conninfo", "instance", "durability", "key_env", "key_file", "queue_limit",
-              "reversal_mti", "saf_retry_interval_ms", "saf_max_attempts", "saf_expiry_s", "duplicate_window_s",
-              "reversal_window_s"});
+  check_keys(
+      file, j, "journal",
+      {"backend", "path", "conninfo", "instance", "durability", "key_env", "key_file", "queue_limit", "reversal_mti",
+       "saf_retry_interval_ms", "saf_max_attempts", "saf_expiry_s", "duplicate_window_s", "reversal_window_s"});
   journal_config c;
   c.line = line_of(j);
   if (j["backend"]) {
