@@ -77,7 +77,7 @@ DELETE FROM saf WHERE state = 'armed';
 // Checkpoints (WAL frames copied back into the database file) run on a thread of their own once the
 // WAL holds this many frames, so the writer never stalls on them; the writer itself checkpoints only
 // the few frames left, which lets the next commit restart the WAL from its beginning.
-constexpr int checkpoint_after_frames = 2048;
+constexpr int checkpoint_after_frames = 8192;
 // The most the writer checkpoints itself (what the checkpoint thread has not copied yet) ...
 constexpr int writer_checkpoint_frames = 1024;
 // ... unless the WAL grew past this: then it checkpoints whatever is left, so the WAL stays bounded.
