@@ -264,30 +264,6 @@ class sqlite_journal final : public detail::queued_journal {
     return out;
   }
 
- private:
-  void read_saf_rows(sqlite3_stmt* raw, bool with_messages, std::vector<saf_item>& out) const {
-    while (sqlite3_step(raw) == SQLITE_ROW) {
-      saf_item it;
-      it.seq = sqlite3_column_int64(raw, 0);
-      it.txn_id = sqlite3_column_int64(raw, 1);
-      it.link_group = column_text(raw, 2);
-      it.kind = column_text(raw, 3) == "advice" ? saf_kind::advice : saf_kind::reversal;
-      it.state = column_text(raw, 4) == "ready" ? saf_state::ready : saf_state::armed;
-      it.mti = column_text(raw, 5);
-      it.summary = column_text(raw, 6);
-      it.created_us = sqlite3_column_int64(raw, 7);
-      it.attempts = sqlite3_column_int64(raw, 8);
-      it.next_attempt_us = sqlite3_column_int64(raw, 9);
-      if (with_messages && keys_ && it.state == saf_state::ready) {
-        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, 10));
-        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(raw, 10));
-        if (auto clear = keys_->unseal(crypto::byte_view(p, n))) it.message = std::move(*clear);
-      }
-      out.push_back(std::move(it));
-    }
-  }
-
- public:
   std::optional<std::uint32_t> last_host_stan(std::string_view link) override {
     // Newest first by primary key: stops at the first match, however long the journal.
     const char* sql =
@@ -333,6 +309,28 @@ class sqlite_journal final : public detail::queued_journal {
   }
 
  private:
+  void read_saf_rows(sqlite3_stmt* raw, bool with_messages, std::vector<saf_item>& out) const {
+    while (sqlite3_step(raw) == SQLITE_ROW) {
+      saf_item it;
+      it.seq = sqlite3_column_int64(raw, 0);
+      it.txn_id = sqlite3_column_int64(raw, 1);
+      it.link_group = column_text(raw, 2);
+      it.kind = column_text(raw, 3) == "advice" ? saf_kind::advice : saf_kind::reversal;
+      it.state = column_text(raw, 4) == "ready" ? saf_state::ready : saf_state::armed;
+      it.mti = column_text(raw, 5);
+      it.summary = column_text(raw, 6);
+      it.created_us = sqlite3_column_int64(raw, 7);
+      it.attempts = sqlite3_column_int64(raw, 8);
+      it.next_attempt_us = sqlite3_column_int64(raw, 9);
+      if (with_messages && keys_ && it.state == saf_state::ready) {
+        const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(raw, 10));
+        const auto n = static_cast<std::size_t>(sqlite3_column_bytes(raw, 10));
+        if (auto clear = keys_->unseal(crypto::byte_view(p, n))) it.message = std::move(*clear);
+      }
+      out.push_back(std::move(it));
+    }
+  }
+
   sqlite3* reader() {
     if (!reader_) {
       sqlite3* db = nullptr;
