@@ -571,10 +571,10 @@ static void check_postgresql(const std::filesystem::path& file, const YAML::Node
 
 static journal_config parse_journal(const std::filesystem::path& file, const YAML::Node& j) {
   if (!j.IsMap()) fail(file, j, "journal must be a map", "for example journal: {path: journal.db}");
-  check_keys(
-      file, j, "journal",
-      {"backend", "path", "conninfo", "instance", "durability", "key_env", "key_file", "queue_limit", "reversal_mti",
-       "saf_retry_interval_ms", "saf_max_attempts", "saf_expiry_s", "duplicate_window_s", "reversal_window_s"});
+  check_keys(file, j, "journal",
+             {"backend", "path", "conninfo", "instance", "durability", "key_env", "key_file", "queue_limit",
+              "reversal_mti", "saf_retry_interval_ms", "saf_max_attempts", "saf_expiry_s", "duplicate_window_s",
+              "duplicate_max_entries", "reversal_window_s"});
   journal_config c;
   c.line = line_of(j);
   if (j["backend"]) {
@@ -635,6 +635,10 @@ static journal_config parse_journal(const std::filesystem::path& file, const YAM
   if (j["duplicate_window_s"]) {
     c.duplicate_window_s =
         static_cast<std::uint32_t>(number(file, j["duplicate_window_s"], "journal.duplicate_window_s", 0, 86400));
+  }
+  if (j["duplicate_max_entries"]) {
+    c.duplicate_max_entries = static_cast<std::uint32_t>(
+        number(file, j["duplicate_max_entries"], "journal.duplicate_max_entries", 1000, 100'000'000));
   }
   if (j["reversal_window_s"]) {
     c.reversal_window_s = static_cast<std::uint32_t>(

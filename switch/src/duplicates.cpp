@@ -1,9 +1,20 @@
 #include "eft/switch/duplicates.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "eft/iso8583/codec.hpp"
+
 namespace eft::switch_core {
 
-duplicate_cache::duplicate_cache(std::chrono::seconds window, std::size_t max_entries)
-    : window_(window), max_entries_(max_entries) {}
+std::unique_ptr<iso8583::message> duplicate_entry::answer() const {
+  if (response.empty() || dialect == nullptr) return nullptr;
+  auto m = std::make_unique<iso8583::message>(*dialect);
+  if (!iso8583::unpack(response, *m)) return nullptr;
+  return m;
+}
+
+duplicate_cache::duplicate_cache(std::chrono::seconds window, std::size_t max_entries, counter* forgotten_early)
+    : window_(window), max_entries_(max_entries), forgotten_early_(forgotten_early) {}
 
 std::optional<std::string> duplicate_cache::key_of(const iso8583::message& request) {
   const auto terminal = request.get(41U);
@@ -22,26 +33,54 @@ std::optional<std::string> duplicate_cache::key_of(const iso8583::message& reque
 
 std::pair<std::shared_ptr<duplicate_entry>, bool> duplicate_cache::admit(const std::string& key, std::int64_t txn_id) {
   const auto now = clock::now();
-  const std::lock_guard lock(mutex_);
-  while (!order_.empty() && (order_.front().first + window_ < now || order_.size() >= max_entries_)) {
-    const auto it = entries_.find(order_.front().second);
-    // Only a finished entry is forgotten: a duplicate of one in flight must still find it.
-    if (it != entries_.end() && !it->second->done.load(std::memory_order_acquire) && order_.size() < max_entries_) {
-      break;
+  std::size_t early = 0;
+  std::pair<std::shared_ptr<duplicate_entry>, bool> result;
+  {
+    const std::lock_guard lock(mutex_);
+    // Past the window first; an entry still in flight stays: a duplicate of it must find it.
+    while (!order_.empty() && order_.front().first + window_ < now) {
+      const auto it = entries_.find(order_.front().second);
+      if (it != entries_.end() && !it->second->done.load(std::memory_order_acquire)) break;
+      if (it != entries_.end()) entries_.erase(it);
+      order_.pop_front();
     }
-    if (it != entries_.end()) entries_.erase(it);
-    order_.pop_front();
+    if (const auto it = entries_.find(key); it != entries_.end()) return {it->second, false};
+    // Room for a new one: the memory bound wins over the window (and over an entry in flight).
+    while (!order_.empty() && order_.size() >= max_entries_) {
+      const auto it = entries_.find(order_.front().second);
+      if (it != entries_.end()) {
+        entries_.erase(it);
+        ++early;
+      }
+      order_.pop_front();
+    }
+    const auto it = entries_.try_emplace(key).first;
+    it->second = std::make_shared<duplicate_entry>();
+    it->second->txn_id = txn_id;
+    order_.emplace_back(now, key);
+    result = {it->second, true};
   }
-  const auto [it, inserted] = entries_.try_emplace(key);
-  if (!inserted) return {it->second, false};
-  it->second = std::make_shared<duplicate_entry>();
-  it->second->txn_id = txn_id;
-  order_.emplace_back(now, key);
-  return {it->second, true};
+  if (early > 0) {
+    if (forgotten_early_ != nullptr) forgotten_early_->add(early);
+    // Loud, but at most once a minute: at a steady rate over the bound every request drops one.
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    auto last = last_warning_s_.load(std::memory_order_relaxed);
+    if (s - last >= 60 && last_warning_s_.compare_exchange_strong(last, s, std::memory_order_relaxed)) {
+      spdlog::warn(
+          "duplicate detection: {} requests are remembered, its bound; older ones are forgotten before their "
+          "{} s window ends, so a late repeat of one would reach the host (raise journal.duplicate_max_entries "
+          "or shorten journal.duplicate_window_s)",
+          max_entries_, window_.count());
+    }
+  }
+  return result;
 }
 
 void duplicate_cache::complete(duplicate_entry& e, const iso8583::message* response) {
-  if (response != nullptr) e.response = std::make_unique<const iso8583::message>(*response);
+  if (response != nullptr) {
+    e.dialect = &response->dialect();
+    if (!iso8583::pack(*response, e.response)) e.response.clear();
+  }
   e.done.store(true, std::memory_order_release);
 }
 

@@ -169,6 +169,12 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
   total("eft_host_unavailable_total", "RC 91 answers without sending (no ready link)", c.host_unavailable);
   total("eft_timeouts_total", "Host answers not in time", c.timeouts);
   total("eft_reversals_needed_total", "Forwarded requests whose outcome is unknown", c.reversals_needed);
+  total("eft_reversals_queued_total", "Reversals made ready in the SAF queue (with a journal)", c.reversals_queued);
+  total("eft_journal_failures_total", "Journal writes refused (queue full) or failed", c.journal_failures);
+  total("eft_duplicates_total", "Repeated requests answered with the first one's answer", c.duplicates);
+  total("eft_duplicates_forgotten_total",
+        "Remembered requests dropped by journal.duplicate_max_entries before their window ended",
+        c.duplicates_forgotten);
   total("eft_local_answers_total", "Network management answered by the switch", c.local_answers);
   total("eft_replies_total", "Replies written to terminals", c.replies);
   total("eft_tls_handshake_failures_total", "TLS terminal connections whose handshake failed or timed out",

@@ -29,9 +29,9 @@ awaitable<void> pipeline::answer_duplicate(transaction* t, std::shared_ptr<dupli
     (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   const bool answered = first->done.load(std::memory_order_acquire);
-  if (answered && first->response) {
-    t->response = std::make_unique<iso8583::message>(*first->response);
-  } else if (!answered) {
+  if (answered) {
+    t->response = first->answer();
+  } else {
     answer_locally(t, "91");
   }
   spdlog::info("listener {}: duplicate of txn {}: {} (never sent to a host)", t->listener, first->txn_id,

@@ -179,8 +179,10 @@ awaitable<bool> pipeline::journal_outcome(transaction* t, exchange_status status
   co_return true;
 }
 
-void pipeline::set_duplicate_window(std::chrono::seconds window) {
-  duplicates_ = window.count() > 0 ? std::make_unique<duplicate_cache>(window) : nullptr;
+void pipeline::set_duplicate_window(std::chrono::seconds window, std::size_t max_entries) {
+  duplicates_ = window.count() > 0
+                    ? std::make_unique<duplicate_cache>(window, max_entries, &counters_.duplicates_forgotten)
+                    : nullptr;
 }
 
 void pipeline::late_answer(const host_link& link, const iso8583::message& answer) {

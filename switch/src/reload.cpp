@@ -109,7 +109,8 @@ std::string reload_refusal(const config::switch_config& running, const config::s
       ja.durability != jb.durability || ja.key_env != jb.key_env || ja.key_file != jb.key_file ||
       ja.queue_limit != jb.queue_limit || ja.reversal_mti != jb.reversal_mti ||
       ja.saf_retry_interval_ms != jb.saf_retry_interval_ms || ja.saf_max_attempts != jb.saf_max_attempts ||
-      ja.saf_expiry_s != jb.saf_expiry_s || ja.duplicate_window_s != jb.duplicate_window_s) {
+      ja.saf_expiry_s != jb.saf_expiry_s || ja.duplicate_window_s != jb.duplicate_window_s ||
+      ja.duplicate_max_entries != jb.duplicate_max_entries) {
     return fmt::format("{}: the journal section changed{}", at(next, jb.line), restart);
   }
   const bool metrics_same = running.metrics.has_value() == next.metrics.has_value() &&

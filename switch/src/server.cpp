@@ -893,7 +893,7 @@ void switch_server::open_journal(impl& m) {
     if (const auto last = m.journal->last_host_stan(l->name())) l->resume_stans_after(*last);
   }
   m.pipe->set_journal(m.journal.get(), keys, jc.reversal_mti);
-  m.pipe->set_duplicate_window(std::chrono::seconds(jc.duplicate_window_s));
+  m.pipe->set_duplicate_window(std::chrono::seconds(jc.duplicate_window_s), jc.duplicate_max_entries);
   switch_core::pipeline* p = m.pipe.get();
   for (auto& l : m.links) {
     l->on_late_answer([p](const host_link& link, const iso8583::message& answer) { p->late_answer(link, answer); });

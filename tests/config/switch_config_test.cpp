@@ -149,11 +149,14 @@ TEST(SwitchConfig, JournalSection) {
   EXPECT_EQ(d.journal.key_env, "EFT_JOURNAL_KEY");
   EXPECT_EQ(d.journal.reversal_mti, "0400");
   EXPECT_EQ(d.journal.reversal_window_s, 86400U);
-  const auto c = parse(replace(base, j,
-                               j + "  durability: process_crash\n  key_file: journal.key\n  reversal_mti: 0420\n"
-                                   "  saf_retry_interval_ms: 5000\n  saf_max_attempts: 12\n  saf_expiry_s: 3600\n"
-                                   "  queue_limit: 1024\n  reversal_window_s: 172800\n"));
+  EXPECT_EQ(d.journal.duplicate_max_entries, 200000U);
+  const auto c =
+      parse(replace(base, j,
+                    j + "  durability: process_crash\n  key_file: journal.key\n  reversal_mti: 0420\n"
+                        "  saf_retry_interval_ms: 5000\n  saf_max_attempts: 12\n  saf_expiry_s: 3600\n"
+                        "  queue_limit: 1024\n  reversal_window_s: 172800\n  duplicate_max_entries: 3000000\n"));
   EXPECT_EQ(c.journal.reversal_window_s, 172800U);
+  EXPECT_EQ(c.journal.duplicate_max_entries, 3000000U);
   EXPECT_EQ(c.journal.durability, journal_durability_level::process_crash);
   EXPECT_EQ(c.journal.key_file, std::filesystem::path("/etc/eft/journal.key"));
   EXPECT_EQ(c.journal.reversal_mti, "0420");
@@ -169,6 +172,9 @@ TEST(SwitchConfig, JournalSection) {
   const std::string short_window = error_of(replace(base, j, j + "  reversal_window_s: 10\n"));
   EXPECT_NE(short_window.find("/etc/eft/switch.yaml:"), std::string::npos) << short_window;
   EXPECT_NE(short_window.find("journal.reversal_window_s"), std::string::npos) << short_window;
+  const std::string few = error_of(replace(base, j, j + "  duplicate_max_entries: 10\n"));
+  EXPECT_NE(few.find("/etc/eft/switch.yaml:"), std::string::npos) << few;
+  EXPECT_NE(few.find("journal.duplicate_max_entries"), std::string::npos) << few;
   EXPECT_NE(error_of(replace(base, j, "journal:\n  durability: power_loss\n")).find("journal has no path"),
             std::string::npos);
 }

@@ -218,14 +218,15 @@ struct journal_config {
   std::string conninfo;        ///< PostgreSQL: libpq connection string or URI, without a password
   std::string instance;        ///< PostgreSQL: this switch process's name among those sharing the database
   journal_durability_level durability = journal_durability_level::power_loss;
-  std::string key_env = "EFT_JOURNAL_KEY";      ///< environment variable holding the journal key
-  std::filesystem::path key_file;               ///< or a file holding it, used when the variable is unset
-  std::size_t queue_limit = 65536;              ///< writes waiting at most; then requests are answered 91
-  std::string reversal_mti = "0400";            ///< 0400 (reversal request) or 0420 (reversal advice)
-  std::uint32_t saf_retry_interval_ms = 30000;  ///< wait between two sends of the same SAF item
-  std::uint32_t saf_max_attempts = 0;           ///< sends at most before the item expires; 0: no limit
-  std::uint32_t saf_expiry_s = 86400;           ///< an item older than this expires (reported); 0: never
-  std::uint32_t duplicate_window_s = 300;       ///< a request repeated within this gets the first answer; 0: off
+  std::string key_env = "EFT_JOURNAL_KEY";       ///< environment variable holding the journal key
+  std::filesystem::path key_file;                ///< or a file holding it, used when the variable is unset
+  std::size_t queue_limit = 65536;               ///< writes waiting at most; then requests are answered 91
+  std::string reversal_mti = "0400";             ///< 0400 (reversal request) or 0420 (reversal advice)
+  std::uint32_t saf_retry_interval_ms = 30000;   ///< wait between two sends of the same SAF item
+  std::uint32_t saf_max_attempts = 0;            ///< sends at most before the item expires; 0: no limit
+  std::uint32_t saf_expiry_s = 86400;            ///< an item older than this expires (reported); 0: never
+  std::uint32_t duplicate_window_s = 300;        ///< a request repeated within this gets the first answer; 0: off
+  std::uint32_t duplicate_max_entries = 200000;  ///< requests remembered at most (about 0.5 KB each)
   /// A terminal may reverse (0400/0401) an original this long after its outcome is journaled; then the
   /// journal purges it and such a reversal gets RC 25.
   std::uint32_t reversal_window_s = 86400;

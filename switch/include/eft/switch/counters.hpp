@@ -38,6 +38,7 @@ struct switch_counters {
   counter reversals_queued;        ///< of those, reversals made ready in the SAF queue (with a journal)
   counter journal_failures;        ///< journal writes refused (queue full) or failed
   counter duplicates;              ///< repeated requests answered with the first one's answer
+  counter duplicates_forgotten;    ///< remembered requests dropped by the bound before their window ended
   counter local_answers;           ///< network management answered by the switch itself
   counter replies;                 ///< replies written to terminals
   counter mac_failures;            ///< requests refused for a missing or wrong MAC (RC 63)

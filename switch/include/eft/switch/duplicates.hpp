@@ -5,7 +5,10 @@
 /// still in flight.
 ///
 /// Shared by every worker thread (one mutex; a lookup is a hash and a map access). Bounded: entries
-/// older than the window go first, and at most `max_entries` are kept (the oldest are dropped).
+/// older than the window go first, and at most `max_entries` are kept (the oldest are dropped; each
+/// one dropped before its window ended is counted, since a repeat of it would not be recognised).
+/// An answer is kept packed (one allocation of a few hundred bytes): a parsed copy of every answer
+/// for the whole window would hold gigabytes and fragment the heap.
 
 #include <atomic>
 #include <chrono>
@@ -16,8 +19,10 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "eft/iso8583/message.hpp"
+#include "eft/switch/counters.hpp"
 
 namespace eft::switch_core {
 
@@ -25,13 +30,20 @@ namespace eft::switch_core {
 struct duplicate_entry {
   std::int64_t txn_id = 0;  ///< the original's journal id (0 without a journal)
   std::atomic<bool> done{false};
-  std::unique_ptr<const iso8583::message> response;  ///< set before done turns true; null: no answer
+  /// The answer packed in its dialect, set before done turns true; empty: no answer.
+  std::vector<std::byte> response;
+  const iso8583::spec* dialect = nullptr;  ///< the answer's dialect
+
+  /// The answer as a message again; nullptr when there was none (or it no longer unpacks).
+  std::unique_ptr<iso8583::message> answer() const;
 };
 
 class duplicate_cache {
  public:
-  /// `window`: how long a request is remembered; `max_entries`: memory bound.
-  explicit duplicate_cache(std::chrono::seconds window, std::size_t max_entries = 200000);
+  /// `window`: how long a request is remembered; `max_entries`: memory bound; `forgotten_early`
+  /// (optional) counts the entries dropped by that bound before their window ended.
+  explicit duplicate_cache(std::chrono::seconds window, std::size_t max_entries = 200000,
+                           counter* forgotten_early = nullptr);
 
   /// The key of a request: "MTI digits 1-3|41|11|7"; nullopt when one of the fields is missing
   /// (such a request is not checked).
@@ -42,6 +54,7 @@ class duplicate_cache {
   std::pair<std::shared_ptr<duplicate_entry>, bool> admit(const std::string& key, std::int64_t txn_id);
 
   /// Records the answer of a first request (null: none was sent) and releases waiting duplicates.
+  /// An answer that does not pack is recorded as none: the terminal could not have been sent it.
   static void complete(duplicate_entry& e, const iso8583::message* response);
 
   std::size_t size() const;
@@ -50,6 +63,8 @@ class duplicate_cache {
   using clock = std::chrono::steady_clock;
   std::chrono::seconds window_;
   std::size_t max_entries_;
+  counter* forgotten_early_;
+  std::atomic<std::int64_t> last_warning_s_{-3600};  // steady clock seconds of the last warning
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<duplicate_entry>> entries_;
   std::deque<std::pair<clock::time_point, std::string>> order_;

@@ -139,8 +139,9 @@ class pipeline {
   void set_journal(journal* j, std::shared_ptr<const journal_keys> keys, std::string reversal_mti);
 
   /// Answers a request repeated within `window` (same MTI, 41, 11 and 7) with the first one's answer
-  /// (waiting for it while in flight) instead of sending it to a host again. Call before traffic.
-  void set_duplicate_window(std::chrono::seconds window);
+  /// (waiting for it while in flight) instead of sending it to a host again; `max_entries` requests
+  /// are remembered at most. Call before traffic.
+  void set_duplicate_window(std::chrono::seconds window, std::size_t max_entries = 200000);
 
   /// Journals an answer a host sent after its request timed out (called on the link's thread; the
   /// answer is never sent to the terminal and the queued reversal still goes).
