@@ -209,12 +209,17 @@ bool journal_queue::take(std::vector<queued_write>& group, std::size_t max) {
     }
   }
   if (queue_.empty() && closing_) return false;
-  while (!queue_.empty() && group.size() < max) {
-    const queued_write& q = queue_.front();
-    if (q.waiter || q.flushed != nullptr || q.claim_waiter) --awaited_;
-    group.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+  if (queue_.size() <= max) {
+    group.swap(queue_);
+    awaited_ = 0;
+    return true;
   }
+  const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(max);
+  for (auto it = queue_.begin(); it != end; ++it) {
+    if (it->waiter || it->flushed != nullptr || it->claim_waiter) --awaited_;
+    group.push_back(std::move(*it));
+  }
+  queue_.erase(queue_.begin(), end);
   return true;
 }
 

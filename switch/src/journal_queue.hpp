@@ -5,7 +5,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -60,7 +59,9 @@ class journal_queue {
   std::size_t limit_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<queued_write> queue_;
+  // A vector the writer swaps with its (emptied) group: the two buffers go back and forth, so a
+  // write allocates no queue node on its thread for the writer's thread to free.
+  std::vector<queued_write> queue_;
   std::size_t awaited_ = 0;  // entries of queue_ someone waits for (a write, a flush, a claim)
   bool closing_ = false;
   bool poked_ = false;
