@@ -223,6 +223,12 @@ TEST_F(EftswitchOps, MetricsCountWhatWasSent) {
   EXPECT_EQ(m["eft_requests_total"], 5);
   EXPECT_EQ(m["eft_replies_total"], 5);
   EXPECT_EQ(m["eft_in_flight"], 0);
+  // Exported even while zero, so that alerts on them never see a missing series.
+  for (const char* zero : {"eft_duplicates_total", "eft_duplicates_forgotten_total", "eft_reversals_queued_total",
+                           "eft_journal_failures_total"}) {
+    EXPECT_EQ(m.count(zero), 1U) << zero;
+    EXPECT_EQ(m[zero], 0) << zero;
+  }
   EXPECT_EQ(m["eft_connections_open"], 1);
   EXPECT_EQ(m["eft_connections_accepted_total"], 1);
   EXPECT_EQ(m["eft_listener_connections_open{listener=\"pos\"}"], 1);
