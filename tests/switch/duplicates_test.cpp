@@ -7,16 +7,14 @@
 #include "eft/iso8583/codec.hpp"
 #include "eft/iso8583/spec.hpp"
 #include "eft/switch/duplicates.hpp"
+#include "stage_support.hpp"
 
 namespace eft::switch_core {
 namespace {
 
 using namespace std::chrono_literals;
 
-const iso8583::spec& ascii_spec() {
-  static const auto s = iso8583::load_spec("iso87-ascii");
-  return *s;
-}
+using test::stage::ascii_spec;
 
 iso8583::message request(std::string_view stan) {
   iso8583::message m(ascii_spec());

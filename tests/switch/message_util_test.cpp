@@ -10,20 +10,15 @@
 #include "eft/switch/framing.hpp"
 #include "eft/switch/host_link.hpp"
 #include "eft/switch/message_util.hpp"
+#include "stage_support.hpp"
 
 namespace eft::switch_core {
 namespace {
 
 using namespace std::chrono;
 
-const iso8583::spec& binary_spec() {
-  static const auto s = iso8583::load_spec("iso87-binary");
-  return *s;
-}
-const iso8583::spec& ascii_spec() {
-  static const auto s = iso8583::load_spec("iso87-ascii");
-  return *s;
-}
+using test::stage::ascii_spec;
+using test::stage::binary_spec;
 
 iso8583::message purchase(const iso8583::spec& spec) {
   iso8583::message m(spec);
