@@ -10,12 +10,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <future>
 #include <mutex>
 #include <thread>
 
 #include "eft/switch/journal.hpp"
+#include "eft/switch/sqlite_wal_vfs.hpp"
 #include "journal_queue.hpp"
 #include "thread_name.hpp"
 
@@ -352,7 +352,8 @@ class sqlite_journal final : public detail::queued_journal {
     const int flags = read_only_ ? SQLITE_OPEN_READONLY
                                  : SQLITE_OPEN_READWRITE | (exists ? 0 : SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    // The writer's WAL writes go out a commit at a time (sqlite_wal_vfs.hpp).
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, read_only_ ? nullptr : detail::wal_coalescing_vfs());
     db_.reset(raw);
     if (rc != SQLITE_OK) refuse(path, "cannot be opened: " + errmsg(raw));
     sqlite3_extended_result_codes(raw, 1);

@@ -1,0 +1,359 @@
+// The WAL-coalescing VFS: see sqlite_wal_vfs.hpp.
+#include "eft/switch/sqlite_wal_vfs.hpp"
+
+#include <sqlite3.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace eft::switch_core::detail {
+
+namespace {
+
+constexpr const char* vfs_name = "eft-wal-coalescing";
+// SQLite's WAL layout (the documented file format): a 32-byte file header, then frames of a 24-byte
+// header and a page. Bytes 4-7 of a frame header, big-endian, hold the database size in pages for
+// the frame that commits a transaction, zero for the others.
+constexpr int wal_header_size = 32;
+constexpr int frame_header_size = 24;
+constexpr std::size_t flush_at = 4U << 20U;
+// The most handed to the base VFS in one call: the unix VFS writes less than 128 KiB per call (it
+// masks larger sizes, and fails a write whose remainder is a multiple of 128 KiB).
+constexpr std::size_t max_write = 124U << 10U;
+
+std::atomic<std::uint64_t> received_writes{0};
+std::atomic<std::uint64_t> issued_writes{0};
+
+struct layer_file {
+  sqlite3_file file;             // first: SQLite sees this
+  sqlite3_file* real = nullptr;  // the base VFS's file, in the same allocation
+  const char* name = nullptr;    // a main database: its name, the key it is registered under
+  layer_file* wal = nullptr;     // a main database: its connection's WAL while that is open
+  layer_file* db = nullptr;      // a WAL: its database
+  bool is_wal = false;
+  std::vector<unsigned char> pending;  // a WAL: the writes not issued yet ...
+  sqlite3_int64 pending_at = 0;        // ... from this offset
+  bool commit_page_next = false;       // a WAL: the last write was a commit frame's header
+};
+
+constexpr std::size_t real_offset = (sizeof(layer_file) + 15U) & ~std::size_t{15U};
+
+layer_file* self(sqlite3_file* f) {
+  return reinterpret_cast<layer_file*>(f);
+}
+
+// The main databases open through this VFS, by the name pointer SQLite gave xOpen: a WAL finds its
+// database through sqlite3_filename_database(), which returns that same pointer.
+std::mutex registry_mutex;
+std::unordered_map<const char*, layer_file*>& registry() {
+  static std::unordered_map<const char*, layer_file*> r;
+  return r;
+}
+
+int flush(layer_file* w) {
+  int rc = SQLITE_OK;
+  std::size_t done = 0;
+  while (rc == SQLITE_OK && done < w->pending.size()) {
+    const std::size_t n = std::min(w->pending.size() - done, max_write);
+    rc = w->real->pMethods->xWrite(w->real, w->pending.data() + done, static_cast<int>(n),
+                                   w->pending_at + static_cast<sqlite3_int64>(done));
+    issued_writes.fetch_add(1, std::memory_order_relaxed);
+    done += n;
+  }
+  w->pending.clear();
+  w->commit_page_next = false;
+  return rc;
+}
+
+// --- the methods of every file: the base VFS's, with the WAL's pending writes issued first.
+
+int x_close(sqlite3_file* f) {
+  layer_file* l = self(f);
+  int rc = flush(l);
+  {
+    const std::lock_guard lock(registry_mutex);
+    if (l->db != nullptr) l->db->wal = nullptr;
+    if (l->wal != nullptr) l->wal->db = nullptr;
+    if (l->name != nullptr) {
+      const auto it = registry().find(l->name);
+      if (it != registry().end() && it->second == l) registry().erase(it);
+    }
+  }
+  const int crc = l->real->pMethods->xClose(l->real);
+  if (rc == SQLITE_OK) rc = crc;
+  l->~layer_file();
+  return rc;
+}
+
+int x_read(sqlite3_file* f, void* p, int n, sqlite3_int64 off) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xRead(l->real, p, n, off);
+}
+
+int x_write(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
+  layer_file* l = self(f);
+  if (!l->is_wal || n <= 0) return l->real->pMethods->xWrite(l->real, p, n, off);
+  received_writes.fetch_add(1, std::memory_order_relaxed);
+  if (!l->pending.empty() && off != l->pending_at + static_cast<sqlite3_int64>(l->pending.size())) {
+    if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  }
+  if (l->pending.empty()) l->pending_at = off;
+  const auto* bytes = static_cast<const unsigned char*>(p);
+  l->pending.insert(l->pending.end(), bytes, bytes + n);
+  if (l->commit_page_next) return flush(l);  // the commit frame is complete
+  if (n == frame_header_size && off >= wal_header_size) {
+    l->commit_page_next = (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+  }
+  return l->pending.size() >= flush_at ? flush(l) : SQLITE_OK;
+}
+
+int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xTruncate(l->real, size);
+}
+
+int x_sync(sqlite3_file* f, int flags) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xSync(l->real, flags);
+}
+
+int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xFileSize(l->real, size);
+}
+
+int x_lock(sqlite3_file* f, int level) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xLock(l->real, level);
+}
+
+int x_unlock(sqlite3_file* f, int level) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xUnlock(l->real, level);
+}
+
+int x_check_reserved_lock(sqlite3_file* f, int* out) {
+  layer_file* l = self(f);
+  return l->real->pMethods->xCheckReservedLock(l->real, out);
+}
+
+int x_file_control(sqlite3_file* f, int op, void* arg) {
+  layer_file* l = self(f);
+  if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  return l->real->pMethods->xFileControl(l->real, op, arg);
+}
+
+int x_sector_size(sqlite3_file* f) {
+  layer_file* l = self(f);
+  return l->real->pMethods->xSectorSize(l->real);
+}
+
+int x_device_characteristics(sqlite3_file* f) {
+  layer_file* l = self(f);
+  return l->real->pMethods->xDeviceCharacteristics(l->real);
+}
+
+int x_shm_map(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
+  layer_file* l = self(f);
+  if (l->real->pMethods->iVersion < 2) return SQLITE_IOERR_SHMMAP;
+  return l->real->pMethods->xShmMap(l->real, region, size, extend, out);
+}
+
+int x_shm_lock(sqlite3_file* f, int offset, int n, int flags) {
+  layer_file* l = self(f);
+  if (l->real->pMethods->iVersion < 2) return SQLITE_IOERR_SHMLOCK;
+  return l->real->pMethods->xShmLock(l->real, offset, n, flags);
+}
+
+// SQLite calls this before it makes new WAL frames visible in the wal-index: the frames must be in
+// the file by then. A commit's frames were issued at the commit frame already (where a failure fails
+// the COMMIT); what is still pending here cannot be refused any more, so a failure stops the process
+// and SQLite's recovery, which checks every frame, decides at the next start.
+void x_shm_barrier(sqlite3_file* f) {
+  layer_file* l = self(f);
+  if (l->wal != nullptr) {
+    if (const int rc = flush(l->wal); rc != SQLITE_OK) {
+      spdlog::critical("journal: a WAL write failed ({}) as SQLite published it; stopping the process",
+                       sqlite3_errstr(rc));
+      spdlog::shutdown();
+      std::abort();
+    }
+  }
+  if (l->real->pMethods->iVersion >= 2) l->real->pMethods->xShmBarrier(l->real);
+}
+
+int x_shm_unmap(sqlite3_file* f, int delete_flag) {
+  layer_file* l = self(f);
+  if (l->real->pMethods->iVersion < 2) return SQLITE_OK;
+  return l->real->pMethods->xShmUnmap(l->real, delete_flag);
+}
+
+int x_fetch(sqlite3_file* f, sqlite3_int64 off, int n, void** out) {
+  layer_file* l = self(f);
+  if (l->real->pMethods->iVersion < 3) {
+    *out = nullptr;
+    return SQLITE_OK;
+  }
+  return l->real->pMethods->xFetch(l->real, off, n, out);
+}
+
+int x_unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
+  layer_file* l = self(f);
+  if (l->real->pMethods->iVersion < 3) return SQLITE_OK;
+  return l->real->pMethods->xUnfetch(l->real, off, p);
+}
+
+const sqlite3_io_methods layer_methods = {3,
+                                          x_close,
+                                          x_read,
+                                          x_write,
+                                          x_truncate,
+                                          x_sync,
+                                          x_file_size,
+                                          x_lock,
+                                          x_unlock,
+                                          x_check_reserved_lock,
+                                          x_file_control,
+                                          x_sector_size,
+                                          x_device_characteristics,
+                                          x_shm_map,
+                                          x_shm_lock,
+                                          x_shm_barrier,
+                                          x_shm_unmap,
+                                          x_fetch,
+                                          x_unfetch};
+
+int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {
+  auto* base = static_cast<sqlite3_vfs*>(vfs->pAppData);
+  auto* l = new (f) layer_file();
+  l->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + real_offset);
+  std::memset(l->real, 0, static_cast<std::size_t>(base->szOsFile));
+  const int rc = base->xOpen(base, name, l->real, flags, out_flags);
+  if (rc != SQLITE_OK) {
+    if (l->real->pMethods != nullptr) l->real->pMethods->xClose(l->real);
+    l->~layer_file();
+    f->pMethods = nullptr;
+    return rc;
+  }
+  f->pMethods = &layer_methods;
+  l->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+  if (name == nullptr) return SQLITE_OK;
+  const std::lock_guard lock(registry_mutex);
+  if ((flags & SQLITE_OPEN_MAIN_DB) != 0) {
+    l->name = name;
+    registry()[name] = l;
+  } else if (l->is_wal) {
+    const auto it = registry().find(sqlite3_filename_database(name));
+    if (it != registry().end()) {
+      l->db = it->second;
+      it->second->wal = l;
+    }
+  }
+  return SQLITE_OK;
+}
+
+// The rest of the VFS is the base's.
+int x_delete(sqlite3_vfs* v, const char* name, int sync) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xDelete(b, name, sync);
+}
+int x_access(sqlite3_vfs* v, const char* name, int flags, int* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xAccess(b, name, flags, out);
+}
+int x_full_pathname(sqlite3_vfs* v, const char* name, int n, char* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xFullPathname(b, name, n, out);
+}
+void* x_dl_open(sqlite3_vfs* v, const char* name) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xDlOpen(b, name);
+}
+void x_dl_error(sqlite3_vfs* v, int n, char* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  b->xDlError(b, n, out);
+}
+void (*x_dl_sym(sqlite3_vfs* v, void* h, const char* sym))() {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xDlSym(b, h, sym);
+}
+void x_dl_close(sqlite3_vfs* v, void* h) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  b->xDlClose(b, h);
+}
+int x_randomness(sqlite3_vfs* v, int n, char* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xRandomness(b, n, out);
+}
+int x_sleep(sqlite3_vfs* v, int us) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xSleep(b, us);
+}
+int x_current_time(sqlite3_vfs* v, double* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xCurrentTime(b, out);
+}
+int x_get_last_error(sqlite3_vfs* v, int n, char* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  return b->xGetLastError != nullptr ? b->xGetLastError(b, n, out) : 0;
+}
+int x_current_time_int64(sqlite3_vfs* v, sqlite3_int64* out) {
+  auto* b = static_cast<sqlite3_vfs*>(v->pAppData);
+  if (b->iVersion >= 2 && b->xCurrentTimeInt64 != nullptr) return b->xCurrentTimeInt64(b, out);
+  double now = 0;
+  const int rc = b->xCurrentTime(b, &now);
+  *out = static_cast<sqlite3_int64>(now * 86400000.0);
+  return rc;
+}
+
+sqlite3_vfs* make_vfs() {
+  static sqlite3_vfs vfs{};
+  sqlite3_vfs* base = sqlite3_vfs_find(nullptr);
+  if (base == nullptr) return nullptr;
+  vfs.iVersion = 2;
+  vfs.szOsFile = static_cast<int>(real_offset) + base->szOsFile;
+  vfs.mxPathname = base->mxPathname;
+  vfs.zName = vfs_name;
+  vfs.pAppData = base;
+  vfs.xOpen = x_open;
+  vfs.xDelete = x_delete;
+  vfs.xAccess = x_access;
+  vfs.xFullPathname = x_full_pathname;
+  vfs.xDlOpen = x_dl_open;
+  vfs.xDlError = x_dl_error;
+  vfs.xDlSym = x_dl_sym;
+  vfs.xDlClose = x_dl_close;
+  vfs.xRandomness = x_randomness;
+  vfs.xSleep = x_sleep;
+  vfs.xCurrentTime = x_current_time;
+  vfs.xGetLastError = x_get_last_error;
+  vfs.xCurrentTimeInt64 = x_current_time_int64;
+  return sqlite3_vfs_register(&vfs, 0) == SQLITE_OK ? &vfs : nullptr;
+}
+
+}  // namespace
+
+const char* wal_coalescing_vfs() {
+  static sqlite3_vfs* const vfs = make_vfs();
+  return vfs != nullptr ? vfs_name : nullptr;
+}
+
+wal_write_counts wal_write_totals() {
+  return {received_writes.load(std::memory_order_relaxed), issued_writes.load(std::memory_order_relaxed)};
+}
+
+}  // namespace eft::switch_core::detail
