@@ -690,6 +690,8 @@ class postgresql_journal final : public detail::queued_journal {
         {"remove_saf",
          "WITH queued AS (DELETE FROM saf WHERE txn_id = $1::bigint AND instance = $2::text) DELETE FROM original "
          "WHERE txn_id = $1 AND state = 'armed'"},
+        // ($1 txn_id, $2 instance, $3 kind) An item the host acknowledged, if still of that kind.
+        {"acknowledge_saf", "DELETE FROM saf WHERE txn_id = $1::bigint AND instance = $2::text AND kind = $3::text"},
         // ($1 terminal, $2 its STAN, $3 its transmission time, $4 oldest at_us) The originals a
         // terminal's reversal may mean, newest first, of any instance (a terminal may reach another
         // switch after a failover).
@@ -699,14 +701,18 @@ class postgresql_journal final : public detail::queued_journal {
          "j.at_us DESC, j.id DESC"},
         // ($1 txn_id, $2 instance, $3 now) A standby reversal becomes a ready item of the claiming
         // instance. The row lock makes a concurrent claim (another instance) wait and then find the
-        // original reversed: one of them queues it, the other gets no row.
+        // original reversed: one of them queues it, the other gets no row. A stand-in approval's
+        // advice still queued is replaced by the advice's reversal (sent or not, the host ends with
+        // nothing to charge); any other item of the transaction stays, and no row comes back.
         {"claim_original",
          "WITH taken AS (SELECT txn_id, link_group, mti, summary, message FROM original WHERE txn_id = $1::bigint AND "
          "state = 'standby' FOR UPDATE), marked AS (UPDATE original SET state = 'reversed', message = NULL WHERE "
          "txn_id IN (SELECT txn_id FROM taken)) INSERT INTO saf (txn_id, instance, link_group, kind, state, mti, "
          "summary, created_us, attempts, next_attempt_us, message) SELECT txn_id, $2::text, link_group, 'reversal', "
-         "'ready', mti, summary, $3::bigint, 0, 0, message FROM taken ON CONFLICT (txn_id) DO NOTHING RETURNING "
-         "txn_id"},
+         "'ready', mti, summary, $3::bigint, 0, 0, message FROM taken ON CONFLICT (txn_id) DO UPDATE SET seq = "
+         "DEFAULT, instance = EXCLUDED.instance, link_group = EXCLUDED.link_group, kind = EXCLUDED.kind, state = "
+         "EXCLUDED.state, mti = EXCLUDED.mti, summary = EXCLUDED.summary, created_us = EXCLUDED.created_us, attempts "
+         "= 0, next_attempt_us = 0, message = EXCLUDED.message WHERE saf.kind = 'advice' RETURNING txn_id"},
         // ($1 oldest created_us kept, $2 chunk) Every instance's settled originals past the window
         // (a retired instance's too); rows another purge holds are left to it.
         {"purge_originals",
@@ -867,6 +873,13 @@ class postgresql_journal final : public detail::queued_journal {
     }
     each("retry_saf", b.saf_retry_now, false);
     each("remove_saf", b.saf_remove, true);
+    for (const auto& [id, kind] : b.saf_acknowledged) {
+      v.clear();
+      v.integer(id);
+      v.text(options_.instance);
+      v.text(to_string(kind));
+      p.send("acknowledge_saf", v);
+    }
     each("standby_original", b.saf_standby, false);
     return true;
   }

@@ -492,6 +492,7 @@ class sqlite_journal final : public detail::queued_journal {
     standby_original,
     remove_saf,
     remove_original,
+    acknowledge_saf,
     attempt_saf,
     retry_saf,
     find_original,
@@ -529,17 +530,23 @@ class sqlite_journal final : public detail::queued_journal {
         prepare(db, "UPDATE original SET state = 'standby' WHERE txn_id = ? AND state = 'armed'");
     stmts_[remove_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ?");
     stmts_[remove_original] = prepare(db, "DELETE FROM original WHERE txn_id = ? AND state = 'armed'");
+    stmts_[acknowledge_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ? AND kind = ?");
     // A terminal's originals by the ids it gave them, newest first (through journal_terminal).
     stmts_[find_original] = prepare(db,
                                     "SELECT j.txn_id, j.amount, o.state FROM journal j JOIN original o ON "
                                     "o.txn_id = j.txn_id WHERE j.terminal = ?1 AND j.event = 'received' AND "
                                     "j.terminal_stan = ?2 AND j.transmission = ?3 AND j.at_us >= ?4 "
                                     "ORDER BY j.at_us DESC, j.id DESC");
+    // A stand-in approval's advice still queued is replaced by the advice's reversal: sent or not,
+    // the host ends with nothing to charge. Any other item of the transaction stays as it is.
     stmts_[claim_saf] = prepare(db,
-                                "INSERT OR IGNORE INTO saf (txn_id, link_group, kind, state, mti, summary, "
+                                "INSERT INTO saf (txn_id, link_group, kind, state, mti, summary, "
                                 "created_us, attempts, next_attempt_us, message) SELECT txn_id, link_group, "
                                 "'reversal', 'ready', mti, summary, ?2, 0, 0, message FROM original "
-                                "WHERE txn_id = ?1 AND state = 'standby'");
+                                "WHERE txn_id = ?1 AND state = 'standby' ON CONFLICT (txn_id) DO UPDATE SET "
+                                "link_group = excluded.link_group, kind = excluded.kind, state = excluded.state, "
+                                "mti = excluded.mti, summary = excluded.summary, created_us = excluded.created_us, "
+                                "attempts = 0, next_attempt_us = 0, message = excluded.message WHERE kind = 'advice'");
     stmts_[claim_original] =
         prepare(db, "UPDATE original SET state = 'reversed', message = NULL WHERE txn_id = ? AND state = 'standby'");
     // Originals are created in txn_id order: only the oldest chunk is looked at, never the whole table.
@@ -620,6 +627,13 @@ class sqlite_journal final : public detail::queued_journal {
     }
     for (const auto id : b.saf_remove) {
       if (!step_with_id(remove_saf, id) || !step_with_id(remove_original, id)) return false;
+    }
+    for (const auto& [id, kind] : b.saf_acknowledged) {
+      sqlite3_stmt* s = stmts_[acknowledge_saf].get();
+      const std::string_view k = to_string(kind);
+      sqlite3_bind_int64(s, 1, id);
+      sqlite3_bind_text(s, 2, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
+      if (!step_reset(s)) return false;
     }
     return true;
   }

@@ -14,6 +14,7 @@
 #include "eft/iso8583/codec.hpp"
 #include "eft/switch/message_util.hpp"
 #include "eft/switch/pipeline.hpp"
+#include "eft/switch/reversal.hpp"
 
 namespace eft::switch_core {
 
@@ -94,6 +95,18 @@ awaitable<void> pipeline::stand_in(transaction* t, std::string why) {
   if (refused.empty()) {
     if (const iso8583::status st = iso8583::pack(*advice, packed); !st) refused = "the advice does not pack";
   }
+  // The advice's reversal, prepared now and kept sealed on standby like a forwarded original's: a
+  // terminal that reverses this approval claims it, and it replaces the advice in the queue.
+  std::vector<std::byte> reversal_packed;
+  std::string reversal_summary;
+  if (refused.empty() && terminal_reversible(t)) {
+    iso8583::message reversal(advice->dialect());
+    if (!build_reversal(*advice, reversal_mti_, reversal) || !iso8583::pack(reversal, reversal_packed)) {
+      refused = "the advice's reversal cannot be built";
+    } else {
+      reversal_summary = summary(reversal);
+    }
+  }
   if (!refused.empty()) {
     counters_.host_unavailable.add();
     if (stats != nullptr) stats->count_stand_in(false);
@@ -113,6 +126,7 @@ awaitable<void> pipeline::stand_in(transaction* t, std::string why) {
   item.mti = std::string(advice->mti());
   item.summary = summary(*advice);
   item.created_us = journal_now_us();
+  const std::int64_t item_created_us = item.created_us;
   item.message.resize(packed.size());
   std::memcpy(item.message.data(), packed.data(), packed.size());
   crypto::wipe(packed.data(), packed.size());
@@ -121,6 +135,21 @@ awaitable<void> pipeline::stand_in(transaction* t, std::string why) {
   b.records.back().mti = std::string(t->response->mti());
   b.records.back().detail = "stand-in approval (" + why + "): advice queued";
   b.saf_put.push_back(std::move(item));
+  if (!reversal_packed.empty()) {
+    saf_item standby;
+    standby.txn_id = t->txn_id;
+    standby.link_group = t->route->group;
+    standby.kind = saf_kind::reversal;
+    standby.state = saf_state::armed;
+    standby.mti = reversal_mti_;
+    standby.summary = std::move(reversal_summary);
+    standby.created_us = item_created_us;
+    standby.message.resize(reversal_packed.size());
+    std::memcpy(standby.message.data(), reversal_packed.data(), reversal_packed.size());
+    crypto::wipe(reversal_packed.data(), reversal_packed.size());
+    b.saf_put.push_back(std::move(standby));
+    b.saf_standby.push_back(t->txn_id);
+  }
   t->outcome_journaled = true;
   // Durable, advice included, before the terminal hears of the approval.
   auto [ec] = co_await journal_->async_write(std::move(b), use_tuple);

@@ -140,7 +140,7 @@ void saf_forwarder::pass() {
       r.mti = item.mti;
       r.detail = too_old ? "SAF item expired (age)" : "SAF item expired (attempts)";
       b.records.push_back(std::move(r));
-      b.saf_remove.push_back(item.txn_id);
+      b.saf_acknowledged.emplace_back(item.txn_id, item.kind);
       if (write_durably(journal_, std::move(b))) counters_.expired.fetch_add(1);
       continue;
     }
@@ -203,7 +203,7 @@ void saf_forwarder::pass() {
       rec.rrn = r.rrn;
       rec.rc = std::string(r.response->get(39U).value_or(""));
       b.records.push_back(std::move(rec));
-      b.saf_remove.push_back(item.txn_id);
+      b.saf_acknowledged.emplace_back(item.txn_id, item.kind);
       if (write_durably(journal_, std::move(b))) counters_.acknowledged.fetch_add(1);
       spdlog::info("SAF: {} acknowledged by link {} (txn {})", what, link->name(), item.txn_id);
     } else {

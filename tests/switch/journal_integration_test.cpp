@@ -572,6 +572,47 @@ std::pair<std::string, int> eftctl(const std::string& args, const std::string& i
   return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
+// The host never charges a stand-in approval its terminal reversed: the queued 0220 advice is
+// replaced by the advice's reversal, prepared with it, and only that reaches the host.
+TEST_F(JournalIntegration, AStandInApprovalItsTerminalReversesReachesTheHostAsAReversalNotAnAdvice) {
+  host = std::make_unique<test_host>();
+  start(2000, stand_in_yaml);
+  host->refuse_sign_on = true;
+  host->drop_connections();
+  ASSERT_TRUE(wait_until([&] { return !server->link("acq1")->ready(); }, 2000ms));
+  terminal t(port);
+  ASSERT_TRUE(t.send(purchase("000301", "000000001000")));
+  const auto r = t.receive(terminal_spec());
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->get(39U), "00");
+  ASSERT_EQ(value("SELECT kind || ' ' || mti FROM saf"), "advice 0220");
+
+  ASSERT_TRUE(t.send(terminal_reversal("0400", "000302", "000301")));
+  const auto a = t.receive(terminal_spec());
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->mti(), "0410");
+  EXPECT_EQ(a->get(39U), "00");
+  // Durable before the answer: one item, the reversal, in place of the advice.
+  EXPECT_EQ(value("SELECT COUNT(*) || ' ' || state || ' ' || kind || ' ' || mti FROM saf"), "1 ready reversal 0400");
+  {
+    auto ro = open_sqlite_journal_read_only(db_, keys());
+    const auto items = ro->saf_items("acquirer", true);
+    ASSERT_EQ(items.size(), 1U);
+    iso8583::message rev(host_spec());
+    ASSERT_TRUE(iso8583::unpack(std::as_bytes(std::span<const std::uint8_t>(items[0].message)), rev));
+    const std::string f90(rev.get(90U).value_or(""));
+    ASSERT_EQ(f90.size(), 42U);
+    EXPECT_EQ(f90.substr(0, 4), "0220");  // it reverses the advice, by the ids the advice carries
+    EXPECT_EQ(f90.substr(4, 6), "000301");
+    EXPECT_EQ(rev.get(4U), "000000001000");
+    EXPECT_EQ(rev.get(38U), r->get(38U));
+    EXPECT_FALSE(rev.has(52U));
+  }
+  host->refuse_sign_on = false;
+  ASSERT_TRUE(wait_until([&] { return value("SELECT COUNT(*) FROM saf") == "0"; }, 5000ms));
+  EXPECT_EQ(host_mtis(), std::vector<std::string>{"0400"});
+}
+
 TEST_F(JournalIntegration, EftctlQueriesTheJournalByPanAndManagesTheSafQueue) {
   host = std::make_unique<test_host>();
   start(200);

@@ -581,6 +581,79 @@ TEST_P(JournalBackendTest, AnAnsweredOriginalWaitsOnStandbyUntilItsTerminalRever
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"), 3);
 }
 
+// A stand-in approval as the pipeline journals it: its 0220 advice queued, and the advice's 0420
+// reversal kept on standby for the terminal.
+journal_batch stand_in_approval(std::int64_t id, const journal_keys& k, const std::string& stan) {
+  journal_batch b;
+  journal_record r = received(id, k);
+  r.terminal_stan = stan;
+  b.records = {r};
+  saf_item advice;
+  advice.txn_id = id;
+  advice.link_group = "acquirer";
+  advice.kind = saf_kind::advice;
+  advice.state = saf_state::ready;
+  advice.mti = "0220";
+  advice.summary = "0220 476173******0119 000000001000";
+  advice.created_us = journal_now_us();
+  advice.message = {'0', '2', '2', '0'};
+  saf_item reversal = advice;
+  reversal.kind = saf_kind::reversal;
+  reversal.state = saf_state::armed;
+  reversal.mti = "0420";
+  reversal.message = {'0', '4', '2', '0'};
+  b.saf_put = {advice, reversal};
+  b.saf_standby.push_back(id);
+  return b;
+}
+
+TEST_P(JournalBackendTest, AStandInAdviceItsTerminalReversesIsReplacedByItsReversalWhichTheAdvicesAckLeaves) {
+  const auto keys = test_keys();
+  auto j = open();
+  const std::int64_t unsent = j->next_txn_id();
+  const std::int64_t tried = j->next_txn_id();
+  ASSERT_TRUE(j->post(stand_in_approval(unsent, *keys, "000201")));
+  ASSERT_TRUE(j->post(stand_in_approval(tried, *keys, "000202")));
+  journal_batch attempt;  // the forwarder sent this advice once, unacknowledged so far
+  attempt.saf_attempts.emplace_back(tried, journal_now_us() + 60000000);
+  ASSERT_TRUE(j->post(std::move(attempt)));
+  ASSERT_TRUE(j->flush());
+  auto items = j->saf_items({}, true);
+  ASSERT_EQ(items.size(), 2U) << "the standby reversals are not in the queue";
+  EXPECT_EQ(items[0].kind, saf_kind::advice);
+  EXPECT_EQ(items[1].attempts, 1);
+
+  const auto c = claim_all(*j, {ref_of("000201"), ref_of("000202"), ref_of("000202")});
+  EXPECT_EQ(c[0].status, original_claim_status::claimed);
+  EXPECT_EQ(c[0].txn_id, unsent);
+  EXPECT_EQ(c[1].status, original_claim_status::claimed);
+  EXPECT_EQ(c[1].txn_id, tried);
+  EXPECT_EQ(c[2].status, original_claim_status::already);
+  items = j->saf_items({}, true);
+  ASSERT_EQ(items.size(), 2U);
+  for (const auto& it : items) {
+    EXPECT_EQ(it.kind, saf_kind::reversal) << it.txn_id;
+    EXPECT_EQ(it.state, saf_state::ready);
+    EXPECT_EQ(it.mti, "0420");
+    EXPECT_EQ(it.attempts, 0) << "the reversal goes as a first send";
+    EXPECT_EQ(it.next_attempt_us, 0);
+    EXPECT_EQ(it.message, (std::vector<std::uint8_t>{'0', '4', '2', '0'}));
+  }
+
+  // The advice sent before the claim is acknowledged now: its reversal stays queued.
+  journal_batch acked;
+  acked.saf_acknowledged.emplace_back(tried, saf_kind::advice);
+  ASSERT_TRUE(j->post(std::move(acked)));
+  ASSERT_TRUE(j->flush());
+  EXPECT_EQ(j->saf_items({}, false).size(), 2U);
+  journal_batch reversed;
+  reversed.saf_acknowledged.emplace_back(tried, saf_kind::reversal);
+  reversed.saf_acknowledged.emplace_back(unsent, saf_kind::reversal);
+  ASSERT_TRUE(j->post(std::move(reversed)));
+  ASSERT_TRUE(j->flush());
+  EXPECT_TRUE(j->saf_items({}, false).empty());
+}
+
 TEST_P(JournalBackendTest, OriginalsPastTheReversalWindowArePurgedButArmedOnesStay) {
   const auto keys = test_keys();
   const std::int64_t long_ago = journal_now_us() - 3600LL * 1000000;

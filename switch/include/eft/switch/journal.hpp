@@ -150,13 +150,16 @@ struct journal_batch {
   std::vector<std::pair<std::int64_t, std::int64_t>> saf_attempts;
   std::vector<std::int64_t> saf_retry_now;  ///< txn_ids whose item may be sent at once (operator retry)
   std::vector<std::int64_t> saf_remove;     ///< txn_ids whose item (queued or armed) is dropped for good
+  /// (txn_id, kind) of items the host acknowledged (or that expired): removed if still of that kind.
+  /// A stand-in advice its terminal reversed meanwhile became that advice's reversal, which stays.
+  std::vector<std::pair<std::int64_t, saf_kind>> saf_acknowledged;
   /// txn_ids whose armed reversal the host's answer made unneeded, for originals a terminal may still
   /// reverse (authorisations, financials): the reversal is kept sealed on standby, never sent, until a
   /// terminal's reversal claims it (journal::async_claim_original) or the reversal window passes.
   std::vector<std::int64_t> saf_standby;
   bool empty() const noexcept {
     return records.empty() && saf_put.empty() && saf_make_ready.empty() && saf_attempts.empty() &&
-           saf_retry_now.empty() && saf_remove.empty() && saf_standby.empty();
+           saf_retry_now.empty() && saf_remove.empty() && saf_acknowledged.empty() && saf_standby.empty();
   }
 };
 
