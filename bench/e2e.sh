@@ -3,7 +3,8 @@
 # in the same run, at 100 and 1,000 connections (chip purchases with online PIN: PIN translation
 # TPK -> ZPK in the switch's software HSM, field 55 with ARQC verified and ARPC returned by hostsim),
 # then both paths at a fixed rate of 20 % of the direct maximum (what the switch adds at p99), then
-# connection scale: 18,000 idle terminals held by eftswitch while 1,000 others run traffic.
+# connection scale: 18,000 idle terminals held by eftswitch while 1,000 others run traffic (connections
+# held, resident memory per idle connection, the active ones' latency).
 #   BENCH_SECONDS=10 ./bench/e2e.sh        (needs a RelWithDebInfo build in build/, ports 5000, 7000, 7100, 9100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,12 +88,20 @@ p99_direct=$(jq '.latency_ms.p99' "$run/direct-rate.json")
 p99_switch=$(jq '.latency_ms.p99' "$run/switch-rate.json")
 
 # Connection scale: 18,000 idle terminals (one termsim, spread over 127.0.0.1-16) held by eftswitch
-# while 1,000 others run purchases (a second termsim).
+# while 1,000 others run purchases (a second termsim). The switch starts afresh for it, so that its
+# resident memory before the idle terminals connect is a clean baseline: the difference once they
+# are held, divided by how many are held, is the memory an idle connection costs.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+kill "$switch_pid"
+wait "$switch_pid" 2>/dev/null || true
+start_switch eftswitch.yaml
+rss_before=$(rss_kb "$switch_pid")
 "$bin/termsim" load --config "$run/termsim.yaml" --connections 18000 --duration $((secs + 25)) --idle \
   --ramp-up 10 --source-addresses 16 --no-progress --json "$run/idle.json" >/dev/null &
 idle_pid=$!
 pids+=($idle_pid)
 sleep 15
+rss_idle=$(rss_kb "$switch_pid")
 scale_tps=$(measure switch-1000-beside-18000-idle "$switched, 18,000 idle held" termsim.yaml 1000 --ramp-up 1)
 wait "$idle_pid" || true
 held=$(jq '.held' "$run/idle.json")
@@ -116,4 +125,5 @@ awk -v s="$s1000" -v d="$d1000" 'BEGIN { printf "switch / direct throughput, 1,0
 awk -v s="$p99_switch" -v d="$p99_direct" -v r="$rate" \
   'BEGIN { printf "added p99 at %d tps (20 %% of the direct maximum): %.2f ms  (goal <= 1 ms)\n", r, s - d }'
 echo "connection scale: $held idle terminals held (errors $idle_errors) while 1,000 others ran $(printf '%.0f' "$scale_tps") tps"
+awk -v b="$rss_before" -v i="$rss_idle" -v h="$held" 'BEGIN { printf "connection scale: eftswitch resident memory %.1f MB before, %.1f MB with the idle terminals held: %.1f KB per idle connection\n", b / 1024, i / 1024, (h > 0 ? (i - b) / h : 0) }'
 awk -v s="$n100" -v d="$d100" 'BEGIN { printf "diagnostic: switch without its journal / direct, 100 connections: %.0f %%\n", 100 * s / d }'
