@@ -108,7 +108,13 @@ int x_write(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
   }
   if (l->pending.empty()) l->pending_at = off;
   const auto* bytes = static_cast<const unsigned char*>(p);
-  l->pending.insert(l->pending.end(), bytes, bytes + n);
+  try {
+    l->pending.insert(l->pending.end(), bytes, bytes + n);
+  } catch (const std::bad_alloc&) {
+    // Nothing of this write is kept: issue what was pending, then this write on its own.
+    if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+    return l->real->pMethods->xWrite(l->real, p, n, off);
+  }
   if (l->commit_page_next) return flush(l);  // the commit frame is complete
   if (n == frame_header_size && off >= wal_header_size) {
     l->commit_page_next = (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
@@ -254,8 +260,15 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, 
   if (name == nullptr) return SQLITE_OK;
   const std::lock_guard lock(registry_mutex);
   if ((flags & SQLITE_OPEN_MAIN_DB) != 0) {
-    l->name = name;
-    registry()[name] = l;
+    try {
+      registry()[name] = l;
+      l->name = name;
+    } catch (const std::bad_alloc&) {
+      l->real->pMethods->xClose(l->real);
+      l->~layer_file();
+      f->pMethods = nullptr;
+      return SQLITE_NOMEM;
+    }
   } else if (l->is_wal) {
     const auto it = registry().find(sqlite3_filename_database(name));
     if (it != registry().end()) {

@@ -34,13 +34,15 @@ class WalVfsTest : public ::testing::Test {
   }
   // A connection through the layer, in WAL mode, with one table and one row committed; the WAL
   // hook keeps the WAL's frame count after each commit.
-  void open_layered() {
+  void open_layered(const char* synchronous = "NORMAL") {
     ASSERT_EQ(
         sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, detail::wal_coalescing_vfs()),
         SQLITE_OK);
     sqlite3_extended_result_codes(db_, 1);
     // Before the hook: the pragma sets a hook of its own.
-    ASSERT_EQ(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0"), SQLITE_OK);
+    const std::string pragmas =
+        std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") + synchronous + "; PRAGMA wal_autocheckpoint=0";
+    ASSERT_EQ(exec(pragmas.c_str()), SQLITE_OK);
     sqlite3_wal_hook(
         db_,
         [](void* frames, sqlite3*, const char*, int n) {
@@ -114,6 +116,20 @@ TEST_F(WalVfsTest, ReadersOnOtherConnectionsSeeEachCommitWhole) {
     ASSERT_EQ(insert(100 * i), SQLITE_OK);
     const auto [rows, check] = read_back();  // while the writer's connection stays open
     EXPECT_EQ(rows, 1 + 50 * i * (i + 1));
+    EXPECT_EQ(check, "ok");
+  }
+}
+
+// The journal's power_loss durability: SQLite syncs the WAL at each commit, after its frames.
+TEST_F(WalVfsTest, WithSynchronousFullEachCommitIsWrittenBeforeItsSyncAndReadsBackWhole) {
+  open_layered("FULL");
+  for (int i = 1; i <= 3; ++i) {
+    const auto before = detail::wal_write_totals();
+    ASSERT_EQ(insert(300), SQLITE_OK);
+    const auto after = detail::wal_write_totals();
+    EXPECT_LT(after.issued - before.issued, (after.received - before.received) / 4);
+    const auto [rows, check] = read_back();
+    EXPECT_EQ(rows, 1 + 300 * i);
     EXPECT_EQ(check, "ok");
   }
 }
