@@ -108,6 +108,8 @@ awaitable<void> pipeline::stand_in(transaction* t, std::string why) {
     }
   }
   if (!refused.empty()) {
+    crypto::wipe(packed.data(), packed.size());  // the advice carries the PAN
+    crypto::wipe(reversal_packed.data(), reversal_packed.size());
     counters_.host_unavailable.add();
     if (stats != nullptr) stats->count_stand_in(false);
     spdlog::info("listener {}: stand-in for route {} ({}): declined {} with RC {}: {}", t->listener, t->route->name,
