@@ -32,6 +32,26 @@ struct defaults {
   length_unit unit = length_unit::units;
 };
 
+// What a top-level field hides when its dialect does not say: the numbers that carry the PAN, track
+// data, the PIN block and the chip data in ISO 8583:1987, 1993 and 2003 alike.
+sensitivity default_sensitivity(std::uint32_t number, composite_kind composite) noexcept {
+  switch (number) {
+    case 2:
+    case 34:
+      return sensitivity::pan;
+    case 35:
+    case 36:
+    case 45:
+      return sensitivity::track;
+    case 52:
+      return sensitivity::pin;
+    case 55:
+      return composite == composite_kind::tlv ? sensitivity::tags : sensitivity::secret;
+    default:
+      return sensitivity::none;
+  }
+}
+
 class loader {
  public:
   explicit loader(std::string_view source) : source_(source) {}
@@ -243,6 +263,9 @@ class loader {
                                             {"tlv", composite_kind::tlv},
                                             {"tagged", composite_kind::tagged}});
     }
+    // A dialect that forgets `sensitive:` on a field whose number means card data in every version of
+    // ISO 8583 still masks it; `sensitive: none` says on purpose that the dialect uses it otherwise.
+    if (!n["sensitive"] && depth == 0) f.sensitive = default_sensitivity(num, f.composite);
     if (f.sensitive == sensitivity::tags && f.composite != composite_kind::tlv) {
       fail(n["sensitive"], "sensitive: tags needs composite: tlv", "use sensitive: secret to hide the whole value");
     }

@@ -342,6 +342,29 @@ TEST(Dump, MaskedDumpNamesFieldsAndNeverShowsCardData) {
   }
 }
 
+// A deployment's own dialect that forgets `sensitive:` still never shows card data in a dump.
+TEST(Dump, DialectWithoutSensitiveFlagsStillHidesCardData) {
+  const spec s = make_spec(
+      "  2: {class: n, length: 19, prefix: LL}\n"
+      "  35: {class: z, length: 37, prefix: LL}\n"
+      "  45: {class: ans, length: 76, prefix: LL}\n"
+      "  52: {class: b, length: 8}\n");
+  message m(s);
+  m.set_mti("0200");
+  ASSERT_TRUE(m.set(2, pan));
+  ASSERT_TRUE(m.set(35, track2));
+  ASSERT_TRUE(m.set(45, track1));
+  ASSERT_TRUE(m.set(52, bytes("a1a1a1a1a1a1a1a1")));
+  message unpacked(s);
+  ASSERT_TRUE(unpack(pack_ok(m), unpacked));
+  const std::string text = dump(unpacked);
+  EXPECT_NE(text.find("476173******0010"), std::string::npos) << text;
+  for (const char* secret : {"4761739001010010", "739001", "=2212", "TEST/CARD", "A1A1"}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << secret << " leaked in\n" << text;
+    EXPECT_EQ(to_json(unpacked).dump().find(secret), std::string::npos) << secret;
+  }
+}
+
 TEST(Dump, RevealedDumpShowsEverything) {
   const std::string text = dump(purchase(), reveal::yes);
   for (const char* expected : {"'4761739001010010'", "'4761739001010010=2212201'", "A1B2C3D4E5F60718", "'987'", "9F26",

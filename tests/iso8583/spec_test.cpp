@@ -281,6 +281,52 @@ TEST(SpecDefaults, FieldsInheritAndSubfieldsOfTextParentsReadAscii) {
   EXPECT_EQ(s.field(2)->name, "Field 2");  // no name given
 }
 
+// A dialect written without `sensitive:` still hides what ISO 8583 puts in these numbers in every
+// version: 2 and 34 the PAN, 35, 36 and 45 track data, 52 the PIN block, 55 the chip data.
+TEST(SpecDefaults, CardDataFieldsAreSensitiveUnlessTheDialectSaysOtherwise) {
+  const spec s = make_spec(
+      "  2: {class: n, length: 19, prefix: LL}\n"
+      "  4: {class: n, length: 12}\n"
+      "  34: {class: ans, length: 28, prefix: LL}\n"
+      "  35: {class: z, length: 37, prefix: LL}\n"
+      "  36: {class: n, length: 104, prefix: LLL}\n"
+      "  45: {class: ans, length: 76, prefix: LL}\n"
+      "  48:\n"
+      "    class: ans\n"
+      "    length: 99\n"
+      "    prefix: LL\n"
+      "    composite: positional\n"
+      "    subfields:\n"
+      "      2: {class: n, length: 19, prefix: LL}\n"
+      "      35: {class: ans, length: 10}\n"
+      "  52: {class: b, length: 8}\n"
+      "  55: {class: b, length: 255, prefix: LLL, composite: tlv}\n"
+      "  62: {class: b, length: 255, prefix: LLL}\n");
+  EXPECT_EQ(s.field(2)->sensitive, sensitivity::pan);
+  EXPECT_EQ(s.field(34)->sensitive, sensitivity::pan);
+  EXPECT_EQ(s.field(35)->sensitive, sensitivity::track);
+  EXPECT_EQ(s.field(36)->sensitive, sensitivity::track);
+  EXPECT_EQ(s.field(45)->sensitive, sensitivity::track);
+  EXPECT_EQ(s.field(52)->sensitive, sensitivity::pin);
+  EXPECT_EQ(s.field(55)->sensitive, sensitivity::tags);
+  EXPECT_EQ(s.field(4)->sensitive, sensitivity::none);
+  EXPECT_EQ(s.field(62)->sensitive, sensitivity::none);
+  // Subfield numbers are the dialect's own: no meaning is assumed for them.
+  EXPECT_EQ(s.find("48.2")->sensitive, sensitivity::none);
+  EXPECT_EQ(s.find("48.35")->sensitive, sensitivity::none);
+
+  // Chip data that is not declared as BER-TLV is hidden whole.
+  EXPECT_EQ(make_spec("  55: {class: b, length: 255, prefix: LLL}\n").field(55)->sensitive, sensitivity::secret);
+  // A dialect that uses one of these numbers for something else says so, and is believed.
+  const spec other = make_spec(
+      "  35: {class: ans, length: 37, prefix: LL, sensitive: none}\n"
+      "  52: {class: b, length: 8, sensitive: false}\n"
+      "  2: {class: n, length: 19, prefix: LL, sensitive: secret}\n");
+  EXPECT_EQ(other.field(35)->sensitive, sensitivity::none);
+  EXPECT_EQ(other.field(52)->sensitive, sensitivity::none);
+  EXPECT_EQ(other.field(2)->sensitive, sensitivity::secret);
+}
+
 TEST(SpecDefaults, ToString) {
   EXPECT_EQ(to_string(field_class::xn), "x+n");
   EXPECT_EQ(to_string(field_class::ans), "ans");
