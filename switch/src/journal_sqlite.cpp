@@ -499,6 +499,9 @@ class sqlite_journal final : public detail::queued_journal {
     claim_saf,
     claim_original,
     purge_originals,
+    begin_group,
+    commit_group,
+    rollback_group,
     stmt_count
   };
 
@@ -556,6 +559,10 @@ class sqlite_journal final : public detail::queued_journal {
                                       "WHERE state <> 'armed' AND created_us < ?1)");
     stmts_[retry_saf] = prepare(db, "UPDATE saf SET next_attempt_us = 0 WHERE txn_id = ?");
     stmts_[attempt_saf] = prepare(db, "UPDATE saf SET attempts = attempts + 1, next_attempt_us = ? WHERE txn_id = ?");
+    // Every group's transaction: compiled once instead of at each commit.
+    stmts_[begin_group] = prepare(db, "BEGIN IMMEDIATE");
+    stmts_[commit_group] = prepare(db, "COMMIT");
+    stmts_[rollback_group] = prepare(db, "ROLLBACK");
   }
 
   // One step of a prepared statement; false on failure.
@@ -695,7 +702,7 @@ class sqlite_journal final : public detail::queued_journal {
       if (failed_) {
         result = journal_errc::closed;
       } else {
-        bool ok = exec(db, "BEGIN IMMEDIATE") == SQLITE_OK;
+        bool ok = step_reset(stmts_[begin_group].get());
         for (auto& q : group) {
           if (!ok) break;
           ok = q.claim_ref ? claim(*q.claim_ref, q.claim) : write(q.batch);
@@ -704,11 +711,11 @@ class sqlite_journal final : public detail::queued_journal {
           // A full chunk: more is due at the next commit, else in a second.
           next_purge = purge(ok) ? now : now + std::chrono::seconds(1);
         }
-        ok = ok && exec(db, "COMMIT") == SQLITE_OK;
+        ok = ok && step_reset(stmts_[commit_group].get());
         if (!ok) {
           spdlog::critical("journal {}: write failed: {}; refusing further transactions", options_.path.string(),
                            errmsg(db));
-          (void)exec(db, "ROLLBACK");
+          if (sqlite3_get_autocommit(db) == 0) (void)step_reset(stmts_[rollback_group].get());
           failed_ = true;
           result = journal_errc::io;
         }
