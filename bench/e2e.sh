@@ -17,6 +17,14 @@ for port in 5000 7000 7100 9100; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "bench: port $port is in use" >&2; exit 1; fi
 done
 
+# The connection-scale phase holds 19,000 connections in eftswitch and 18,000 in one termsim.
+hard_limit=$(ulimit -Hn)
+if [ "$hard_limit" != unlimited ] && [ "$hard_limit" -lt 20000 ]; then
+  echo "bench: the connection-scale phase needs an open-file limit of 20,000 per process (ulimit -Hn is" \
+    "$hard_limit); raise it (LimitNOFILE, /etc/security/limits.conf) and run again" >&2
+  exit 1
+fi
+
 run=$PWD/build/bench-e2e
 rm -rf "$run"
 mkdir -p "$run"
