@@ -824,6 +824,10 @@ status unpack(std::span<const std::byte> bytes, message& out) {
 status pack(const message& msg, std::vector<std::byte>& out) {
   const spec& sp = msg.dialect();
   const std::size_t start = out.size();
+  // Room for the whole message at once: MTI, bitmaps, each field's prefix, the values (at most twice
+  // their decoded size, for hex) rather than growing the buffer byte by byte from empty.
+  const std::size_t estimate = 4 + 24 + 4 * msg.field_count() + 2 * detail::message_access::arena_size(msg);
+  if (out.capacity() - start < estimate) out.reserve(start + estimate);
   packer p{msg, field_path("MTI"), start, 0, 0, {}};
   const std::string_view mti = msg.mti();
   if (mti.size() != 4 || first_invalid(field_class::n, mti.data(), 4) != std::string_view::npos) {

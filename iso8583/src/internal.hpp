@@ -51,6 +51,7 @@ constexpr bool char_allowed(field_class cls, unsigned char c) noexcept {
 struct message_access {
   static std::vector<message::node>& nodes(message& m) noexcept { return m.nodes_; }
   static std::string& arena(message& m) noexcept { return m.arena_; }
+  static std::size_t arena_size(const message& m) noexcept { return m.arena_.size(); }
   static std::int32_t add_node(message& m, std::uint32_t number, const field_spec* s, std::uint32_t offset,
                                std::uint32_t size) {
     // Built in place: copying a node assembled on the stack stalls on store forwarding.

@@ -69,7 +69,13 @@ void message::set_top(std::uint32_t field, std::int32_t index) noexcept {
   }
 }
 
+// A message built field by field (set()) starts with room for a typical request, instead of growing
+// its buffers through five reallocations each; unpack() sizes them from the bytes it reads.
+constexpr std::size_t first_nodes = 32;
+constexpr std::size_t first_arena = 512;
+
 std::uint32_t message::store(std::string_view value) {
+  if (arena_.capacity() < first_arena) arena_.reserve(first_arena);
   const auto offset = static_cast<std::uint32_t>(arena_.size());
   arena_.append(value);
   return offset;
@@ -81,6 +87,7 @@ std::int32_t message::add_node(std::uint32_t number, const field_spec* s, std::s
   n.spec = s;
   n.value_offset = store(value);
   n.value_size = static_cast<std::uint32_t>(value.size());
+  if (nodes_.capacity() < first_nodes) nodes_.reserve(first_nodes);
   nodes_.push_back(n);
   return static_cast<std::int32_t>(nodes_.size() - 1);
 }

@@ -80,6 +80,7 @@ void duplicate_cache::complete(duplicate_entry& e, const iso8583::message* respo
   if (response != nullptr) {
     e.dialect = &response->dialect();
     if (!iso8583::pack(*response, e.response)) e.response.clear();
+    e.response.shrink_to_fit();  // kept for the whole window: no room to spare
   }
   e.done.store(true, std::memory_order_release);
 }

@@ -31,10 +31,9 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace eft::iso8583::test {
 namespace {
 
-std::string purchase_bytes(const spec& s) {
-  message m(s);
-  m.set_mti("0200");
-  const std::pair<std::uint32_t, std::string> fields[] = {
+// A typical chip purchase, field by field.
+std::vector<std::pair<std::uint32_t, std::string>> purchase_fields() {
+  return {
       {2, "4761739001010010"},
       {3, "000000"},
       {4, "000000001234"},
@@ -55,7 +54,12 @@ std::string purchase_bytes(const spec& s) {
       {52, bytes("4C3B8E1E4B82F0A9")},
       {55, bytes("9F260829CCA15AE665FA2E9F2701809F100706011203A0B8009F3704012480009F3602001C950500000000009A03261126")},
   };
-  for (const auto& [n, v] : fields) EXPECT_TRUE(m.set(n, v));
+}
+
+std::string purchase_bytes(const spec& s) {
+  message m(s);
+  m.set_mti("0200");
+  for (const auto& [n, v] : purchase_fields()) EXPECT_TRUE(m.set(n, v));
   std::vector<std::byte> out;
   EXPECT_TRUE(pack(m, out));
   return {reinterpret_cast<const char*>(out.data()), out.size()};
@@ -98,6 +102,34 @@ TEST_P(Allocations, PackIntoReservedBufferDoesNotAllocate) {
     ASSERT_TRUE(pack(m, out));
   }
   EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), wire);
+}
+
+// A message built with set(), as the switch builds host requests, answers and reversals, takes room
+// for its nodes and values once instead of growing each buffer step by step.
+TEST_P(Allocations, MessageBuiltFieldByFieldAllocatesItsBuffersOnce) {
+  const auto s = load_spec(GetParam());
+  const auto fields = purchase_fields();
+  const long before = allocations.load();
+  {
+    message m(*s);
+    m.set_mti("0200");
+    for (const auto& [n, v] : fields) ASSERT_TRUE(m.set(n, v));
+    EXPECT_EQ(m.field_count(), 19U);
+  }
+  EXPECT_LE(allocations.load() - before, 2);
+}
+
+// Packing into an empty buffer sizes it once for the whole message.
+TEST_P(Allocations, PackIntoEmptyBufferAllocatesOnce) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  message m(*s);
+  ASSERT_TRUE(unpack(as_bytes(wire), m));
+  const long before = allocations.load();
+  std::vector<std::byte> out;
+  ASSERT_TRUE(pack(m, out));
+  EXPECT_EQ(allocations.load() - before, 1);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), wire);
 }
 
