@@ -14,6 +14,8 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace eft::crypto {
 
@@ -232,6 +234,31 @@ outcome<bytes> hmac_sha256(byte_view key, byte_view data) {
 
 struct hmac_sha256_key::state {
   std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> keyed;  // initialised with the key, never updated
+  // Working copies of `keyed`, reused: a call takes one (or copies `keyed` when none is free),
+  // starts it again under the same key and gives it back. A fresh copy per call cost about ten
+  // allocations; a restart costs two. Freed (and cleansed by OpenSSL) with the state.
+  std::mutex mutex;
+  std::vector<std::unique_ptr<EVP_MAC_CTX, mac_ctx_free>> idle;
+
+  std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> take() {
+    {
+      const std::lock_guard lock(mutex);
+      if (!idle.empty()) {
+        auto ctx = std::move(idle.back());
+        idle.pop_back();
+        // A null key restarts the context under the key it holds (OpenSSL 3 HMAC).
+        if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) == 1) return ctx;
+      }
+    }
+    return std::unique_ptr<EVP_MAC_CTX, mac_ctx_free>(EVP_MAC_CTX_dup(keyed.get()));
+  }
+
+  void give_back(std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx) {
+    const std::lock_guard lock(mutex);
+    if (idle.size() < max_idle) idle.push_back(std::move(ctx));
+  }
+
+  static constexpr std::size_t max_idle = 16;  // more threads than this at once just copy
 };
 
 hmac_sha256_key::hmac_sha256_key(byte_view key) {
@@ -250,13 +277,14 @@ hmac_sha256_key::hmac_sha256_key(byte_view key) {
 
 outcome<bytes> hmac_sha256_key::mac(byte_view data) const {
   if (!state_->keyed) return failure{errc::backend, "HMAC not available in OpenSSL"};
-  const std::unique_ptr<EVP_MAC_CTX, mac_ctx_free> ctx(EVP_MAC_CTX_dup(state_->keyed.get()));
+  auto ctx = state_->take();
   bytes out(32);
   std::size_t len = 0;
   if (!ctx || EVP_MAC_update(ctx.get(), data.data(), data.size()) != 1 ||
       EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != 32) {
-    return failure{errc::backend, "HMAC computation failed"};
+    return failure{errc::backend, "HMAC computation failed"};  // a failed context is not reused
   }
+  state_->give_back(std::move(ctx));
   return out;
 }
 

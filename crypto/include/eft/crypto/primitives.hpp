@@ -63,7 +63,7 @@ class hmac_sha256_key {
 
  private:
   struct state;
-  std::shared_ptr<const state> state_;
+  std::shared_ptr<state> state_;  // shared by copies; its pool of contexts is locked
 };
 
 /// SHA-1 (FIPS 180-4), 20 bytes: only where a standard requires it (EMV ICC master key option B).
