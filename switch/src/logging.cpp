@@ -144,10 +144,13 @@ void log_transaction(const transaction& t, std::string_view rc, double latency_m
   const std::string_view link = t.link != nullptr ? std::string_view(t.link->name()) : std::string_view("-");
   const std::string_view host_stan = t.host_stan.empty() ? std::string_view("-") : std::string_view(t.host_stan);
   if (!json_logging() || !transaction_logger) {
+    // Below the log level, the line and the card summary in it are not even built.
+    if (!spdlog::should_log(spdlog::level::info)) return;
     spdlog::info("txn listener={} {} route={} link={} host_stan={} rc={} latency_ms={:.1f}", t.listener,
                  summary(*t.request), route, link, host_stan, rc, latency_ms);
     return;
   }
+  if (!transaction_logger->should_log(spdlog::level::info)) return;
   const iso8583::message& req = *t.request;
   const auto pan = pan_of(req);
   const std::string masked = pan ? iso8583::mask_pan(*pan) : std::string();
