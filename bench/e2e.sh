@@ -74,9 +74,16 @@ measure() {
   local name=$1 label=$2 cfg=$3 n=$4
   shift 4
   local out="$run/$name.json"
+  # Exit 2 (errors or mismatches) and 3 (fell behind its schedule) still make a row: the table shows
+  # both; 1 means termsim could not run at all.
+  local status=0
   "$bin/termsim" load --config "$run/$cfg" --connections "$n" --duration "$secs" --type purchase --no-progress \
-    --json "$out" "$@" >/dev/null
-  jq -r --arg l "$label" '"| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) |"' \
+    --json "$out" "$@" >/dev/null || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 2 ] && [ "$status" -ne 3 ]; then
+    echo "bench: termsim load for $name failed (exit $status)" >&2
+    return 1
+  fi
+  jq -r --arg l "$label" '"| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end)\(if .fell_behind then ", fell behind" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) |"' \
     "$out" >>"$run/rows.md"
   jq -r '.tps' "$out"
 }

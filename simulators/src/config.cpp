@@ -5,6 +5,7 @@
 
 #include "eft/crypto/dukpt.hpp"
 #include "eft/iso8583/spec.hpp"
+#include "eft/simulators/terminal.hpp"
 #include "yaml_util.hpp"
 
 namespace eft::simulators {
@@ -295,8 +296,17 @@ termsim_config load_termsim_config(const fs::path& file) {
     fail(file, root["terminals"] ? root["terminals"] : root, "terminals: must list at least one terminal",
          "- {id: POS00001, merchant: SHOP1, pin_key: ...}");
   }
+  // The target's spec must carry every terminal's PIN block and KSN: refused here rather than in
+  // every transaction of a run.
+  const auto spec = iso8583::load_spec(c.target.spec);
   for (std::size_t i = 0; i < root["terminals"].size(); ++i) {
-    c.terminals.push_back(terminal(file, root["terminals"][i], "terminals[" + std::to_string(i) + "]"));
+    const YAML::Node n = root["terminals"][i];
+    const std::string where = "terminals[" + std::to_string(i) + "]";
+    c.terminals.push_back(terminal(file, n, where));
+    if (const auto p = pin_block_fit(c.terminals.back(), *spec))
+      fail(file, n["bdk"] ? n["bdk"] : n["pin_format"] ? n["pin_format"] : n, where + ": " + p.what, p.fix);
+    if (const auto p = ksn_fit(c.terminals.back(), *spec))
+      fail(file, n["ksn_field"] ? n["ksn_field"] : n["ksn"], where + ": " + p.what, p.fix);
   }
   if (!root["cards"] || !root["cards"].IsSequence() || root["cards"].size() == 0) {
     fail(file, root["cards"] ? root["cards"] : root, "cards: must list at least one card",

@@ -1,6 +1,9 @@
 #include "eft/simulators/terminal.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <map>
 
 #include <cstring>
 #include <ctime>
@@ -120,10 +123,184 @@ std::uint32_t run_stan_offset() {
   return offset;
 }
 
+// The 40 bits at the right of a TDES KSN: device id (top 19) and counter (bottom 21).
+std::uint64_t tdes_ksn_tail(const crypto::bytes& ksn) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 5; i < 10; ++i) v = v << 8 | ksn[i];
+  return v;
+}
+
+void set_tdes_ksn_tail(crypto::bytes& ksn, std::uint64_t v) {
+  for (std::size_t i = 10; i-- > 5;) {
+    ksn[i] = static_cast<std::uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+std::uint32_t be32(const crypto::bytes& b, std::size_t at) {
+  return static_cast<std::uint32_t>(b[at]) << 24 | static_cast<std::uint32_t>(b[at + 1]) << 16 |
+         static_cast<std::uint32_t>(b[at + 2]) << 8 | b[at + 3];
+}
+
+void set_be32(crypto::bytes& b, std::size_t at, std::uint32_t v) {
+  for (std::size_t i = 0; i < 4; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+
+// The KSN whose successor carries counter `start` (or the next valid counter after it).
+crypto::bytes with_counter_before(crypto::bytes ksn, std::uint32_t start) {
+  if (ksn.size() == crypto::dukpt_tdes_ksn_size) {
+    set_tdes_ksn_tail(ksn, (tdes_ksn_tail(ksn) & ~std::uint64_t{crypto::dukpt_tdes_counter_mask}) | (start - 1));
+  } else if (ksn.size() == crypto::dukpt_aes_ksn_size) {
+    set_be32(ksn, 8, start - 1);
+  }
+  return ksn;
+}
+
+// A KSN without its counter: the device it names.
+crypto::bytes device_of(crypto::bytes ksn) {
+  if (ksn.size() == crypto::dukpt_tdes_ksn_size) {
+    set_tdes_ksn_tail(ksn, tdes_ksn_tail(ksn) & ~std::uint64_t{crypto::dukpt_tdes_counter_mask});
+  } else if (ksn.size() == crypto::dukpt_aes_ksn_size) {
+    ksn.resize(crypto::dukpt_aes_initial_key_id_size);
+  }
+  return ksn;
+}
+
 }  // namespace
 
-terminal_state::terminal_state(const terminal_config& t, std::size_t index, std::size_t templates)
-    : config_(&t), stan_(static_cast<std::uint32_t>((index * 7919 + run_stan_offset()) % 999999)), ksn_(t.ksn) {
+crypto::bytes device_ksn(const crypto::bytes& template_ksn, std::uint64_t copy) {
+  crypto::bytes ksn = template_ksn;
+  if (ksn.size() == crypto::dukpt_tdes_ksn_size) {
+    constexpr std::uint64_t device_bits = 19;
+    const std::uint64_t tail = tdes_ksn_tail(ksn);
+    const std::uint64_t device = ((tail >> 21) + copy) & ((std::uint64_t{1} << device_bits) - 1);
+    set_tdes_ksn_tail(ksn, device << 21 | (tail & crypto::dukpt_tdes_counter_mask));
+  } else if (ksn.size() == crypto::dukpt_aes_ksn_size) {
+    set_be32(ksn, 4, static_cast<std::uint32_t>(be32(ksn, 4) + copy));
+  }
+  return ksn;
+}
+
+std::string ksn_collision(const termsim_config& cfg, std::size_t connections) {
+  const std::size_t templates = cfg.terminals.size();
+  if (templates == 0) return {};
+  std::map<crypto::bytes, std::size_t> owner;  // device -> first connection
+  for (std::size_t i = 0; i < connections; ++i) {
+    const auto& t = cfg.terminals[i % templates];
+    if (t.pin == pin_protection::static_key) continue;
+    const auto [at, fresh] = owner.emplace(device_of(device_ksn(t.ksn, i / templates)), i);
+    if (fresh) continue;
+    const std::size_t j = at->second;
+    const std::size_t copies = (connections + templates - 1) / templates;
+    return "connections " + std::to_string(j) + " (terminals[" + std::to_string(j % templates) + "]) and " +
+           std::to_string(i) + " (terminals[" + std::to_string(i % templates) + "]) would be the same DUKPT device " +
+           crypto::to_hex(device_of(device_ksn(t.ksn, i / templates))) +
+           " (copy k of a template adds k to the device id of its KSN): give the templates' KSNs device ids at least " +
+           std::to_string(copies) + " apart, or run fewer connections";
+  }
+  return {};
+}
+
+std::string ksn_counter_start_problem(const termsim_config& cfg, std::uint64_t counter) {
+  for (std::size_t i = 0; i < cfg.terminals.size(); ++i) {
+    const auto& t = cfg.terminals[i];
+    if (t.pin == pin_protection::static_key) continue;
+    const std::uint64_t last =
+        t.pin == pin_protection::dukpt_tdes ? crypto::dukpt_tdes_last_counter : crypto::dukpt_aes_last_counter;
+    if (counter == 0 || counter > last) {
+      return "the KSN counter start " + std::to_string(counter) + " is outside 1-" + std::to_string(last) +
+             ", the counters of terminals[" + std::to_string(i) + "] (" +
+             (t.pin == pin_protection::dukpt_tdes ? "TDES" : "AES") + " DUKPT)";
+    }
+  }
+  return {};
+}
+
+std::string describe_field(const iso8583::field_spec& f) {
+  std::string d = std::string(iso8583::to_string(f.cls)) + " " + (f.fixed() ? "" : "..") + std::to_string(f.length);
+  if (!f.fixed()) d += " (" + std::string(f.prefix_digits, 'L') + ")";
+  return d;
+}
+
+namespace {
+
+// The fields build_request() fills itself: a KSN there would overwrite them or be overwritten.
+constexpr std::array<std::uint32_t, 20> request_fields = {2,  3,  4,  7,  11, 12, 13, 14, 22, 23,
+                                                          25, 35, 37, 41, 42, 49, 52, 55, 64, 90};
+
+// Why a trial message does not pack, without the "field N at offset M: " of the codec (the offset
+// of a trial message means nothing to the reader); empty when it packs.
+std::string packs(iso8583::message& m) {
+  std::vector<std::byte> out;
+  const auto st = iso8583::pack(m, out);
+  if (st) return {};
+  std::string why = st.message();
+  if (const auto at = why.find(" at offset "); at != std::string::npos) {
+    if (const auto colon = why.find(": ", at); colon != std::string::npos) why.erase(0, colon + 2);
+  }
+  return why;
+}
+
+// Why `field` of `spec` cannot carry KSNs of `size` bytes as set_ksn() writes them; empty when it can.
+std::string ksn_field_problem(const iso8583::spec& spec, std::uint32_t field, std::size_t size) {
+  if (std::find(request_fields.begin(), request_fields.end(), field) != request_fields.end())
+    return "termsim's requests use field " + std::to_string(field) + " for something else";
+  iso8583::message m(spec);
+  m.set_mti("0200");
+  // Hex digits A-F: a KSN's counter alone reaches them, so a digits-only field cannot carry KSNs.
+  if (!set_ksn(m, field, crypto::bytes(size, 0xAB))) return "the spec has no field " + std::to_string(field);
+  return packs(m);
+}
+
+}  // namespace
+
+fit_problem pin_block_fit(const terminal_config& t, const iso8583::spec& spec) {
+  if (t.pin_key.empty()) return {};
+  const bool aes_block = t.pin == pin_protection::dukpt_aes || t.pin_format == crypto::pin_block_format::iso4;
+  const std::size_t size = aes_block ? 16 : 8;
+  const std::string blocks =
+      std::string(aes_block ? "format 4 (AES)" : "TDES") + " PIN blocks are " + std::to_string(size) + " bytes";
+  const auto* f = spec.field(52);
+  if (f == nullptr)
+    return {"spec " + spec.name + " has no field 52 for the PIN block",
+            "use a spec with field 52 (b " + std::to_string(size) + ")"};
+  iso8583::message m(spec);
+  m.set_mti("0200");
+  std::string why;
+  if (!m.set(52, std::string(size, '\0'))) why = "it cannot be set";
+  if (why.empty()) why = packs(m);
+  if (why.empty()) return {};
+  return {blocks + ", but field 52 of spec " + spec.name + " is " + describe_field(*f) + " (" + why + ")",
+          "use a spec file whose field 52 holds " + std::to_string(size) + " bytes, e.g. b " + std::to_string(size) +
+              (aes_block ? ", or TDES DUKPT (a 20-digit ksn)" : "")};
+}
+
+fit_problem ksn_fit(const terminal_config& t, const iso8583::spec& spec) {
+  if (t.pin == pin_protection::static_key) return {};
+  const std::size_t size = t.ksn.size();
+  const std::string why = ksn_field_problem(spec, t.ksn_field, size);
+  if (why.empty()) return {};
+  const std::string need = std::to_string(size * 2) + " hex digits or " + std::to_string(size) + " bytes";
+  std::string what = "its " + std::to_string(size * 2) + "-digit KSN does not fit ksn_field " +
+                     std::to_string(t.ksn_field) + " of spec " + spec.name;
+  if (const auto* f = spec.field(t.ksn_field)) what += ", " + describe_field(*f);
+  what += " (" + why + (why.find("character") != std::string::npos ? ": a KSN is hex, 0-9 and A-F" : "") + ")";
+  std::string fix = "set ksn_field to a field that holds " + need;
+  for (const std::uint32_t c : {53U, 62U, 63U, 48U, 120U, 123U, 125U, 126U, 127U}) {
+    if (c != t.ksn_field && ksn_field_problem(spec, c, size).empty()) {
+      fix += ", e.g. field " + std::to_string(c) + ", " + describe_field(*spec.field(c));
+      break;
+    }
+  }
+  return {what, fix};
+}
+
+terminal_state::terminal_state(const terminal_config& t, std::size_t index, std::size_t templates,
+                               std::uint32_t ksn_counter_start)
+    : config_(&t),
+      stan_(static_cast<std::uint32_t>((index * 7919 + run_stan_offset()) % 999999)),
+      ksn_(device_ksn(t.ksn, index / (templates == 0 ? 1 : templates))) {
+  if (ksn_counter_start > 0) ksn_ = with_counter_before(ksn_, ksn_counter_start);
   // The id's trailing digits count up per copy of the template: POS00001, POS00002, ...
   std::string base = t.id;
   while (!base.empty() && base.back() == ' ') base.pop_back();

@@ -49,9 +49,31 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 std::atomic<bool> interrupted{false};
 
-enum class error_kind : std::uint8_t { connect, timeout, closed, bad_frame, malformed, build, count };
-constexpr std::array<std::string_view, 6> error_names = {"connect",   "timeout",   "closed",
-                                                         "bad_frame", "malformed", "build"};
+// unexpected_answer: an answer whose STAN is not the one outstanding (late, after its request timed
+// out, or a duplicate): a fault of the system under test, not a mismatch of the request it met.
+enum class error_kind : std::uint8_t {
+  connect,
+  timeout,
+  closed,
+  bad_frame,
+  malformed,
+  build,
+  unexpected_answer,
+  count
+};
+constexpr std::array<std::string_view, 7> error_names = {"connect",   "timeout", "closed",           "bad_frame",
+                                                         "malformed", "build",   "unexpected_answer"};
+
+// Open loop: a request that leaves more than this after its scheduled time is behind schedule
+// (counted and reported: a busy client is late now and then, and catches up), and a run that sent
+// fewer than this share of the requests due fell behind: its achieved rate is under the target.
+constexpr auto behind_threshold = std::chrono::milliseconds(1);
+constexpr double on_time_share = 0.95;
+
+// Exit codes of `termsim load`.
+constexpr int exit_clean = 0;
+constexpr int exit_errors = 2;  // a transaction errored or an answer did not fit its request
+constexpr int exit_behind = 3;  // open loop: the run could not keep its schedule
 
 /// Everything a run counts; shared by the worker threads (atomics) and read by the progress line.
 struct run_stats {
@@ -62,6 +84,9 @@ struct run_stats {
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(error_kind::count)> errors{};
   std::array<std::atomic<std::uint64_t>, mismatch_count> mismatches{};
   std::array<std::atomic<std::uint64_t>, txn_type_count> by_type{};
+  // Open loop: requests due before the end of the run, those sent behind schedule and by how much at
+  // most, and the time from sending to the answer (without the wait for the schedule).
+  std::atomic<std::uint64_t> scheduled{0}, behind{0}, behind_max_us{0}, service_us{0}, service_count{0};
   std::mutex samples_mutex;
   std::vector<std::string> samples;  // first few malformed or mismatching answers, masked
 
@@ -75,6 +100,17 @@ struct run_stats {
     std::uint64_t n = 0;
     for (const auto& e : mismatches) n += e.load(std::memory_order_relaxed);
     return n;
+  }
+  void note_behind(std::uint64_t micros) {
+    behind.fetch_add(1, std::memory_order_relaxed);
+    auto m = behind_max_us.load(std::memory_order_relaxed);
+    while (micros > m && !behind_max_us.compare_exchange_weak(m, micros, std::memory_order_relaxed)) {
+    }
+  }
+  /// Open loop: fewer than on_time_share of the requests due were sent.
+  bool fell_behind() const {
+    const auto due = scheduled.load();
+    return due > 0 && static_cast<double>(sent.load()) < on_time_share * static_cast<double>(due);
   }
   void sample(std::string s) {
     const std::lock_guard lock(samples_mutex);
@@ -90,6 +126,8 @@ struct run_options {
   unsigned threads = 0;
   unsigned source_addresses = 1;
   bool idle = false;
+  bool allow_errors = false;            // errors and mismatches do not fail the run (fault injection)
+  std::uint32_t ksn_counter_start = 0;  // DUKPT: first transaction counter; 0: after the configured KSN
   std::optional<txn_type> only_type;
 };
 
@@ -137,7 +175,7 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
   auto ex = co_await asio::this_coro::executor;
   const auto& cfg = *r->cfg;
   const std::size_t templates = cfg.terminals.size();
-  terminal_state term(cfg.terminals[index % templates], index, templates);
+  terminal_state term(cfg.terminals[index % templates], index, templates, r->opt.ksn_counter_start);
   std::mt19937_64 rng(0x5eed0000ULL + index);
   iso8583::message req(*r->spec), ans(*r->spec);
   std::vector<std::uint8_t> buf(512);
@@ -154,11 +192,10 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
     co_await timer.async_wait(use_tuple);
   }
   const double interval_s = r->opt.rate > 0 ? static_cast<double>(r->opt.connections) / r->opt.rate : 0;
+  // Open loop: the schedule starts once the first connection is up (connecting is not late), at a
+  // random point of the first interval so that connections do not send in step.
   auto next_send = clock_type::now();
-  if (interval_s > 0) {
-    next_send += std::chrono::microseconds(
-        static_cast<std::int64_t>(interval_s * 1e6 * static_cast<double>(rng() % 1000) / 1000.0));
-  }
+  bool schedule_started = false;
 
   while (clock_type::now() < r->stop && !interrupted) {
     tcp::socket sock(ex);
@@ -179,6 +216,11 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
     }
     sock.set_option(tcp::no_delay(true), ec);
     r->stats.connected.fetch_add(1, std::memory_order_relaxed);
+    if (interval_s > 0 && !schedule_started) {
+      schedule_started = true;
+      next_send = clock_type::now() + std::chrono::microseconds(static_cast<std::int64_t>(
+                                          interval_s * 1e6 * static_cast<double>(rng() % 1000) / 1000.0));
+    }
 
     if (r->opt.idle) {
       const auto now_held = r->stats.held.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -216,7 +258,10 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         next_send = clock_type::now();
       }
       const auto intended = next_send;
-      if (interval_s > 0) next_send += std::chrono::microseconds(static_cast<std::int64_t>(interval_s * 1e6));
+      if (interval_s > 0) {
+        next_send += std::chrono::microseconds(static_cast<std::int64_t>(interval_s * 1e6));
+        r->stats.scheduled.fetch_add(1, std::memory_order_relaxed);
+      }
 
       txn_type type = pick_type(*r, term, rng);
       if (type == txn_type::reversal && !term.reversible)
@@ -238,6 +283,11 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         continue;
       }
       const auto frame = frame_message(r->framing, *packed, r->cfg->target.tpdu);
+      const auto sent_at = clock_type::now();
+      if (interval_s > 0 && sent_at - intended > behind_threshold) {
+        r->stats.note_behind(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(sent_at - intended).count()));
+      }
       r->stats.sent.fetch_add(1, std::memory_order_relaxed);
       r->stats.by_type[static_cast<std::size_t>(type)].fetch_add(1, std::memory_order_relaxed);
       auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(frame), use_tuple);
@@ -277,10 +327,18 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         if (ans.get(11).value_or("") != ctx.stan) {
           // not ours (a late or duplicate answer): counted, not checked against this request
           r->stats.sample("answer to another request: " + iso8583::to_json(ans).dump());
-          r->stats.mismatches[static_cast<std::size_t>(mismatch::stan)].fetch_add(1, std::memory_order_relaxed);
+          r->stats.error(error_kind::unexpected_answer);
           continue;
         }
-        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - intended);
+        const auto answered_at = clock_type::now();
+        // From the scheduled time, not the sending time: a system that makes requests queue cannot
+        // hide the queueing (coordinated omission).
+        const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(answered_at - intended);
+        r->stats.service_us.fetch_add(
+            static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(answered_at - sent_at).count()),
+            std::memory_order_relaxed);
+        r->stats.service_count.fetch_add(1, std::memory_order_relaxed);
         const auto check = check_answer(term, ctx, ans, std::as_bytes(std::span(rr.body.data(), rr.body.size())));
         r->stats.latency.record(static_cast<std::uint64_t>(latency.count()));
         r->stats.answered.fetch_add(1, std::memory_order_relaxed);
@@ -310,6 +368,16 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
       co_await timer.async_wait(use_tuple);
     }
   }
+  // Open loop: the slots that came due while this connection was still waiting (for an answer, a
+  // connection) were never sent; they count as due.
+  if (interval_s > 0 && !r->opt.idle && schedule_started) {
+    const auto end = std::min(clock_type::now(), r->stop);
+    if (next_send < end) {
+      const auto missed =
+          static_cast<std::uint64_t>(std::chrono::duration<double>(end - next_send).count() / interval_s) + 1;
+      r->stats.scheduled.fetch_add(missed, std::memory_order_relaxed);
+    }
+  }
 }
 
 std::string ms(std::uint64_t micros) {
@@ -329,6 +397,19 @@ nlohmann::ordered_json report_json(const run& r, double elapsed) {
   j["sent"] = s.sent.load();
   j["answered"] = s.answered.load();
   j["tps"] = elapsed > 0 ? static_cast<double>(s.answered.load()) / elapsed : 0.0;
+  if (r.opt.rate > 0 && !r.opt.idle) {
+    // Each connection has one request outstanding, like a terminal: too few connections for the
+    // latency cap the rate, and the schedule slips. Said here rather than hidden.
+    j["scheduled"] = s.scheduled.load();
+    j["behind_schedule"] = s.behind.load();
+    j["behind_schedule_max_ms"] = static_cast<double>(s.behind_max_us.load()) / 1000.0;
+    j["behind_threshold_ms"] = std::chrono::duration<double, std::milli>(behind_threshold).count();
+    j["achieved_rate"] = elapsed > 0 ? static_cast<double>(s.sent.load()) / elapsed : 0.0;
+    j["fell_behind"] = s.fell_behind();
+    const auto n = s.service_count.load();
+    j["service_latency_mean_ms"] =
+        n > 0 ? static_cast<double>(s.service_us.load()) / static_cast<double>(n) / 1000.0 : 0.0;
+  }
   j["held"] = s.held_peak.load();
   j["connects"] = s.connected.load();
   nlohmann::ordered_json lat;
@@ -370,6 +451,15 @@ void print_report(const nlohmann::ordered_json& j) {
     char tps[32];
     std::snprintf(tps, sizeof tps, "%.1f", j["tps"].get<double>());
     std::cout << "  transactions: " << j["sent"] << " sent, " << j["answered"] << " answered, " << tps << " tps\n";
+    if (j.contains("scheduled")) {
+      char line[160];
+      std::snprintf(
+          line, sizeof line, "  schedule: %llu due at %.1f tps, %llu sent more than %.0f ms late (at most %.1f ms)\n",
+          static_cast<unsigned long long>(j["scheduled"].get<std::uint64_t>()), j["target_rate"].get<double>(),
+          static_cast<unsigned long long>(j["behind_schedule"].get<std::uint64_t>()),
+          j["behind_threshold_ms"].get<double>(), j["behind_schedule_max_ms"].get<double>());
+      std::cout << line;
+    }
     const auto& l = j["latency_ms"];
     std::cout << "  latency ms: p50 " << l["p50"] << "  p90 " << l["p90"] << "  p99 " << l["p99"] << "  p99.9 "
               << l["p99.9"] << "  max " << l["max"] << "\n";
@@ -393,6 +483,32 @@ void print_report(const nlohmann::ordered_json& j) {
   }
   std::cout << (n == 0 ? " none" : "") << "\n";
   for (const auto& s : j["samples"]) std::cout << "  sample: " << s.get<std::string>() << "\n";
+  if (j.value("fell_behind", false)) {
+    // One request outstanding per connection: at most connections / latency a second.
+    const double rate = j["target_rate"].get<double>();
+    const double service_s = j["service_latency_mean_ms"].get<double>() / 1000.0;
+    const auto conns = j["connections"].get<std::uint64_t>();
+    const double capacity = service_s > 0 ? static_cast<double>(conns) / service_s : 0.0;
+    const auto due = j["scheduled"].get<std::uint64_t>();
+    const auto sent = j["sent"].get<std::uint64_t>();
+    char cause[160];
+    if (capacity > 0 && capacity < rate) {
+      std::snprintf(cause, sizeof cause, ": too few connections for the latency (use about %.0f or more)",
+                    std::ceil(rate * service_s * 1.5));
+    } else {
+      std::snprintf(cause, sizeof cause, ", enough on average: the client is short of CPU or the latency varies");
+    }
+    char line[640];
+    std::snprintf(line, sizeof line,
+                  "  WARNING: the run fell behind its schedule: achieved %.1f tps of the %.1f asked (%llu of %llu "
+                  "requests due sent, %llu of them late). Each connection has one request outstanding, so %llu "
+                  "connections at %.1f ms per transaction carry at most %.1f tps%s.\n",
+                  j["achieved_rate"].get<double>(), rate, static_cast<unsigned long long>(sent),
+                  static_cast<unsigned long long>(due),
+                  static_cast<unsigned long long>(j["behind_schedule"].get<std::uint64_t>()),
+                  static_cast<unsigned long long>(conns), service_s * 1000.0, capacity, cause);
+    std::cout << line;
+  }
 }
 
 void raise_file_limit() {
@@ -408,6 +524,10 @@ tcp::endpoint resolve(const endpoint_config& e) {
 }
 
 int run_load(const termsim_config& cfg, run_options opt, const std::string& json_path, bool progress) {
+  if (const auto why = ksn_collision(cfg, opt.idle ? 0 : opt.connections); !why.empty()) {
+    std::cerr << "termsim: " << cfg.file.string() << ": " << why << "\n";
+    return 1;
+  }
   raise_file_limit();
   auto r = std::make_unique<run>();
   r->cfg = &cfg;
@@ -477,11 +597,13 @@ int run_load(const termsim_config& cfg, run_options opt, const std::string& json
     std::ofstream out(json_path);
     out << j.dump(2) << "\n";
   }
-  return 0;
+  if (!opt.allow_errors && (r->stats.error_total() > 0 || r->stats.mismatch_total() > 0)) return exit_errors;
+  if (r->stats.fell_behind()) return exit_behind;
+  return exit_clean;
 }
 
 int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64_t> amount, std::size_t card_index,
-             std::size_t terminal_index, bool json, const std::string& original_ids) {
+             std::size_t terminal_index, bool json, const std::string& original_ids, std::uint32_t ksn_counter_start) {
   if (card_index >= cfg.cards.size()) {
     std::cerr << "termsim: --card " << card_index << " is past the " << cfg.cards.size() << " cards of the config\n";
     return 1;
@@ -489,7 +611,7 @@ int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64
   const auto spec = iso8583::load_spec(cfg.target.spec);
   const switch_core::framing framing{cfg.target.framing, cfg.target.max_frame};
   const std::size_t templates = cfg.terminals.size();
-  terminal_state term(cfg.terminals[terminal_index % templates], terminal_index, templates);
+  terminal_state term(cfg.terminals[terminal_index % templates], terminal_index, templates, ksn_counter_start);
   std::mt19937_64 rng(std::random_device{}());
   iso8583::message req(*spec), ans(*spec);
   txn_context ctx;
@@ -629,6 +751,24 @@ int main(int argc, char** argv) {
   load->add_option("--type", only_type, "only this transaction type (default: the config's mix)");
   load->add_option("--json", json_path, "write the report as JSON here");
   load->add_flag("--no-progress", no_progress, "no live progress line");
+  load->add_flag("--allow-errors", opt.allow_errors,
+                 "errors and mismatches do not fail the run (exit 0 unless it fell behind): for runs with injected "
+                 "faults, whose report is checked by other means");
+  std::uint64_t ksn_counter_start = 0;
+  for (auto* c : {send, load}) {
+    c->add_option("--ksn-counter-start", ksn_counter_start,
+                  "DUKPT: the transaction counter of each terminal's first PIN transaction (default: the one after the "
+                  "configured KSN's); a host that remembers KSNs takes a counter used before as a replay, so start "
+                  "past the last run's");
+  }
+  load->footer(
+      "Exit codes: 0 a clean run; 1 the run could not start (config, options, DUKPT devices that would "
+      "collide); 2 a transaction errored (connect, timeout, closed, bad_frame, malformed, build, "
+      "unexpected_answer) or an answer did not fit its request (mismatches), unless --allow-errors; 3 open "
+      "loop (--rate): the run fell behind its schedule (fewer than 95 % of the requests due were sent).");
+  send->footer(
+      "Exit codes: 0 answered and every check passed; 1 no answer, or the request could not be made; 2 an "
+      "answer that does not fit its request.");
   CLI11_PARSE(app, argc, argv);
 
   termsim_config cfg;
@@ -641,6 +781,13 @@ int main(int argc, char** argv) {
   if (check->parsed()) {
     std::cout << "termsim: " << config_path << " is valid\n";
     return 0;
+  }
+  if (ksn_counter_start > 0) {
+    if (const auto why = ksn_counter_start_problem(cfg, ksn_counter_start); !why.empty()) {
+      std::cerr << "termsim: --ksn-counter-start: " << why << "\n";
+      return 1;
+    }
+    opt.ksn_counter_start = static_cast<std::uint32_t>(ksn_counter_start);
   }
   if (send->parsed()) {
     const auto t = parse_txn_type(type_name);
@@ -664,7 +811,7 @@ int main(int argc, char** argv) {
                    "(e.g. 02000001231126071500)\n";
       return 1;
     }
-    return run_send(cfg, *t, amount, card_index, terminal_index, json, original_ids);
+    return run_send(cfg, *t, amount, card_index, terminal_index, json, original_ids, opt.ksn_counter_start);
   }
   if (!only_type.empty()) {
     opt.only_type = parse_txn_type(only_type);

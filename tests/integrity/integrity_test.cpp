@@ -265,12 +265,14 @@ class TransactionIntegrity : public ::testing::Test {
   }
 
   /// termsim load toward the switch (no terminal-initiated reversals: every 04xx the host sees is the
-  /// switch's, so each can be tied to its original).
+  /// switch's, so each can be tied to its original). The kills and host faults make errors on
+  /// purpose: the run's exit status ignores them (--allow-errors) and the report is reconciled instead.
   std::unique_ptr<sim_process> start_load(double seconds) {
     const auto p = write_termsim();
     return std::make_unique<sim_process>(
         std::vector<std::string>{EFT_TERMSIM_PATH, "load", "--config", p.string(), "--connections", "8", "--duration",
-                                 std::to_string(seconds), "--no-progress", "--json", report_path().string()},
+                                 std::to_string(seconds), "--no-progress", "--allow-errors", "--json",
+                                 report_path().string()},
         dir / "termsim.log");
   }
 

@@ -329,15 +329,25 @@ TEST_F(SimulatorProcesses, RandomFaultsAreCountedOnBothSidesAndIdleConnectionsAr
   const auto report = dir / "report.json";
   child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "10", "--duration", "1.5",
                       "--no-progress", "--json", report.string()});
-  ASSERT_EQ(load.wait_exit(), 0) << load.output();
+  EXPECT_EQ(load.wait_exit(), 2) << "errors fail the run: " << load.output();
   const auto r = read_json(report);
   ASSERT_FALSE(r.is_discarded());
   EXPECT_GT(r["answered"].get<std::uint64_t>(), 50U) << r.dump();
-  EXPECT_GT(r["mismatches"]["stan"].get<std::uint64_t>(), 0U) << "duplicates are answers to earlier requests";
+  EXPECT_GT(r["errors"]["unexpected_answer"].get<std::uint64_t>(), 0U) << "duplicates are answers to earlier requests";
+  EXPECT_EQ(r["mismatches"]["stan"], 0) << "an answer to another request is not a mismatch of this one";
   EXPECT_GT(r["errors"]["closed"].get<std::uint64_t>(), 0U) << "disconnects drop requests in flight";
   EXPECT_EQ(r["mismatches"]["arpc"], 0) << r.dump();
   EXPECT_FALSE(r["samples"].empty());
   EXPECT_EQ(r.dump().find("4761739001010010"), std::string::npos) << "a full PAN in a sample";
+  // A fault run whose errors are the point: they do not fail it.
+  const auto allowed = dir / "allowed.json";
+  child_process tolerant({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "10", "--duration", "1",
+                          "--no-progress", "--allow-errors", "--json", allowed.string()});
+  EXPECT_EQ(tolerant.wait_exit(), 0) << tolerant.output();
+  const auto a = read_json(allowed);
+  ASSERT_FALSE(a.is_discarded());
+  EXPECT_GT(a["errors"]["unexpected_answer"].get<std::uint64_t>() + a["errors"]["closed"].get<std::uint64_t>(), 0U)
+      << a.dump();
 
   const auto idle = dir / "idle.json";
   child_process hold({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "300", "--duration", "1", "--idle",
@@ -353,6 +363,51 @@ TEST_F(SimulatorProcesses, RandomFaultsAreCountedOnBothSidesAndIdleConnectionsAr
   EXPECT_GT(rec["faults"].value("duplicate", 0), 0) << rec.dump();
   EXPECT_GT(rec["faults"].value("disconnect", 0), 0) << rec.dump();
   EXPECT_GE(rec["counters"].value("connections", 0), 310) << rec.dump();
+}
+
+// Open loop with one request outstanding per connection: 4 connections at 50 ms carry 80 tps at
+// most. Asked for 400, the run says it fell behind (and fails); with enough connections it keeps
+// its schedule and passes.
+TEST_F(SimulatorProcesses, OpenLoopThatCannotKeepItsRateSaysSoAndFails) {
+  child_process host(
+      {EFT_HOSTSIM_PATH, "--config",
+       write_hostsim("len2+tpdu", "iso87-binary", "faults:\n  - {action: delay, delay_ms: 50}\n").string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk, 5000).string();
+
+  const auto report = dir / "behind.json";
+  child_process behind({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "4", "--duration", "1.5", "--rate",
+                        "400", "--no-progress", "--json", report.string()});
+  EXPECT_EQ(behind.wait_exit(), 3) << behind.output();
+  EXPECT_NE(behind.output().find("WARNING: the run fell behind its schedule"), std::string::npos) << behind.output();
+  EXPECT_NE(behind.output().find("too few connections for the latency"), std::string::npos) << behind.output();
+  const auto r = read_json(report);
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_EQ(r["fell_behind"], true) << r.dump();
+  for (const auto& [k, v] : r["errors"].items()) EXPECT_EQ(v, 0) << k << " " << r.dump();
+  // About 600 due in 1.5 s; at most about 4 / 0.05 s x 1.5 s = 120 sent, nearly all late.
+  EXPECT_GT(r["scheduled"].get<std::uint64_t>(), 500U) << r.dump();
+  EXPECT_LT(r["sent"].get<std::uint64_t>(), 150U) << r.dump();
+  EXPECT_GT(r["behind_schedule"].get<std::uint64_t>(), r["sent"].get<std::uint64_t>() / 2) << r.dump();
+  EXPECT_LT(r["achieved_rate"].get<double>(), 100.0) << r.dump();
+  // Latency counts from the scheduled time: the queue behind the connections shows, far above the
+  // host's 50 ms.
+  EXPECT_GT(r["latency_ms"]["p50"].get<double>(), 200.0) << r.dump();
+  EXPECT_GE(r["service_latency_mean_ms"].get<double>(), 50.0) << r.dump();
+
+  const auto ok = dir / "on-time.json";
+  child_process on_time({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "20", "--duration", "1.5",
+                         "--rate", "100", "--no-progress", "--json", ok.string()});
+  EXPECT_EQ(on_time.wait_exit(), 0) << on_time.output();
+  EXPECT_EQ(on_time.output().find("WARNING"), std::string::npos) << on_time.output();
+  const auto o = read_json(ok);
+  ASSERT_FALSE(o.is_discarded());
+  EXPECT_EQ(o["fell_behind"], false) << o.dump();
+  EXPECT_GE(static_cast<double>(o["sent"].get<std::uint64_t>()), 0.95 * o["scheduled"].get<double>()) << o.dump();
+  EXPECT_GT(o["sent"].get<std::uint64_t>(), 100U) << o.dump();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait_exit(), 0) << host.output();
 }
 
 TEST_F(SimulatorProcesses, FaultsAreSeenByTermsimAndBadConfigIsRefused) {

@@ -10,6 +10,7 @@
 
 #include "eft/config/error.hpp"
 #include "eft/crypto/card_verification.hpp"
+#include "eft/crypto/dukpt.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/iso8583/codec.hpp"
 #include "eft/iso8583/spec.hpp"
@@ -286,6 +287,108 @@ TEST_F(Simulators, DukptAesFormat4PinBlockIsVerifiedByTheHost) {
   EXPECT_EQ(iss.record()["counters"]["pin_verified"], 2);
 }
 
+TEST_F(Simulators, DukptTdesConnectionsAreDevicesOfTheirOwnAndTheHostVerifiesEach) {
+  // Connections 0 and 1 of one template: connection 0 keeps the X9.24-1 A.4 test KSN (and its known
+  // PIN block), connection 1 is device 0x19087 + 1 = 0x19088 of the same key set: the 19 device-id
+  // bits left of the 21-bit counter, 3210E|00000 -> 32110|00000.
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_tdes;
+  t.pin_key = key("0123456789ABCDEFFEDCBA9876543210");
+  t.ksn = crypto::from_hex("FFFF9876543210E00000").value();
+  t.ksn_field = 62;
+  card_config c;
+  c.pan = "4012345678909";
+  c.pin = "1234";
+  c.chip = false;
+  tcfg.cards.push_back(std::move(c));
+  hcfg.bdk = key("0123456789ABCDEFFEDCBA9876543210");
+  hcfg.ksn_field = 62;
+  issuer_card ic;
+  ic.pan = "4012345678909";
+  ic.pvv = crypto::generate_pvv(hcfg.pvk.view(), 1, "1234", ic.pan).value();
+  hcfg.cards.push_back(ic);
+  issuer iss(hcfg);
+
+  std::vector<std::string> ksns;
+  for (const std::size_t index : {0U, 1U}) {
+    term.emplace(t, index, 1);
+    txn_context ctx;
+    EXPECT_EQ(round_trip(iss, tcfg.cards.size() - 1, txn_type::magstripe_fallback, 100, nullptr, &ctx).rc, "00");
+    iso8583::message req(*spec);
+    ASSERT_EQ(build_request(tcfg, *term, tcfg.cards.back(), txn_type::magstripe_fallback, 100, nullptr, rng, req, ctx),
+              "");
+    ksns.emplace_back(req.get(62).value_or(""));
+    // The PIN block decrypts under the PIN key the host derives from the BDK and this KSN alone.
+    const auto ksn = crypto::from_hex(ksns.back()).value();
+    const auto k = crypto::dukpt_tdes_key(hcfg.bdk.view(), ksn, crypto::dukpt_tdes_usage::pin).value();
+    const auto block = req.get(52).value_or("");
+    const auto pin =
+        crypto::decrypt_pin(crypto::pin_block_format::iso0, crypto::cipher::tdes, k.view(),
+                            {reinterpret_cast<const std::uint8_t*>(block.data()), block.size()}, "4012345678909");
+    ASSERT_TRUE(pin);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(pin->view().data()), pin->view().size()), "1234");
+  }
+  EXPECT_EQ(ksns, (std::vector<std::string>{"FFFF9876543210E00002", "FFFF9876543211000002"}));
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 2);
+
+  // A later start of the counter: the first transaction uses counter 1000 (0x3E8).
+  term.emplace(t, 0, 1, 1000);
+  EXPECT_EQ(crypto::to_hex(term->next_ksn().value()), "FFFF9876543210E003E8");
+  term.emplace(t, 1, 1, 1000);
+  EXPECT_EQ(crypto::to_hex(term->next_ksn().value()), "FFFF98765432110003E8");
+  EXPECT_EQ(ksn_counter_start_problem(tcfg, 1000), "");
+  EXPECT_NE(ksn_counter_start_problem(tcfg, crypto::dukpt_tdes_last_counter + 1), "");
+}
+
+TEST_F(Simulators, DukptAesConnectionsHaveTheirOwnDeviceIdAndTheHostVerifiesEach) {
+  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  52:");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
+  spec = std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_aes;
+  t.pin_format = crypto::pin_block_format::iso4;
+  t.pin_key = key("FEDCBA9876543210F1F1F1F1F1F1F1F1");
+  t.ksn = crypto::from_hex("123456789012345600000000").value();
+  t.ksn_field = 62;
+  hcfg.aes_bdk = key("FEDCBA9876543210F1F1F1F1F1F1F1F1");
+  hcfg.ksn_field = 62;
+  issuer iss(hcfg);
+  std::vector<std::string> ksns;
+  for (const std::size_t index : {0U, 3U}) {
+    term.emplace(t, index, 1);
+    EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 700).rc, "00");
+    iso8583::message req(*spec);
+    txn_context ctx;
+    ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, 100, nullptr, rng, req, ctx), "");
+    ksns.emplace_back(req.get(62).value_or(""));
+  }
+  // BDK id 12345678 kept; derivation (device) id 90123456 + the copy number; counter 2.
+  EXPECT_EQ(ksns, (std::vector<std::string>{"123456789012345600000002", "123456789012345900000002"}));
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 2);
+}
+
+TEST_F(Simulators, DukptDevicesThatWouldCollideInARunAreFound) {
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_tdes;
+  t.pin_key = key("0123456789ABCDEFFEDCBA9876543210");
+  t.ksn = crypto::from_hex("FFFF9876543210E00000").value();
+  EXPECT_EQ(ksn_collision(tcfg, 5000), "");
+  // 2^19 device ids: copy 2^19 is copy 0 again.
+  EXPECT_NE(ksn_collision(tcfg, (1U << 19) + 1), "");
+  // A second template one device id further: connection 2 (copy 1 of the first) is its device.
+  terminal_config second;
+  second.pin = pin_protection::dukpt_tdes;
+  second.pin_key = key("0123456789ABCDEFFEDCBA9876543210");
+  second.ksn = crypto::from_hex("FFFF9876543211000000").value();
+  tcfg.terminals.push_back(std::move(second));
+  EXPECT_EQ(ksn_collision(tcfg, 2), "");
+  const auto why = ksn_collision(tcfg, 3);
+  EXPECT_NE(why.find("connections 1 (terminals[1]) and 2 (terminals[0])"), std::string::npos) << why;
+}
+
 TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
   tcfg.terminals[0].mac_key = key("0123456789ABCDEF0123456789ABCDEF");
   hcfg.mac_key = key("0123456789ABCDEF0123456789ABCDEF");
@@ -333,7 +436,79 @@ TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {
   fs::remove_all(dir);
   // The shipped examples load.
   EXPECT_NO_THROW((void)load_termsim_config(EFT_SIM_EXAMPLES_DIR "/termsim.yaml"));
+  EXPECT_NO_THROW((void)load_termsim_config(EFT_SIM_EXAMPLES_DIR "/termsim-direct.yaml"));
   EXPECT_NO_THROW((void)load_hostsim_config(EFT_SIM_EXAMPLES_DIR "/hostsim.yaml"));
+}
+
+// A terminal whose KSN or PIN block the target spec cannot carry is refused when the config loads
+// (every PIN transaction of a run would fail), naming file, line, field, its definition and a fix.
+TEST(SimulatorConfig, KsnAndPinBlockMustFitTheTargetSpec) {
+  const fs::path dir = fs::temp_directory_path() / ("simcfg-fit-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto write = [&](const std::string& name, const std::string& spec, const std::string& terminal) {
+    const auto file = dir / name;
+    std::ofstream(file) << "target: {address: 127.0.0.1, port: 5000, spec: " << spec
+                        << "}\n"
+                           "terminals:\n"
+                           "  - id: POS00001\n"
+                        << terminal
+                        << "cards:\n"
+                           "  - {pan: \"4761739001010010\", chip: false}\n";
+    return file;
+  };
+  const auto refusal = [](const fs::path& file) -> std::string {
+    try {
+      (void)load_termsim_config(file);
+    } catch (const config::config_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const std::string tdes =
+      "    bdk: 0123456789ABCDEFFEDCBA9876543210\n"
+      "    ksn: FFFF9876543210E00000\n";
+  // TDES DUKPT on iso87-binary: field 53 is n 16, which holds neither 20 digits nor hex.
+  const auto m = refusal(write("tdes53.yaml", "iso87-binary", tdes));
+  EXPECT_NE(
+      m.find("tdes53.yaml:5: terminals[0]: its 20-digit KSN does not fit ksn_field 53 of spec iso87-binary, n 16"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(m.find("set ksn_field to a field that holds 20 hex digits or 10 bytes, e.g. field 62, ans ..999 (LLL)"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("0123456789ABCDEFFEDCBA9876543210"), std::string::npos) << "key material in an error: " << m;
+  const auto m2 = refusal(write("tdes53b.yaml", "iso87-binary", tdes + "    ksn_field: 53\n"));
+  EXPECT_NE(m2.find("tdes53b.yaml:6: terminals[0]: its 20-digit KSN does not fit ksn_field 53"), std::string::npos)
+      << m2;
+  // A field the requests use for something else.
+  const auto m3 = refusal(write("tdes41.yaml", "iso87-binary", tdes + "    ksn_field: 41\n"));
+  EXPECT_NE(m3.find("termsim's requests use field 41"), std::string::npos) << m3;
+  // Where it fits: iso87-ascii's field 53 (b 48), or field 62 of iso87-binary.
+  EXPECT_EQ(refusal(write("tdes-ascii.yaml", "iso87-ascii", tdes)), "accepted");
+  EXPECT_EQ(refusal(write("tdes62.yaml", "iso87-binary", tdes + "    ksn_field: 62\n")), "accepted");
+
+  // AES DUKPT: format 4 PIN blocks are 16 bytes; field 52 of every built-in dialect is b 8.
+  const std::string aes =
+      "    bdk: FEDCBA9876543210F1F1F1F1F1F1F1F1\n"
+      "    ksn: \"123456789012345600000000\"\n"
+      "    ksn_field: 62\n";
+  for (const char* builtin : {"iso87-binary", "iso87-ascii", "iso87-ebcdic", "iso93-ascii"}) {
+    const auto a = refusal(write("aes.yaml", builtin, aes));
+    EXPECT_NE(a.find("aes.yaml:4: terminals[0]: format 4 (AES) PIN blocks are 16 bytes, but field 52 of spec " +
+                     std::string(builtin) + " is b 8"),
+              std::string::npos)
+        << a;
+    EXPECT_NE(a.find("use a spec file whose field 52 holds 16 bytes, e.g. b 16"), std::string::npos) << a;
+  }
+  // A spec file with a 16-byte field 52 carries them.
+  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  52:");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
+  std::ofstream(dir / "aes-pin.yaml") << text;
+  EXPECT_EQ(refusal(write("aes16.yaml", "aes-pin.yaml", aes)), "accepted");
+  fs::remove_all(dir);
 }
 
 TEST(LatencyHistogram, PercentilesWithinOnePercent) {

@@ -47,8 +47,12 @@ struct answer_check {
 class terminal_state {
  public:
   /// Terminal `index` of a run made from template `t` (its id's trailing number advanced by
-  /// index / templates).
-  terminal_state(const terminal_config& t, std::size_t index, std::size_t templates);
+  /// index / templates, and so is its DUKPT device id: see device_ksn()). `ksn_counter_start`:
+  /// when not 0, the first DUKPT transaction uses this counter (or the next valid one after it)
+  /// instead of the one after the configured KSN's; the caller checks it is in range
+  /// (ksn_counter_start_problem()).
+  terminal_state(const terminal_config& t, std::size_t index, std::size_t templates,
+                 std::uint32_t ksn_counter_start = 0);
 
   const terminal_config& config() const noexcept { return *config_; }
   const std::string& id() const noexcept { return id_; }
@@ -67,6 +71,39 @@ class terminal_state {
   std::uint32_t stan_;
   crypto::bytes ksn_;
 };
+
+/// The initial KSN of copy `copy` (0, 1, ...) of a terminal template whose initial KSN is
+/// `template_ksn`: a device of its own, with `copy` added to the device id and the rest kept, so
+/// that no two copies encrypt under the same DUKPT keys. TDES (10 bytes, X9.24-1 A.1): the 19 bits
+/// left of the 21-bit counter (the usual split: a 40-bit key set id holding the BDK id, then a 19-bit
+/// device id), modulo 2^19. AES (12 bytes, X9.24-3): the 32-bit derivation id (device id) after the
+/// 32-bit BDK id, modulo 2^32. Copy 0 is the template KSN itself. Other sizes come back unchanged.
+crypto::bytes device_ksn(const crypto::bytes& template_ksn, std::uint64_t copy);
+
+/// Why a run of `connections` connections made from `cfg`'s templates would give two connections
+/// the same DUKPT device (template KSNs too close, or more copies than device ids); empty when
+/// every connection has a device of its own.
+std::string ksn_collision(const termsim_config& cfg, std::size_t connections);
+
+/// Why `counter` cannot start the DUKPT transaction counters of `cfg`'s terminals (0 or past the
+/// last counter of a TDES or AES terminal); empty when it can.
+std::string ksn_counter_start_problem(const termsim_config& cfg, std::uint64_t counter);
+
+/// A terminal setting the target spec cannot carry: what, and how to fix it.
+struct fit_problem {
+  std::string what;
+  std::string fix;
+  explicit operator bool() const noexcept { return !what.empty(); }
+};
+/// Whether `spec`'s field 52 holds the PIN blocks of terminal `t` (8 bytes for TDES formats,
+/// 16 for format 4); no problem for a terminal without a PIN key.
+fit_problem pin_block_fit(const terminal_config& t, const iso8583::spec& spec);
+/// Whether `spec`'s field `t.ksn_field` holds the KSNs of DUKPT terminal `t` (as termsim writes
+/// them: bytes in a b field, hex digits in a text field) and is free for them; no problem for a
+/// terminal without DUKPT.
+fit_problem ksn_fit(const terminal_config& t, const iso8583::spec& spec);
+/// A field's definition as the spec writes it, e.g. "n 16", "ans ..999 (LLL)".
+std::string describe_field(const iso8583::field_spec& f);
 
 /// The RRN (field 37, n12) a terminal gives its request of STAN `stan` (n6): six digits of a hash of
 /// its id, then the STAN.
