@@ -355,7 +355,8 @@ hostsim_config load_hostsim_config(const fs::path& file) {
     c.listeners.push_back(endpoint(file, ls[i], "listeners[" + std::to_string(i) + "]"));
   if (const YAML::Node k = root["keys"]) {
     check_keys(file, k, "keys",
-               {"zpk", "pin_format", "pvk", "pvki", "ibm3624_pvk", "decimalization", "validation_data", "imk"});
+               {"zpk", "pin_format", "pvk", "pvki", "ibm3624_pvk", "decimalization", "validation_data", "imk", "bdk",
+                "aes_bdk", "mac_key", "ksn_field"});
     if (k["zpk"]) c.zpk = key_hex(file, k["zpk"], "keys.zpk", {16, 24, 32});
     if (k["pin_format"]) c.pin_format = pin_format(file, k["pin_format"], "keys.pin_format");
     if (k["pvk"]) c.pvk = key_hex(file, k["pvk"], "keys.pvk", {16, 24});

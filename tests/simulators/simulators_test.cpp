@@ -117,6 +117,30 @@ class Simulators : public ::testing::Test {
   std::mt19937_64 rng{42};
 };
 
+/// A dialect with the 16-byte PIN field ISO format 4 needs.
+std::shared_ptr<const iso8583::spec> spec_with_aes_pin_block() {
+  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  52:");
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
+  return std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+}
+
+/// A directory of its own for a test's files, removed at the end of the test.
+struct temp_dir {
+  temp_dir() : path(fs::temp_directory_path() / ("simcfg-" + std::to_string(::getpid()) + "-" + name())) {
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  static std::string name() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+  fs::path write(const std::string& file, const std::string& text) const {
+    std::ofstream(path / file) << text;
+    return path / file;
+  }
+  fs::path path;
+};
+
 TEST_F(Simulators, ChipPurchaseWithPinIsApprovedAndTheCardAcceptsTheArpc) {
   issuer iss(hcfg);
   const auto visa = round_trip(iss, 0, txn_type::purchase, 1234);
@@ -262,13 +286,7 @@ TEST_F(Simulators, DukptTdesPinBlockMatchesX924VectorAndTheHostVerifiesIt) {
 }
 
 TEST_F(Simulators, DukptAesFormat4PinBlockIsVerifiedByTheHost) {
-  // A dialect with the 16-byte PIN field format 4 needs.
-  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto at = text.find("  52:");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
-  spec = std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+  spec = spec_with_aes_pin_block();
   auto& t = tcfg.terminals[0];
   t.pin = pin_protection::dukpt_aes;
   t.pin_format = crypto::pin_block_format::iso4;
@@ -299,6 +317,74 @@ TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
   EXPECT_TRUE((bad.mismatches >> static_cast<unsigned>(mismatch::mac)) & 1U) << "the answer's MAC fails too";
   EXPECT_EQ(iss.record()["counters"]["mac_verified"], 1);
   EXPECT_EQ(iss.record()["counters"]["mac_wrong"], 1);
+}
+
+// The keys hostsim's documentation lists, read by the loader (not set in the struct): a DUKPT
+// terminal's PIN and its MAC verified by the host with the loaded config.
+TEST_F(Simulators, LoadedConfigVerifiesDukptPinsAndMacs) {
+  const temp_dir dir;
+  const std::string bdk = "0123456789ABCDEFFEDCBA9876543210";  // X9.24-1 A.4 test BDK
+  const std::string mac = "0123456789ABCDEF0123456789ABCDEF";
+  const std::string pan = "4012345678909";
+  const std::string pvv = crypto::generate_pvv(key(pvk_hex).view(), 1, "1234", pan).value();
+  const auto file = dir.write("hostsim.yaml",
+                              "listeners:\n  - {port: 0, framing: len2+tpdu, spec: iso87-binary}\n"
+                              "keys:\n  pvk: " +
+                                  std::string(pvk_hex) + "\n  bdk: " + bdk + "\n  ksn_field: 62\n  mac_key: " + mac +
+                                  "\ncards:\n  - {pan: \"" + pan + "\", pvv: \"" + pvv + "\"}\n");
+  hcfg = load_hostsim_config(file);
+
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_tdes;
+  t.pin_key = key(bdk);
+  t.ksn = crypto::from_hex("FFFF9876543210E00000").value();
+  t.ksn_field = 62;
+  t.mac_key = key(mac);
+  term.emplace(t, 0, 1);
+  card_config c;
+  c.pan = pan;
+  c.pin = "1234";
+  c.chip = false;
+  tcfg.cards.push_back(std::move(c));
+  const std::size_t card = tcfg.cards.size() - 1;
+
+  issuer iss(hcfg);
+  const auto ok = round_trip(iss, card, txn_type::purchase, 100);
+  EXPECT_EQ(ok.rc, "00");
+  EXPECT_TRUE(ok.ok()) << "the answer's MAC under the loaded key: " << ok.mismatches;
+  tcfg.cards[card].pin = "4321";
+  EXPECT_EQ(round_trip(iss, card, txn_type::purchase, 100).rc, "55");
+  tcfg.cards[card].pin = "1234";
+  t.mac_key = key("FEDCBA9876543210FEDCBA9876543210");
+  EXPECT_EQ(round_trip(iss, card, txn_type::purchase, 100).rc, "63");
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["pin_verified"], 1);
+  EXPECT_EQ(rec["counters"]["pin_wrong"], 1);
+  EXPECT_EQ(rec["counters"]["mac_verified"], 2);
+  EXPECT_EQ(rec["counters"]["mac_wrong"], 1);
+}
+
+TEST_F(Simulators, LoadedConfigVerifiesAesDukptPins) {
+  const temp_dir dir;
+  const std::string bdk = "FEDCBA9876543210F1F1F1F1F1F1F1F1";
+  const auto file = dir.write("hostsim.yaml", "listeners:\n  - {port: 0}\nkeys:\n  pvk: " + std::string(pvk_hex) +
+                                                  "\n  aes_bdk: " + bdk + "\n  ksn_field: 62\ncards:\n  - {pan: \"" +
+                                                  hcfg.cards[0].pan + "\", pvv: \"" + hcfg.cards[0].pvv + "\"}\n");
+  hcfg = load_hostsim_config(file);
+  spec = spec_with_aes_pin_block();
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_aes;
+  t.pin_format = crypto::pin_block_format::iso4;
+  t.pin_key = key(bdk);
+  t.ksn = crypto::from_hex("123456789012345600000000").value();
+  t.ksn_field = 62;
+  term.emplace(t, 0, 1);
+  tcfg.cards[0].chip = false;  // no IMK in this config
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 700).rc, "00");
+  tcfg.cards[0].pin = "1235";
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 100).rc, "55");
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 1);
 }
 
 TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {
