@@ -387,6 +387,56 @@ TEST_F(Simulators, LoadedConfigVerifiesAesDukptPins) {
   EXPECT_EQ(iss.record()["counters"]["pin_verified"], 1);
 }
 
+TEST(SimulatorConfig, ErrorsOnSecretValuesNameTheKeyButNotTheValue) {
+  const temp_dir dir;
+  const std::string listener = "listeners:\n  - {port: 7000}\n";
+  const std::string keys =
+      "keys:\n  pvk: 5B8CE3D0F2A16E97C41D3B8A09E6F275\n  ibm3624_pvk: 7A3F19C6E2B4D8050C6E91A7F3B2D48E\n";
+  struct bad_value {
+    const char* secret;
+    std::string yaml;
+    const char* where;  // file:line and key
+    const char* rule;
+  };
+  const std::vector<bad_value> host_cases = {
+      {"98765", listener + keys + "cards:\n  - {pan: \"4761739001010010\", pvv: \"98765\"}\n", "h.yaml:7: cards[0].pvv",
+       "4-4 digits"},
+      {"9876543210987", listener + keys + "cards:\n  - {pan: \"4761739001010010\", offset: \"9876543210987\"}\n",
+       "h.yaml:7: cards[0].offset", "4-12 digits"},
+      {"01234567890123", listener + keys + "  decimalization: \"01234567890123\"\n", "h.yaml:6: keys.decimalization",
+       "16-16 digits"},
+      {"0123456789ABCDEF0123", listener + "keys:\n  mac_key: 0123456789ABCDEF0123\n", "h.yaml:4: keys.mac_key",
+       "32 hex digits"},
+      {"47617390010100101234", listener + "cards:\n  - {pan: \"47617390010100101234\"}\n", "h.yaml:4: cards[0].pan",
+       "12-19 digits"},
+  };
+  for (const auto& c : host_cases) {
+    try {
+      (void)load_hostsim_config(dir.write("h.yaml", c.yaml));
+      ADD_FAILURE() << "accepted " << c.where;
+    } catch (const config::config_error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(c.where), std::string::npos) << m;
+      EXPECT_NE(m.find(c.rule), std::string::npos) << m;
+      EXPECT_EQ(m.find(c.secret), std::string::npos) << "a secret in an error: " << m;
+    }
+  }
+  try {
+    (void)load_termsim_config(dir.write("t.yaml",
+                                        "target: {address: 127.0.0.1, port: 5000}\n"
+                                        "terminals:\n  - {id: POS1}\n"
+                                        "cards:\n  - {pan: \"4761739001010010\", chip: false,\n"
+                                        "     pin: \"98765432109876\"}\n"));
+    ADD_FAILURE() << "accepted a 14-digit PIN";
+  } catch (const config::config_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("t.yaml:6: cards[0].pin"), std::string::npos) << m;
+    EXPECT_NE(m.find("4-12 digits"), std::string::npos) << m;
+    EXPECT_NE(m.find("(quote it"), std::string::npos) << "the hint is kept: " << m;
+    EXPECT_EQ(m.find("98765432109876"), std::string::npos) << "a PIN in an error: " << m;
+  }
+}
+
 TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {
   const fs::path dir = fs::temp_directory_path() / ("simcfg-" + std::to_string(::getpid()));
   fs::create_directories(dir);
