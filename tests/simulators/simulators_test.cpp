@@ -10,6 +10,7 @@
 
 #include "eft/config/error.hpp"
 #include "eft/crypto/card_verification.hpp"
+#include "eft/crypto/mac.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/iso8583/codec.hpp"
 #include "eft/iso8583/spec.hpp"
@@ -317,6 +318,41 @@ TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
   EXPECT_TRUE((bad.mismatches >> static_cast<unsigned>(mismatch::mac)) & 1U) << "the answer's MAC fails too";
   EXPECT_EQ(iss.record()["counters"]["mac_verified"], 1);
   EXPECT_EQ(iss.record()["counters"]["mac_wrong"], 1);
+}
+
+// A reversal has field 90, so a secondary bitmap: its MAC is the last field, 128 (ISO 8583:1987),
+// as the switch's MAC stage expects; a MAC in field 64 would sit in the middle of the message.
+TEST_F(Simulators, MessagesWithASecondaryBitmapCarryTheirMacInField128) {
+  constexpr std::string_view mac_key = "0123456789ABCDEF0123456789ABCDEF";
+  tcfg.terminals[0].mac_key = key(mac_key);
+  hcfg.mac_key = key(mac_key);
+  issuer iss(hcfg);
+  txn_context first;
+  ASSERT_EQ(round_trip(iss, 0, txn_type::purchase, 1000, nullptr, &first).rc, "00");
+
+  iso8583::message req(*spec), wire(*spec);
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::reversal, 0, &first, rng, req, ctx), "");
+  const auto packed = pack_request(tcfg.terminals[0], req);
+  ASSERT_TRUE(packed);
+  ASSERT_TRUE(iso8583::unpack(*packed, wire));
+  EXPECT_FALSE(wire.has(64));
+  ASSERT_TRUE(wire.has(128));
+  EXPECT_EQ(wire.get(90), req.get(90)) << "the original data element is intact";
+  const crypto::byte_view covered{reinterpret_cast<const std::uint8_t*>(packed->data()), packed->size() - 8};
+  const auto expected = crypto::compute_mac(crypto::mac_options{}, key(mac_key).view(), covered);
+  ASSERT_TRUE(expected);
+  const auto mac = wire.get(128).value_or("");
+  EXPECT_EQ(crypto::to_hex({reinterpret_cast<const std::uint8_t*>(mac.data()), mac.size()}), crypto::to_hex(*expected));
+  EXPECT_TRUE(mac_matches(key(mac_key), wire, *packed));
+  auto tampered = *packed;
+  tampered[30] = static_cast<std::byte>(static_cast<unsigned>(tampered[30]) ^ 1U);
+  EXPECT_FALSE(mac_matches(key(mac_key), wire, tampered));
+
+  // The host's 0410 echoes field 90: its MAC is in field 128 too, and the terminal accepts it.
+  const auto rev = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(rev.rc, "00");
+  EXPECT_TRUE(rev.ok()) << rev.mismatches;
 }
 
 // The keys hostsim's documentation lists, read by the loader (not set in the struct): a DUKPT
