@@ -180,6 +180,14 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     return d;
   }
 
+  // With a MAC key every request but network management must carry a valid MAC: a reversal or an
+  // advice with a forged MAC must not move a balance any more than an authorisation may.
+  std::optional<bool> mac_ok;
+  if (!network && !cfg_.mac_key.empty() && !body.empty()) {
+    mac_ok = mac_matches(cfg_.mac_key, req, body);
+    ++counters_[*mac_ok ? "mac_verified" : "mac_wrong"];
+  }
+
   ans.set_mti(response_mti(mti));
   echo_fields(req, ans);
   std::string rc = "00";
@@ -188,6 +196,8 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (const auto v = req.get(70)) ans.set(70, *v);
     const auto nmi = req.get(70).value_or("");
     ++counters_[nmi == "001" ? "sign_on" : nmi == "002" ? "sign_off" : nmi == "301" ? "echo" : "network_other"];
+  } else if (reversal && mac_ok == false) {
+    rc = "63";
   } else if (reversal) {
     // The original: same terminal and original STAN (field 90.2), else the last one of the same
     // card and amount (a switch in between rewrites STANs toward the host).
@@ -242,14 +252,7 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
       }
     }
 
-    if (rc == "00" && !cfg_.mac_key.empty() && !body.empty()) {
-      if (!mac_matches(cfg_.mac_key, req, body)) {
-        ++counters_["mac_wrong"];
-        rc = "63";
-      } else {
-        ++counters_["mac_verified"];
-      }
-    }
+    if (rc == "00" && mac_ok == false) rc = "63";
     if (rc == "00") {
       if (cs == nullptr) {
         rc = cfg_.unknown_card_rc;
@@ -268,7 +271,7 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (kind == "00" || kind == "01" || kind == "09") effect = -static_cast<std::int64_t>(amt);
     if (kind == "20") effect = static_cast<std::int64_t>(amt);
     if (rc == "00" && cs != nullptr && cs->balance && effect < 0 && *cs->balance + effect < 0 && !advice) rc = "51";
-    if (rc == "00" || advice) {
+    if (rc == "00" || (advice && mac_ok != false)) {
       if (cs != nullptr && cs->balance) *cs->balance += effect;
       if (effect != 0) {
         approved_.push_back(approved{pan, effect, false});

@@ -355,6 +355,51 @@ TEST_F(Simulators, MessagesWithASecondaryBitmapCarryTheirMacInField128) {
   EXPECT_TRUE(rev.ok()) << rev.mismatches;
 }
 
+TEST_F(Simulators, ReversalsAndAdvicesWithAWrongMacAreDeclined63AndChangeNoBalance) {
+  constexpr std::string_view mac_key = "0123456789ABCDEF0123456789ABCDEF";
+  constexpr std::string_view other_key = "FEDCBA9876543210FEDCBA9876543210";
+  tcfg.terminals[0].mac_key = key(mac_key);
+  hcfg.mac_key = key(mac_key);
+  issuer iss(hcfg);
+  // Card 0 holds 100.00.
+  txn_context first;
+  ASSERT_EQ(round_trip(iss, 0, txn_type::purchase, 8000, nullptr, &first).rc, "00");  // 20.00 left
+
+  tcfg.terminals[0].mac_key = key(other_key);  // a reversal whose MAC the host cannot verify
+  const auto forged = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(forged.rc, "63");
+  tcfg.terminals[0].mac_key = key(mac_key);
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "51") << "the forged reversal gave the money back";
+  const auto genuine = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(genuine.rc, "00");
+  EXPECT_TRUE(genuine.ok()) << genuine.mismatches;
+  ASSERT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "00");  // 70.00 left
+
+  // Advices (0220): a stand-in approval the host must book, unless its MAC is wrong.
+  const auto advice = [&](std::uint64_t amount, std::string_view mac) {
+    iso8583::message req(*spec), wire(*spec), ans(*spec);
+    txn_context ctx;
+    EXPECT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, amount, nullptr, rng, req, ctx), "");
+    req.set_mti("0220");
+    const auto packed = pack_with_mac(key(mac), req);
+    EXPECT_TRUE(packed);
+    EXPECT_TRUE(iso8583::unpack(*packed, wire));
+    EXPECT_TRUE(iss.handle(wire, ans, *packed).answer);
+    EXPECT_EQ(ans.mti(), "0230");
+    return std::string(ans.get(39).value_or(""));
+  };
+  EXPECT_EQ(advice(6000, other_key), "63");
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 5000).rc, "00") << "the forged advice was booked";  // 20.00
+  EXPECT_EQ(advice(1500, mac_key), "00");                                                              // 5.00
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 1000).rc, "51");
+
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["mac_wrong"], 2);
+  EXPECT_EQ(rec["counters"]["reversals_applied"], 1);
+  EXPECT_EQ(rec["answered"]["0410/63"], 1);
+  EXPECT_EQ(rec["answered"]["0410/00"], 1);
+}
+
 // The keys hostsim's documentation lists, read by the loader (not set in the struct): a DUKPT
 // terminal's PIN and its MAC verified by the host with the loaded config.
 TEST_F(Simulators, LoadedConfigVerifiesDukptPinsAndMacs) {

@@ -34,8 +34,9 @@ class issuer {
 
   /// Decides the answer to `request` into `answer` (cleared first; made with the request's spec).
   /// Requests it does not answer (unknown MTIs, answers) are counted as unexpected.
-  /// `body` is the packed request: with a MAC key, a financial request whose MAC (field 64) is
-  /// missing or wrong is answered RC 63. Pack answers with pack_answer().
+  /// `body` is the packed request: with a MAC key, a request other than network management
+  /// (authorisation, reversal, advice) whose MAC (field 64, or 128 with a secondary bitmap) is
+  /// missing or wrong is answered RC 63 and changes nothing. Pack answers with pack_answer().
   host_decision handle(const iso8583::message& request, iso8583::message& answer, std::span<const std::byte> body = {});
   /// Packs an answer (with its MAC when the config has a MAC key).
   std::optional<std::vector<std::byte>> pack_answer(iso8583::message& answer, std::string* error = nullptr) const;
