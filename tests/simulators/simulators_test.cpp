@@ -103,6 +103,7 @@ class Simulators : public ::testing::Test {
     EXPECT_TRUE(d.answer);
     const auto answer = iss.pack_answer(ans);
     EXPECT_TRUE(answer);
+    iss.note_answer_sent(d.answer_key);  // as hostsim does once the answer is written
     const std::vector<std::byte> body = answer.value_or(std::vector<std::byte>{});
     iso8583::message back(*spec);
     EXPECT_TRUE(iso8583::unpack(body, back));
@@ -398,6 +399,34 @@ TEST_F(Simulators, ReversalsAndAdvicesWithAWrongMacAreDeclined63AndChangeNoBalan
   EXPECT_EQ(rec["counters"]["reversals_applied"], 1);
   EXPECT_EQ(rec["answered"]["0410/63"], 1);
   EXPECT_EQ(rec["answered"]["0410/00"], 1);
+}
+
+TEST_F(Simulators, FaultsApplyOnlyToRequestsTheHostAnswersAndWithheldAnswersAreNotAnswered) {
+  fault_rule f;
+  f.action = fault_action::no_answer;  // any request
+  hcfg.faults.push_back(f);
+  issuer iss(hcfg);
+  iso8583::message req(*spec), ans(*spec);
+  req.set_mti("0210");  // an answer sent to a host: not answered, so no fault either
+  req.set(11, "000001");
+  const auto unexpected = iss.handle(req, ans);
+  EXPECT_FALSE(unexpected.answer);
+  EXPECT_FALSE(unexpected.fault);
+  req.clear();
+  req.set_mti("0800");
+  req.set(7, "1126101010");
+  req.set(11, "000002");
+  req.set(70, "301");
+  const auto echo = iss.handle(req, ans);
+  EXPECT_FALSE(echo.answer);
+  EXPECT_EQ(echo.fault, fault_action::no_answer);
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["received_total"], 2);
+  EXPECT_EQ(rec["faults"], nlohmann::ordered_json({{"no_answer", 1}})) << rec.dump();
+  EXPECT_EQ(rec["withheld"], nlohmann::ordered_json({{"no_answer", 1}})) << rec.dump();
+  EXPECT_EQ(rec["withheld_total"], 1);
+  EXPECT_EQ(rec["answered_total"], 0) << rec.dump();
+  EXPECT_TRUE(rec["answered"].empty()) << rec.dump();
 }
 
 // The keys hostsim's documentation lists, read by the loader (not set in the struct): a DUKPT
