@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <limits>
+
 #include "eft/crypto/dukpt.hpp"
 #include "eft/iso8583/spec.hpp"
 #include "yaml_util.hpp"
@@ -343,11 +345,13 @@ hostsim_config load_hostsim_config(const fs::path& file) {
   if (!root.IsMap()) fail(file, root, "a hostsim config is a map", "start with listeners:");
   check_keys(file, root, "", {"hostsim", "listeners", "keys", "cards", "rules", "faults"});
   if (const YAML::Node h = root["hostsim"]) {
-    check_keys(file, h, "hostsim", {"threads", "record", "record_transactions"});
+    check_keys(file, h, "hostsim", {"threads", "record", "record_transactions", "fault_seed"});
     if (h["threads"]) c.threads = static_cast<std::uint32_t>(number(file, h["threads"], "hostsim.threads", 1, 64));
     if (h["record"]) c.record = config::detail::relative_to(file, scalar(file, h["record"], "hostsim.record"));
     if (h["record_transactions"])
       c.record_transactions = flag(file, h["record_transactions"], "hostsim.record_transactions");
+    if (h["fault_seed"])
+      c.fault_seed = number(file, h["fault_seed"], "hostsim.fault_seed", 0, std::numeric_limits<std::uint64_t>::max());
   }
   const YAML::Node ls = root["listeners"];
   if (!ls || !ls.IsSequence() || ls.size() == 0) {

@@ -49,7 +49,7 @@ std::string response_mti(std::string_view mti) {
 
 }  // namespace
 
-issuer::issuer(const hostsim_config& cfg) : cfg_(cfg) {
+issuer::issuer(const hostsim_config& cfg) : cfg_(cfg), rng_(cfg.fault_seed) {
   for (const auto& c : cfg_.cards) cards_[c.pan] = card_state{&c, c.balance};
 }
 

@@ -497,6 +497,34 @@ TEST_F(Simulators, LoadedConfigVerifiesAesDukptPins) {
   EXPECT_EQ(iss.record()["counters"]["pin_verified"], 1);
 }
 
+// Which requests a fault with a rate hits is drawn from a generator seeded by hostsim.fault_seed:
+// the same seed repeats a run's faults, another seed gives others, no seed the documented default.
+TEST_F(Simulators, FaultSeedDecidesWhichRequestsAFaultHits) {
+  const temp_dir dir;
+  const auto pattern = [&](const std::string& hostsim_section) {
+    const hostsim_config cfg =
+        load_hostsim_config(dir.write("h.yaml", hostsim_section + "listeners:\n  - {port: 0}\n"
+                                                                  "faults:\n  - {action: no_answer, rate: 0.5}\n"));
+    issuer iss(cfg);
+    iso8583::message req(*spec), ans(*spec);
+    std::string hits;
+    for (int i = 0; i < 64; ++i) {
+      req.clear();
+      req.set_mti("0800");
+      req.set(11, std::to_string(100000 + i));
+      req.set(70, "301");
+      hits += iss.handle(req, ans).fault ? 'x' : '.';
+    }
+    return hits;
+  };
+  const std::string seven = pattern("hostsim: {fault_seed: 7}\n");
+  EXPECT_EQ(pattern("hostsim: {fault_seed: 7}\n"), seven);
+  EXPECT_NE(pattern("hostsim: {fault_seed: 8}\n"), seven);
+  EXPECT_NE(seven.find('x'), std::string::npos) << seven;
+  EXPECT_NE(seven.find('.'), std::string::npos) << seven;
+  EXPECT_EQ(pattern(""), pattern("hostsim: {fault_seed: 20261126}\n")) << "the default seed";
+}
+
 TEST(SimulatorConfig, ErrorsOnSecretValuesNameTheKeyButNotTheValue) {
   const temp_dir dir;
   const std::string listener = "listeners:\n  - {port: 7000}\n";

@@ -85,7 +85,7 @@ class issuer {
   std::map<std::string, card_state> cards_;
   std::map<std::string, std::size_t> approved_by_key_;  ///< "terminal|stan" and "pan|amount" -> index
   std::vector<approved> approved_;
-  std::mt19937_64 rng_{20261126};
+  std::mt19937_64 rng_;  ///< fault draws, seeded by the config's fault_seed
   std::uint32_t auth_code_ = 0;
   std::map<std::string, std::uint64_t> received_, answered_, withheld_, counters_, faults_, malformed_;
   std::uint64_t duplicates_sent_ = 0;
