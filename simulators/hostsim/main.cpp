@@ -39,6 +39,13 @@ struct link_setup {
   switch_core::framing framing;
 };
 
+// A frame to write, and what the record counts once it is written.
+struct outgoing {
+  std::vector<std::uint8_t> frame;
+  std::string answer_key;  // "MTI/RC" of an answer; empty: not an answer (garbage)
+  bool copy = false;       // the second copy of a duplicate fault
+};
+
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket s, const link_setup* link, issuer* iss)
@@ -51,9 +58,16 @@ class session : public std::enable_shared_from_this<session> {
     asio::co_spawn(sock_.get_executor(), writer(shared_from_this()), asio::detached);
   }
 
-  void send(std::vector<std::uint8_t> frame) {
-    if (closed_ || frame.empty()) return;
-    out_.push_back(std::move(frame));
+  void send(outgoing o) {
+    if (o.frame.empty()) {  // too long for the framing
+      if (!o.answer_key.empty() && !o.copy) issuer_->note_answer_withheld("not_packable");
+      return;
+    }
+    if (closed_) {
+      lost(o);
+      return;
+    }
+    out_.push_back(std::move(o));
     wake_.cancel_one();
   }
 
@@ -64,33 +78,50 @@ class session : public std::enable_shared_from_this<session> {
     sock_.shutdown(tcp::socket::shutdown_both, ec);
     sock_.close(ec);
     wake_.cancel();
+    for (const auto& o : out_) lost(o);
+    out_.clear();
   }
 
  private:
+  // An answer that will never be written (the link closed first) is counted as withheld, so that
+  // the record holds only answers that reached the link.
+  void lost(const outgoing& o) {
+    if (!o.answer_key.empty() && !o.copy) issuer_->note_answer_withheld("link_closed");
+  }
+
   static asio::awaitable<void> writer(std::shared_ptr<session> self) {
     std::vector<std::uint8_t> batch;
+    std::vector<outgoing> items;
     while (!self->closed_) {
       if (self->out_.empty()) {
         co_await self->wake_.async_wait(use_tuple);
         continue;
       }
       batch.clear();
+      items.clear();
       while (!self->out_.empty()) {
-        batch.insert(batch.end(), self->out_.front().begin(), self->out_.front().end());
+        batch.insert(batch.end(), self->out_.front().frame.begin(), self->out_.front().frame.end());
+        items.push_back(std::move(self->out_.front()));
         self->out_.pop_front();
       }
       auto [ec, n] = co_await asio::async_write(self->sock_, asio::buffer(batch), use_tuple);
       (void)n;
+      for (const auto& o : items) {
+        if (ec) {
+          self->lost(o);
+        } else if (!o.answer_key.empty()) {
+          self->issuer_->note_answer_sent(o.answer_key, o.copy);
+        }
+      }
       if (ec) self->close();
     }
   }
 
-  static asio::awaitable<void> send_later(std::shared_ptr<session> self, std::vector<std::uint8_t> frame,
-                                          std::uint32_t delay_ms) {
+  static asio::awaitable<void> send_later(std::shared_ptr<session> self, outgoing o, std::uint32_t delay_ms) {
     asio::steady_timer t(self->sock_.get_executor());
     t.expires_after(std::chrono::milliseconds(delay_ms));
     co_await t.async_wait(use_tuple);
-    self->send(std::move(frame));
+    self->send(std::move(o));
   }
 
   static asio::awaitable<void> reader(std::shared_ptr<session> self) {
@@ -111,29 +142,33 @@ class session : public std::enable_shared_from_this<session> {
       }
       const host_decision d = self->issuer_->handle(req, ans, std::as_bytes(std::span(r.body.data(), r.body.size())));
       if (!d.answer && !d.fault) continue;
-      std::vector<std::uint8_t> frame;
+      outgoing o;
       if (d.answer) {
         std::string why;
         const auto packed = self->issuer_->pack_answer(ans, &why);
         if (!packed) {
           self->issuer_->note_malformed("answer_not_packable", why);
+          self->issuer_->note_answer_withheld("not_packable");
           continue;
         }
-        frame = frame_message(self->link_->framing, *packed, r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
+        o.frame = frame_message(self->link_->framing, *packed, r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
+        o.answer_key = d.answer_key;
       }
       if (!d.fault) {
-        self->send(std::move(frame));
+        self->send(std::move(o));
         continue;
       }
       switch (*d.fault) {
         case fault_action::delay:
         case fault_action::late:
-          asio::co_spawn(self->sock_.get_executor(), send_later(self, std::move(frame), d.delay_ms), asio::detached);
+          asio::co_spawn(self->sock_.get_executor(), send_later(self, std::move(o), d.delay_ms), asio::detached);
           break;
-        case fault_action::duplicate:
-          self->send(frame);
-          self->send(std::move(frame));
+        case fault_action::duplicate: {
+          outgoing second{o.frame, o.answer_key, true};
+          self->send(std::move(o));
+          self->send(std::move(second));
           break;
+        }
         case fault_action::no_answer:
           break;
         case fault_action::disconnect:
@@ -141,8 +176,10 @@ class session : public std::enable_shared_from_this<session> {
           co_return;
         case fault_action::garbage: {
           static constexpr std::string_view junk = "\x7F\x01GARBAGE-NOT-ISO8583";
-          self->send(frame_message(self->link_->framing, std::as_bytes(std::span(junk.data(), junk.size())),
-                                   r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt));
+          outgoing g;  // not an answer: the record counts the answer it replaces as withheld
+          g.frame = frame_message(self->link_->framing, std::as_bytes(std::span(junk.data(), junk.size())),
+                                  r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
+          self->send(std::move(g));
           break;
         }
       }
@@ -154,7 +191,7 @@ class session : public std::enable_shared_from_this<session> {
   const link_setup* link_;
   issuer* issuer_;
   asio::steady_timer wake_;
-  std::deque<std::vector<std::uint8_t>> out_;
+  std::deque<outgoing> out_;
   bool closed_ = false;
 };
 
@@ -267,8 +304,8 @@ int main(int argc, char** argv) {
 
   write_record(cfg, iss, record_path);
   const auto rec = iss.record();
-  std::cerr << "hostsim: stopped; received " << rec["received_total"] << ", answered " << rec["answered_total"]
-            << ", malformed " << rec["malformed"].dump() << (record_path.empty() ? "" : ", record " + record_path)
-            << "\n";
+  std::cerr << "hostsim: stopped; received " << rec["received_total"] << ", answered " << rec["answered_total"] << " (+"
+            << rec["duplicates_sent"] << " duplicates), withheld " << rec["withheld"].dump() << ", malformed "
+            << rec["malformed"].dump() << (record_path.empty() ? "" : ", record " + record_path) << "\n";
   return 0;
 }

@@ -3,6 +3,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <limits>
+
 #include "eft/crypto/dukpt.hpp"
 #include "eft/iso8583/spec.hpp"
 #include "eft/simulators/terminal.hpp"
@@ -46,13 +48,16 @@ crypto::secure_bytes key_hex(const fs::path& file, const YAML::Node& n, const st
   return std::move(*k);
 }
 
-std::string digits(const fs::path& file, const YAML::Node& n, const std::string& key, std::size_t min,
-                   std::size_t max) {
+// Whether a value may appear in an error message: card data and PIN verification values never do
+// (DESIGN.md: no PAN, track data, PIN, PVV or offset in an error).
+enum class shown : bool { no, yes };
+
+std::string digits(const fs::path& file, const YAML::Node& n, const std::string& key, std::size_t min, std::size_t max,
+                   shown show = shown::yes) {
   const std::string s = scalar(file, n, key);
   if (!config::detail::all_digits(s) || s.size() < min || s.size() > max) {
-    fail(file, n,
-         cat({key, " '", key == "pan" || key.ends_with(".discretionary") ? "(hidden)" : s, "' is not ",
-              std::to_string(min), "-", std::to_string(max), " digits"}),
+    const std::string value = show == shown::yes ? " '" + s + "'" : std::string();
+    fail(file, n, cat({key, value, " is not ", std::to_string(min), "-", std::to_string(max), " digits"}),
          "quote it so YAML keeps leading zeros");
   }
   return s;
@@ -184,15 +189,15 @@ card_config card(const fs::path& file, const YAML::Node& n, const std::string& w
              {"pan", "expiry", "service_code", "discretionary", "pin", "chip", "cvn", "psn", "atc", "imk"});
   card_config c;
   if (!n["pan"]) fail(file, n, where + " has no pan", "add pan: \"...\" (12-19 digits)");
-  c.pan = digits(file, n["pan"], "pan", 12, 19);
-  if (n["expiry"]) c.expiry = digits(file, n["expiry"], where + ".expiry", 4, 4);
+  c.pan = digits(file, n["pan"], where + ".pan", 12, 19, shown::no);
+  if (n["expiry"]) c.expiry = digits(file, n["expiry"], where + ".expiry", 4, 4, shown::no);
   if (n["service_code"]) c.service_code = digits(file, n["service_code"], where + ".service_code", 3, 3);
   if (n["discretionary"]) {
     // Track 2 holds 37 characters: PAN, separator, expiry, service code, then this.
     const std::size_t room = 37 - c.pan.size() - 8;
-    c.discretionary = digits(file, n["discretionary"], where + ".discretionary", 1, room);
+    c.discretionary = digits(file, n["discretionary"], where + ".discretionary", 1, room, shown::no);
   }
-  if (n["pin"]) c.pin = digits(file, n["pin"], where + ".pin", 4, 12);
+  if (n["pin"]) c.pin = digits(file, n["pin"], where + ".pin", 4, 12, shown::no);
   if (n["chip"]) c.chip = flag(file, n["chip"], where + ".chip");
   if (n["cvn"]) c.cvn = cvn(file, n["cvn"], where + ".cvn");
   if (n["psn"]) c.psn = digits(file, n["psn"], where + ".psn", 2, 2);
@@ -350,11 +355,13 @@ hostsim_config load_hostsim_config(const fs::path& file) {
   if (!root.IsMap()) fail(file, root, "a hostsim config is a map", "start with listeners:");
   check_keys(file, root, "", {"hostsim", "listeners", "keys", "cards", "rules", "faults"});
   if (const YAML::Node h = root["hostsim"]) {
-    check_keys(file, h, "hostsim", {"threads", "record", "record_transactions"});
+    check_keys(file, h, "hostsim", {"threads", "record", "record_transactions", "fault_seed"});
     if (h["threads"]) c.threads = static_cast<std::uint32_t>(number(file, h["threads"], "hostsim.threads", 1, 64));
     if (h["record"]) c.record = config::detail::relative_to(file, scalar(file, h["record"], "hostsim.record"));
     if (h["record_transactions"])
       c.record_transactions = flag(file, h["record_transactions"], "hostsim.record_transactions");
+    if (h["fault_seed"])
+      c.fault_seed = number(file, h["fault_seed"], "hostsim.fault_seed", 0, std::numeric_limits<std::uint64_t>::max());
   }
   const YAML::Node ls = root["listeners"];
   if (!ls || !ls.IsSequence() || ls.size() == 0) {
@@ -365,13 +372,15 @@ hostsim_config load_hostsim_config(const fs::path& file) {
     c.listeners.push_back(endpoint(file, ls[i], "listeners[" + std::to_string(i) + "]"));
   if (const YAML::Node k = root["keys"]) {
     check_keys(file, k, "keys",
-               {"zpk", "pin_format", "pvk", "pvki", "ibm3624_pvk", "decimalization", "validation_data", "imk"});
+               {"zpk", "pin_format", "pvk", "pvki", "ibm3624_pvk", "decimalization", "validation_data", "imk", "bdk",
+                "aes_bdk", "mac_key", "ksn_field"});
     if (k["zpk"]) c.zpk = key_hex(file, k["zpk"], "keys.zpk", {16, 24, 32});
     if (k["pin_format"]) c.pin_format = pin_format(file, k["pin_format"], "keys.pin_format");
     if (k["pvk"]) c.pvk = key_hex(file, k["pvk"], "keys.pvk", {16, 24});
     if (k["pvki"]) c.pvki = static_cast<int>(number(file, k["pvki"], "keys.pvki", 0, 9));
     if (k["ibm3624_pvk"]) c.ibm3624_pvk = key_hex(file, k["ibm3624_pvk"], "keys.ibm3624_pvk", {8, 16, 24});
-    if (k["decimalization"]) c.decimalization = digits(file, k["decimalization"], "keys.decimalization", 16, 16);
+    if (k["decimalization"])
+      c.decimalization = digits(file, k["decimalization"], "keys.decimalization", 16, 16, shown::no);
     if (k["validation_data"]) c.validation_data = scalar(file, k["validation_data"], "keys.validation_data");
     if (k["imk"]) c.imk = key_hex(file, k["imk"], "keys.imk", {16});
     if (k["bdk"]) c.bdk = key_hex(file, k["bdk"], "keys.bdk", {16});
@@ -388,9 +397,9 @@ hostsim_config load_hostsim_config(const fs::path& file) {
       check_keys(file, n, where, {"pan", "pvv", "offset", "decline", "balance", "limit"});
       issuer_card ic;
       if (!n["pan"]) fail(file, n, where + " has no pan", "add pan: \"...\"");
-      ic.pan = digits(file, n["pan"], "pan", 12, 19);
-      if (n["pvv"]) ic.pvv = digits(file, n["pvv"], where + ".pvv", 4, 4);
-      if (n["offset"]) ic.offset = digits(file, n["offset"], where + ".offset", 4, 12);
+      ic.pan = digits(file, n["pan"], where + ".pan", 12, 19, shown::no);
+      if (n["pvv"]) ic.pvv = digits(file, n["pvv"], where + ".pvv", 4, 4, shown::no);
+      if (n["offset"]) ic.offset = digits(file, n["offset"], where + ".offset", 4, 12, shown::no);
       if (!ic.pvv.empty() && c.pvk.empty())
         fail(file, n["pvv"], where + " has a pvv but keys.pvk is not set", "add keys.pvk");
       if (!ic.offset.empty() && c.ibm3624_pvk.empty())
@@ -434,7 +443,7 @@ hostsim_config load_hostsim_config(const fs::path& file) {
           fail(file, n["rate"], where + ".rate '" + r + "' is not a probability", "a number from 0 to 1");
       }
       if (n["mti"]) f.mti = config::detail::list(file, n["mti"], where + ".mti");
-      if (n["pan"]) f.pan = digits(file, n["pan"], "pan", 12, 19);
+      if (n["pan"]) f.pan = digits(file, n["pan"], where + ".pan", 12, 19, shown::no);
       if (n["amount"]) f.amount = amount(file, n["amount"], where + ".amount");
       if (n["delay_ms"])
         f.delay_ms = static_cast<std::uint32_t>(number(file, n["delay_ms"], where + ".delay_ms", 0, 600000));

@@ -49,7 +49,7 @@ std::string response_mti(std::string_view mti) {
 
 }  // namespace
 
-issuer::issuer(const hostsim_config& cfg) : cfg_(cfg) {
+issuer::issuer(const hostsim_config& cfg) : cfg_(cfg), rng_(cfg.fault_seed) {
   for (const auto& c : cfg_.cards) cards_[c.pan] = card_state{&c, c.balance};
 }
 
@@ -62,6 +62,20 @@ void issuer::note_malformed(std::string_view kind, std::string_view masked_sampl
 void issuer::note_fault(fault_action a) {
   const std::lock_guard lock(mutex_);
   ++faults_[std::string(to_string(a))];
+}
+
+void issuer::note_answer_sent(std::string_view answer_key, bool copy) {
+  const std::lock_guard lock(mutex_);
+  if (copy) {
+    ++duplicates_sent_;
+  } else {
+    ++answered_[std::string(answer_key)];
+  }
+}
+
+void issuer::note_answer_withheld(std::string_view why) {
+  const std::lock_guard lock(mutex_);
+  ++withheld_[std::string(why)];
 }
 
 void issuer::note_connection() {
@@ -154,9 +168,19 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
   const std::lock_guard lock(mutex_);
   ++received_[mti];
 
-  // Faults are decided first: they apply to any matching request.
   const std::string pan = pan_of(req);
   const auto amount = amount_of(req);
+  const bool network = mti.size() == 4 && mti[1] == '8' && (mti[2] == '0' || mti[2] == '2');
+  const bool financial = mti == "0100" || mti == "0101" || mti == "0200" || mti == "0201";
+  const bool reversal = mti == "0400" || mti == "0401" || mti == "0420" || mti == "0421";
+  const bool advice = mti == "0220" || mti == "0221" || mti == "0120" || mti == "0121";
+  if (!network && !financial && !reversal && !advice) {
+    ++malformed_["unexpected_mti"];
+    if (samples_.size() < max_samples) samples_.push_back("unexpected_mti: " + iso8583::to_json(req).dump());
+    return d;
+  }
+
+  // Faults are decided before the answer: they apply to any matching request that is answered.
   for (const auto& f : cfg_.faults) {
     if (!f.mti.empty() && std::find(f.mti.begin(), f.mti.end(), mti) == f.mti.end()) continue;
     if (!f.pan.empty() && f.pan != pan) continue;
@@ -169,15 +193,12 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     break;
   }
 
-  const bool network = mti.size() == 4 && mti[1] == '8' && (mti[2] == '0' || mti[2] == '2');
-  const bool financial = mti == "0100" || mti == "0101" || mti == "0200" || mti == "0201";
-  const bool reversal = mti == "0400" || mti == "0401" || mti == "0420" || mti == "0421";
-  const bool advice = mti == "0220" || mti == "0221" || mti == "0120" || mti == "0121";
-  if (!network && !financial && !reversal && !advice) {
-    ++malformed_["unexpected_mti"];
-    if (samples_.size() < max_samples) samples_.push_back("unexpected_mti: " + iso8583::to_json(req).dump());
-    d.fault.reset();
-    return d;
+  // With a MAC key every request but network management must carry a valid MAC: a reversal or an
+  // advice with a forged MAC must not move a balance any more than an authorisation may.
+  std::optional<bool> mac_ok;
+  if (!network && !cfg_.mac_key.empty() && !body.empty()) {
+    mac_ok = mac_matches(cfg_.mac_key, req, body);
+    ++counters_[*mac_ok ? "mac_verified" : "mac_wrong"];
   }
 
   ans.set_mti(response_mti(mti));
@@ -188,6 +209,8 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (const auto v = req.get(70)) ans.set(70, *v);
     const auto nmi = req.get(70).value_or("");
     ++counters_[nmi == "001" ? "sign_on" : nmi == "002" ? "sign_off" : nmi == "301" ? "echo" : "network_other"];
+  } else if (reversal && mac_ok == false) {
+    rc = "63";
   } else if (reversal) {
     // The original: same terminal and original STAN (field 90.2), else the last one of the same
     // card and amount (a switch in between rewrites STANs toward the host).
@@ -242,14 +265,7 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
       }
     }
 
-    if (rc == "00" && !cfg_.mac_key.empty() && !body.empty()) {
-      if (!mac_matches(cfg_.mac_key, req, body)) {
-        ++counters_["mac_wrong"];
-        rc = "63";
-      } else {
-        ++counters_["mac_verified"];
-      }
-    }
+    if (rc == "00" && mac_ok == false) rc = "63";
     if (rc == "00") {
       if (cs == nullptr) {
         rc = cfg_.unknown_card_rc;
@@ -268,7 +284,7 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (kind == "00" || kind == "01" || kind == "09") effect = -static_cast<std::int64_t>(amt);
     if (kind == "20") effect = static_cast<std::int64_t>(amt);
     if (rc == "00" && cs != nullptr && cs->balance && effect < 0 && *cs->balance + effect < 0 && !advice) rc = "51";
-    if (rc == "00" || advice) {
+    if (rc == "00" || (advice && mac_ok != false)) {
       if (cs != nullptr && cs->balance) *cs->balance += effect;
       if (effect != 0) {
         approved_.push_back(approved{pan, effect, false});
@@ -309,7 +325,7 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
   }
 
   ans.set(39, rc);
-  ++answered_[std::string(ans.mti()) + "/" + rc];
+  d.answer_key = std::string(ans.mti()) + "/" + rc;
   if (cfg_.record_transactions && !network) {
     transactions_.push_back({{"mti", mti},
                              {"stan", std::string(req.get(11).value_or(""))},
@@ -325,8 +341,9 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (const auto f90 = req.get(90)) t["original"] = std::string(*f90);
     t["fault"] = d.fault ? std::string(to_string(*d.fault)) : std::string();
   }
-  if (d.fault != fault_action::no_answer && d.fault != fault_action::disconnect) d.answer = true;
-  if (d.fault == fault_action::garbage) d.answer = false;
+  d.answer =
+      d.fault != fault_action::no_answer && d.fault != fault_action::disconnect && d.fault != fault_action::garbage;
+  if (!d.answer) ++withheld_[std::string(to_string(*d.fault))];
   return d;
 }
 
@@ -338,13 +355,18 @@ nlohmann::ordered_json issuer::record() const {
     for (const auto& [k, v] : m) o[k] = v;
     return o;
   };
-  std::uint64_t received = 0, answered = 0;
-  for (const auto& [k, v] : received_) received += v;
-  for (const auto& [k, v] : answered_) answered += v;
-  j["received_total"] = received;
-  j["answered_total"] = answered;
+  const auto total = [](const std::map<std::string, std::uint64_t>& m) {
+    std::uint64_t n = 0;
+    for (const auto& [k, v] : m) n += v;
+    return n;
+  };
+  j["received_total"] = total(received_);
+  j["answered_total"] = total(answered_);
+  j["duplicates_sent"] = duplicates_sent_;
+  j["withheld_total"] = total(withheld_);
   j["received"] = obj(received_);
   j["answered"] = obj(answered_);
+  j["withheld"] = obj(withheld_);
   j["counters"] = obj(counters_);
   j["faults"] = obj(faults_);
   j["malformed"] = obj(malformed_);

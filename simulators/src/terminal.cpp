@@ -464,11 +464,22 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
   return {};
 }
 
+namespace {
+// The MAC is the last field (ISO 8583:1987): 128 when the message has a secondary bitmap (a
+// reversal's field 90), else 64; the switch's MAC stage picks it the same way.
+std::uint32_t mac_field_of(const iso8583::message& m) {
+  bool high = false;
+  m.for_each_field([&](std::uint32_t f, const iso8583::message::node&) { high = high || f > 64; });
+  return high ? 128U : 64U;
+}
+}  // namespace
+
 std::optional<std::vector<std::byte>> pack_with_mac(const crypto::secure_bytes& mac_key, iso8583::message& msg,
                                                     std::string* error) {
   std::vector<std::byte> out;
-  if (!mac_key.empty() && !msg.set(64, std::string(8, '\0'))) {
-    if (error != nullptr) *error = "the spec has no field 64 for the MAC";
+  const std::uint32_t mac_field = mac_field_of(msg);
+  if (!mac_key.empty() && !msg.set(mac_field, std::string(8, '\0'))) {
+    if (error != nullptr) *error = "the spec has no field " + std::to_string(mac_field) + " for the MAC";
     return std::nullopt;
   }
   const auto st = iso8583::pack(msg, out);
@@ -485,7 +496,7 @@ std::optional<std::vector<std::byte>> pack_with_mac(const crypto::secure_bytes& 
       return std::nullopt;
     }
     std::memcpy(out.data() + out.size() - 8, mac->data(), 8);
-    msg.set(64, std::string_view(reinterpret_cast<const char*>(mac->data()), 8));
+    msg.set(mac_field, std::string_view(reinterpret_cast<const char*>(mac->data()), 8));
   }
   return out;
 }
@@ -496,7 +507,7 @@ std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, 
 }
 
 bool mac_matches(const crypto::secure_bytes& mac_key, const iso8583::message& msg, std::span<const std::byte> body) {
-  const auto mac = msg.get(64);
+  const auto mac = msg.get(mac_field_of(msg));
   if (!mac || mac->size() != 8 || body.size() < 8) return false;
   const crypto::byte_view data{reinterpret_cast<const std::uint8_t*>(body.data()), body.size() - 8};
   const crypto::byte_view mv{reinterpret_cast<const std::uint8_t*>(mac->data()), 8};
@@ -532,7 +543,7 @@ answer_check check_answer(const terminal_state& term, const txn_context& ctx, co
     }
   }
   if (!term.config().mac_key.empty()) {
-    if (!a.has(64)) {
+    if (!a.has(mac_field_of(a))) {
       flag(mismatch::mac_missing);
     } else if (!mac_matches(term.config().mac_key, a, body)) {
       flag(mismatch::mac);

@@ -363,6 +363,49 @@ TEST_F(SimulatorProcesses, RandomFaultsAreCountedOnBothSidesAndIdleConnectionsAr
   EXPECT_GT(rec["faults"].value("duplicate", 0), 0) << rec.dump();
   EXPECT_GT(rec["faults"].value("disconnect", 0), 0) << rec.dump();
   EXPECT_GE(rec["counters"].value("connections", 0), 310) << rec.dump();
+  // The record reconciles with the terminals' report: what was sent was received, and an answer
+  // counts when it was written, so a request dropped by a disconnect is withheld, not answered.
+  EXPECT_EQ(rec["received_total"], r["sent"]) << rec.dump() << r.dump();
+  EXPECT_EQ(rec["answered_total"], r["answered"]) << rec.dump() << r.dump();
+  EXPECT_EQ(rec["withheld"].value("disconnect", 0), rec["faults"]["disconnect"]) << rec.dump();
+  EXPECT_EQ(rec["duplicates_sent"], rec["faults"]["duplicate"]) << rec.dump();
+  EXPECT_EQ(rec["received_total"].get<std::uint64_t>(),
+            rec["answered_total"].get<std::uint64_t>() + rec["withheld_total"].get<std::uint64_t>())
+      << rec.dump();
+}
+
+TEST_F(SimulatorProcesses, HostRecordCountsOnlyAnswersWrittenToTheLink) {
+  const auto record = dir / "record.json";
+  const auto hs =
+      write_hostsim("len2+tpdu", "iso87-binary",
+                    "faults:\n  - {action: no_answer, amount: 77.77}\n  - {action: garbage, amount: 66.66}\n"
+                    "  - {action: disconnect, amount: 33.33}\n  - {action: duplicate, amount: 44.44}\n");
+  child_process host({EFT_HOSTSIM_PATH, "--config", hs.string(), "--record", record.string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk, 1000).string();
+
+  // Six purchases: two answered, one answered twice, three never answered.
+  std::size_t answered_at_terminal = 0;
+  for (const char* amount : {"12.34", "77.77", "66.66", "33.33", "44.44", "12.35"}) {
+    child_process send({EFT_TERMSIM_PATH, "send", "--config", cfg, "--amount", amount});
+    if (send.wait_exit() == 0) ++answered_at_terminal;
+  }
+  EXPECT_EQ(answered_at_terminal, 3U);
+
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  const auto rec = read_json(record);
+  ASSERT_FALSE(rec.is_discarded());
+  EXPECT_EQ(rec["received_total"], 6) << rec.dump();
+  EXPECT_EQ(rec["answered_total"], 3) << rec.dump();
+  EXPECT_EQ(rec["answered"].value("0210/00", 0), 3) << rec.dump();
+  EXPECT_EQ(rec["duplicates_sent"], 1) << rec.dump();
+  EXPECT_EQ(rec["withheld_total"], 3) << rec.dump();
+  EXPECT_EQ(rec["withheld"], nlohmann::json({{"disconnect", 1}, {"garbage", 1}, {"no_answer", 1}})) << rec.dump();
+  EXPECT_EQ(rec["faults"], nlohmann::json({{"disconnect", 1}, {"duplicate", 1}, {"garbage", 1}, {"no_answer", 1}}))
+      << rec.dump();
+  EXPECT_EQ(rec["transactions"].size(), 6U) << "every request decided is listed, with its fault";
 }
 
 // Open loop with one request outstanding per connection: 4 connections at 50 ms carry 80 tps at

@@ -11,6 +11,7 @@
 #include "eft/config/error.hpp"
 #include "eft/crypto/card_verification.hpp"
 #include "eft/crypto/dukpt.hpp"
+#include "eft/crypto/mac.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/iso8583/codec.hpp"
 #include "eft/iso8583/spec.hpp"
@@ -103,6 +104,7 @@ class Simulators : public ::testing::Test {
     EXPECT_TRUE(d.answer);
     const auto answer = iss.pack_answer(ans);
     EXPECT_TRUE(answer);
+    iss.note_answer_sent(d.answer_key);  // as hostsim does once the answer is written
     const std::vector<std::byte> body = answer.value_or(std::vector<std::byte>{});
     iso8583::message back(*spec);
     EXPECT_TRUE(iso8583::unpack(body, back));
@@ -116,6 +118,30 @@ class Simulators : public ::testing::Test {
   hostsim_config hcfg;
   std::optional<terminal_state> term;
   std::mt19937_64 rng{42};
+};
+
+/// A dialect with the 16-byte PIN field ISO format 4 needs.
+std::shared_ptr<const iso8583::spec> spec_with_aes_pin_block() {
+  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("  52:");
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
+  return std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+}
+
+/// A directory of its own for a test's files, removed at the end of the test.
+struct temp_dir {
+  temp_dir() : path(fs::temp_directory_path() / ("simcfg-" + std::to_string(::getpid()) + "-" + name())) {
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  static std::string name() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
+  fs::path write(const std::string& file, const std::string& text) const {
+    std::ofstream(path / file) << text;
+    return path / file;
+  }
+  fs::path path;
 };
 
 TEST_F(Simulators, ChipPurchaseWithPinIsApprovedAndTheCardAcceptsTheArpc) {
@@ -263,13 +289,7 @@ TEST_F(Simulators, DukptTdesPinBlockMatchesX924VectorAndTheHostVerifiesIt) {
 }
 
 TEST_F(Simulators, DukptAesFormat4PinBlockIsVerifiedByTheHost) {
-  // A dialect with the 16-byte PIN field format 4 needs.
-  std::ifstream in(EFT_SPECS_DIR "/iso87-binary.yaml");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto at = text.find("  52:");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, text.find('\n', at) - at, "  52:  {name: \"PIN data\", class: b, length: 16, sensitive: pin}");
-  spec = std::make_shared<const iso8583::spec>(iso8583::parse_spec(text, "iso87-binary-aes-pin"));
+  spec = spec_with_aes_pin_block();
   auto& t = tcfg.terminals[0];
   t.pin = pin_protection::dukpt_aes;
   t.pin_format = crypto::pin_block_format::iso4;
@@ -402,6 +422,260 @@ TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
   EXPECT_TRUE((bad.mismatches >> static_cast<unsigned>(mismatch::mac)) & 1U) << "the answer's MAC fails too";
   EXPECT_EQ(iss.record()["counters"]["mac_verified"], 1);
   EXPECT_EQ(iss.record()["counters"]["mac_wrong"], 1);
+}
+
+// A reversal has field 90, so a secondary bitmap: its MAC is the last field, 128 (ISO 8583:1987),
+// as the switch's MAC stage expects; a MAC in field 64 would sit in the middle of the message.
+TEST_F(Simulators, MessagesWithASecondaryBitmapCarryTheirMacInField128) {
+  constexpr std::string_view mac_key = "0123456789ABCDEF0123456789ABCDEF";
+  tcfg.terminals[0].mac_key = key(mac_key);
+  hcfg.mac_key = key(mac_key);
+  issuer iss(hcfg);
+  txn_context first;
+  ASSERT_EQ(round_trip(iss, 0, txn_type::purchase, 1000, nullptr, &first).rc, "00");
+
+  iso8583::message req(*spec), wire(*spec);
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::reversal, 0, &first, rng, req, ctx), "");
+  const auto packed = pack_request(tcfg.terminals[0], req);
+  ASSERT_TRUE(packed);
+  ASSERT_TRUE(iso8583::unpack(*packed, wire));
+  EXPECT_FALSE(wire.has(64));
+  ASSERT_TRUE(wire.has(128));
+  EXPECT_EQ(wire.get(90), req.get(90)) << "the original data element is intact";
+  const crypto::byte_view covered{reinterpret_cast<const std::uint8_t*>(packed->data()), packed->size() - 8};
+  const auto expected = crypto::compute_mac(crypto::mac_options{}, key(mac_key).view(), covered);
+  ASSERT_TRUE(expected);
+  const auto mac = wire.get(128).value_or("");
+  EXPECT_EQ(crypto::to_hex({reinterpret_cast<const std::uint8_t*>(mac.data()), mac.size()}), crypto::to_hex(*expected));
+  EXPECT_TRUE(mac_matches(key(mac_key), wire, *packed));
+  auto tampered = *packed;
+  tampered[30] = static_cast<std::byte>(static_cast<unsigned>(tampered[30]) ^ 1U);
+  EXPECT_FALSE(mac_matches(key(mac_key), wire, tampered));
+
+  // The host's 0410 echoes field 90: its MAC is in field 128 too, and the terminal accepts it.
+  const auto rev = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(rev.rc, "00");
+  EXPECT_TRUE(rev.ok()) << rev.mismatches;
+}
+
+TEST_F(Simulators, ReversalsAndAdvicesWithAWrongMacAreDeclined63AndChangeNoBalance) {
+  constexpr std::string_view mac_key = "0123456789ABCDEF0123456789ABCDEF";
+  constexpr std::string_view other_key = "FEDCBA9876543210FEDCBA9876543210";
+  tcfg.terminals[0].mac_key = key(mac_key);
+  hcfg.mac_key = key(mac_key);
+  issuer iss(hcfg);
+  // Card 0 holds 100.00.
+  txn_context first;
+  ASSERT_EQ(round_trip(iss, 0, txn_type::purchase, 8000, nullptr, &first).rc, "00");  // 20.00 left
+
+  tcfg.terminals[0].mac_key = key(other_key);  // a reversal whose MAC the host cannot verify
+  const auto forged = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(forged.rc, "63");
+  tcfg.terminals[0].mac_key = key(mac_key);
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "51") << "the forged reversal gave the money back";
+  const auto genuine = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(genuine.rc, "00");
+  EXPECT_TRUE(genuine.ok()) << genuine.mismatches;
+  ASSERT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "00");  // 70.00 left
+
+  // Advices (0220): a stand-in approval the host must book, unless its MAC is wrong.
+  const auto advice = [&](std::uint64_t amount, std::string_view mac) {
+    iso8583::message req(*spec), wire(*spec), ans(*spec);
+    txn_context ctx;
+    EXPECT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, amount, nullptr, rng, req, ctx), "");
+    req.set_mti("0220");
+    const auto packed = pack_with_mac(key(mac), req);
+    EXPECT_TRUE(packed);
+    EXPECT_TRUE(iso8583::unpack(*packed, wire));
+    EXPECT_TRUE(iss.handle(wire, ans, *packed).answer);
+    EXPECT_EQ(ans.mti(), "0230");
+    return std::string(ans.get(39).value_or(""));
+  };
+  EXPECT_EQ(advice(6000, other_key), "63");
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 5000).rc, "00") << "the forged advice was booked";  // 20.00
+  EXPECT_EQ(advice(1500, mac_key), "00");                                                              // 5.00
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 1000).rc, "51");
+
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["mac_wrong"], 2);
+  EXPECT_EQ(rec["counters"]["reversals_applied"], 1);
+  EXPECT_EQ(rec["answered"]["0410/63"], 1);
+  EXPECT_EQ(rec["answered"]["0410/00"], 1);
+}
+
+TEST_F(Simulators, FaultsApplyOnlyToRequestsTheHostAnswersAndWithheldAnswersAreNotAnswered) {
+  fault_rule f;
+  f.action = fault_action::no_answer;  // any request
+  hcfg.faults.push_back(f);
+  issuer iss(hcfg);
+  iso8583::message req(*spec), ans(*spec);
+  req.set_mti("0210");  // an answer sent to a host: not answered, so no fault either
+  req.set(11, "000001");
+  const auto unexpected = iss.handle(req, ans);
+  EXPECT_FALSE(unexpected.answer);
+  EXPECT_FALSE(unexpected.fault);
+  req.clear();
+  req.set_mti("0800");
+  req.set(7, "1126101010");
+  req.set(11, "000002");
+  req.set(70, "301");
+  const auto echo = iss.handle(req, ans);
+  EXPECT_FALSE(echo.answer);
+  EXPECT_EQ(echo.fault, fault_action::no_answer);
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["received_total"], 2);
+  EXPECT_EQ(rec["faults"], nlohmann::ordered_json({{"no_answer", 1}})) << rec.dump();
+  EXPECT_EQ(rec["withheld"], nlohmann::ordered_json({{"no_answer", 1}})) << rec.dump();
+  EXPECT_EQ(rec["withheld_total"], 1);
+  EXPECT_EQ(rec["answered_total"], 0) << rec.dump();
+  EXPECT_TRUE(rec["answered"].empty()) << rec.dump();
+}
+
+// The keys hostsim's documentation lists, read by the loader (not set in the struct): a DUKPT
+// terminal's PIN and its MAC verified by the host with the loaded config.
+TEST_F(Simulators, LoadedConfigVerifiesDukptPinsAndMacs) {
+  const temp_dir dir;
+  const std::string bdk = "0123456789ABCDEFFEDCBA9876543210";  // X9.24-1 A.4 test BDK
+  const std::string mac = "0123456789ABCDEF0123456789ABCDEF";
+  const std::string pan = "4012345678909";
+  const std::string pvv = crypto::generate_pvv(key(pvk_hex).view(), 1, "1234", pan).value();
+  const auto file = dir.write("hostsim.yaml",
+                              "listeners:\n  - {port: 0, framing: len2+tpdu, spec: iso87-binary}\n"
+                              "keys:\n  pvk: " +
+                                  std::string(pvk_hex) + "\n  bdk: " + bdk + "\n  ksn_field: 62\n  mac_key: " + mac +
+                                  "\ncards:\n  - {pan: \"" + pan + "\", pvv: \"" + pvv + "\"}\n");
+  hcfg = load_hostsim_config(file);
+
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_tdes;
+  t.pin_key = key(bdk);
+  t.ksn = crypto::from_hex("FFFF9876543210E00000").value();
+  t.ksn_field = 62;
+  t.mac_key = key(mac);
+  term.emplace(t, 0, 1);
+  card_config c;
+  c.pan = pan;
+  c.pin = "1234";
+  c.chip = false;
+  tcfg.cards.push_back(std::move(c));
+  const std::size_t card = tcfg.cards.size() - 1;
+
+  issuer iss(hcfg);
+  const auto ok = round_trip(iss, card, txn_type::purchase, 100);
+  EXPECT_EQ(ok.rc, "00");
+  EXPECT_TRUE(ok.ok()) << "the answer's MAC under the loaded key: " << ok.mismatches;
+  tcfg.cards[card].pin = "4321";
+  EXPECT_EQ(round_trip(iss, card, txn_type::purchase, 100).rc, "55");
+  tcfg.cards[card].pin = "1234";
+  t.mac_key = key("FEDCBA9876543210FEDCBA9876543210");
+  EXPECT_EQ(round_trip(iss, card, txn_type::purchase, 100).rc, "63");
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["pin_verified"], 1);
+  EXPECT_EQ(rec["counters"]["pin_wrong"], 1);
+  EXPECT_EQ(rec["counters"]["mac_verified"], 2);
+  EXPECT_EQ(rec["counters"]["mac_wrong"], 1);
+}
+
+TEST_F(Simulators, LoadedConfigVerifiesAesDukptPins) {
+  const temp_dir dir;
+  const std::string bdk = "FEDCBA9876543210F1F1F1F1F1F1F1F1";
+  const auto file = dir.write("hostsim.yaml", "listeners:\n  - {port: 0}\nkeys:\n  pvk: " + std::string(pvk_hex) +
+                                                  "\n  aes_bdk: " + bdk + "\n  ksn_field: 62\ncards:\n  - {pan: \"" +
+                                                  hcfg.cards[0].pan + "\", pvv: \"" + hcfg.cards[0].pvv + "\"}\n");
+  hcfg = load_hostsim_config(file);
+  spec = spec_with_aes_pin_block();
+  auto& t = tcfg.terminals[0];
+  t.pin = pin_protection::dukpt_aes;
+  t.pin_format = crypto::pin_block_format::iso4;
+  t.pin_key = key(bdk);
+  t.ksn = crypto::from_hex("123456789012345600000000").value();
+  t.ksn_field = 62;
+  term.emplace(t, 0, 1);
+  tcfg.cards[0].chip = false;  // no IMK in this config
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 700).rc, "00");
+  tcfg.cards[0].pin = "1235";
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 100).rc, "55");
+  EXPECT_EQ(iss.record()["counters"]["pin_verified"], 1);
+}
+
+// Which requests a fault with a rate hits is drawn from a generator seeded by hostsim.fault_seed:
+// the same seed repeats a run's faults, another seed gives others, no seed the documented default.
+TEST_F(Simulators, FaultSeedDecidesWhichRequestsAFaultHits) {
+  const temp_dir dir;
+  const auto pattern = [&](const std::string& hostsim_section) {
+    const hostsim_config cfg =
+        load_hostsim_config(dir.write("h.yaml", hostsim_section + "listeners:\n  - {port: 0}\n"
+                                                                  "faults:\n  - {action: no_answer, rate: 0.5}\n"));
+    issuer iss(cfg);
+    iso8583::message req(*spec), ans(*spec);
+    std::string hits;
+    for (int i = 0; i < 64; ++i) {
+      req.clear();
+      req.set_mti("0800");
+      req.set(11, std::to_string(100000 + i));
+      req.set(70, "301");
+      hits += iss.handle(req, ans).fault ? 'x' : '.';
+    }
+    return hits;
+  };
+  const std::string seven = pattern("hostsim: {fault_seed: 7}\n");
+  EXPECT_EQ(pattern("hostsim: {fault_seed: 7}\n"), seven);
+  EXPECT_NE(pattern("hostsim: {fault_seed: 8}\n"), seven);
+  EXPECT_NE(seven.find('x'), std::string::npos) << seven;
+  EXPECT_NE(seven.find('.'), std::string::npos) << seven;
+  EXPECT_EQ(pattern(""), pattern("hostsim: {fault_seed: 20261126}\n")) << "the default seed";
+}
+
+TEST(SimulatorConfig, ErrorsOnSecretValuesNameTheKeyButNotTheValue) {
+  const temp_dir dir;
+  const std::string listener = "listeners:\n  - {port: 7000}\n";
+  const std::string keys =
+      "keys:\n  pvk: 5B8CE3D0F2A16E97C41D3B8A09E6F275\n  ibm3624_pvk: 7A3F19C6E2B4D8050C6E91A7F3B2D48E\n";
+  struct bad_value {
+    const char* secret;
+    std::string yaml;
+    const char* where;  // file:line and key
+    const char* rule;
+  };
+  const std::vector<bad_value> host_cases = {
+      {"98765", listener + keys + "cards:\n  - {pan: \"4761739001010010\", pvv: \"98765\"}\n", "h.yaml:7: cards[0].pvv",
+       "4-4 digits"},
+      {"9876543210987", listener + keys + "cards:\n  - {pan: \"4761739001010010\", offset: \"9876543210987\"}\n",
+       "h.yaml:7: cards[0].offset", "4-12 digits"},
+      {"01234567890123", listener + keys + "  decimalization: \"01234567890123\"\n", "h.yaml:6: keys.decimalization",
+       "16-16 digits"},
+      {"0123456789ABCDEF0123", listener + "keys:\n  mac_key: 0123456789ABCDEF0123\n", "h.yaml:4: keys.mac_key",
+       "32 hex digits"},
+      {"47617390010100101234", listener + "cards:\n  - {pan: \"47617390010100101234\"}\n", "h.yaml:4: cards[0].pan",
+       "12-19 digits"},
+  };
+  for (const auto& c : host_cases) {
+    try {
+      (void)load_hostsim_config(dir.write("h.yaml", c.yaml));
+      ADD_FAILURE() << "accepted " << c.where;
+    } catch (const config::config_error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(c.where), std::string::npos) << m;
+      EXPECT_NE(m.find(c.rule), std::string::npos) << m;
+      EXPECT_EQ(m.find(c.secret), std::string::npos) << "a secret in an error: " << m;
+    }
+  }
+  try {
+    (void)load_termsim_config(dir.write("t.yaml",
+                                        "target: {address: 127.0.0.1, port: 5000}\n"
+                                        "terminals:\n  - {id: POS1}\n"
+                                        "cards:\n  - {pan: \"4761739001010010\", chip: false,\n"
+                                        "     pin: \"98765432109876\"}\n"));
+    ADD_FAILURE() << "accepted a 14-digit PIN";
+  } catch (const config::config_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("t.yaml:6: cards[0].pin"), std::string::npos) << m;
+    EXPECT_NE(m.find("4-12 digits"), std::string::npos) << m;
+    EXPECT_NE(m.find("(quote it"), std::string::npos) << "the hint is kept: " << m;
+    EXPECT_EQ(m.find("98765432109876"), std::string::npos) << "a PIN in an error: " << m;
+  }
 }
 
 TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {

@@ -126,6 +126,9 @@ struct hostsim_config {
   std::uint32_t threads = 1;
   std::filesystem::path record;      ///< JSON record written at exit; empty: none
   bool record_transactions = false;  ///< per-transaction keys in the record
+  /// Seed of the draws of fault rules (rate, jitter): the same seed and the same requests in the same
+  /// order give the same faults.
+  std::uint64_t fault_seed = 20261126;
   // Keys (test keys).
   crypto::secure_bytes zpk;
   crypto::pin_block_format pin_format = crypto::pin_block_format::iso0;

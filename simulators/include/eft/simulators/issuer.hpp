@@ -25,6 +25,7 @@ struct host_decision {
   bool answer = false;                ///< `answer` holds the response to send
   std::optional<fault_action> fault;  ///< a fault to inject instead of (or around) the answer
   std::uint32_t delay_ms = 0;         ///< delay and late: wait this long before answering
+  std::string answer_key;             ///< "MTI/RC" of the answer made (even when a fault withholds it)
 };
 
 class issuer {
@@ -33,9 +34,12 @@ class issuer {
   explicit issuer(const hostsim_config& cfg);
 
   /// Decides the answer to `request` into `answer` (cleared first; made with the request's spec).
-  /// Requests it does not answer (unknown MTIs, answers) are counted as unexpected.
-  /// `body` is the packed request: with a MAC key, a financial request whose MAC (field 64) is
-  /// missing or wrong is answered RC 63. Pack answers with pack_answer().
+  /// Requests it does not answer (unknown MTIs, answers) are counted as unexpected, and no fault
+  /// applies to them. `body` is the packed request: with a MAC key, a request other than network
+  /// management (authorisation, reversal, advice) whose MAC (field 64, or 128 with a secondary
+  /// bitmap) is missing or wrong is answered RC 63 and changes nothing. An answer a fault withholds
+  /// (no_answer, disconnect, garbage) is counted as withheld here; an answer to send is counted only
+  /// when the I/O layer reports it written (note_answer_sent). Pack answers with pack_answer().
   host_decision handle(const iso8583::message& request, iso8583::message& answer, std::span<const std::byte> body = {});
   /// Packs an answer (with its MAC when the config has a MAC key).
   std::optional<std::vector<std::byte>> pack_answer(iso8583::message& answer, std::string* error = nullptr) const;
@@ -45,11 +49,21 @@ class issuer {
   void note_malformed(std::string_view kind, std::string_view masked_sample);
   /// Counts a fault carried out by the session layer (disconnect, garbage, ...).
   void note_fault(fault_action a);
+  /// Counts an answer written to the link: `answer_key` is host_decision::answer_key. `copy`: the
+  /// second copy a duplicate fault writes (counted in duplicates_sent, not as another answer).
+  void note_answer_sent(std::string_view answer_key, bool copy = false);
+  /// Counts an answer that was decided but never written, by why ("link_closed": the link closed
+  /// before it could be written; "not_packable").
+  void note_answer_withheld(std::string_view why);
   /// Counts a connection accepted.
   void note_connection();
 
-  /// The record: counts by MTI and by MTI/RC, PIN and ARQC results, faults, malformed input, and
-  /// per-transaction keys when the config asks for them. PANs are masked.
+  /// The record: requests received by MTI, answers written by MTI/RC (answered_total), second copies
+  /// written by duplicate faults (duplicates_sent), answers withheld by why (withheld_total: fault
+  /// no_answer, disconnect or garbage, link_closed, not_packable), PIN, MAC and ARQC results, faults
+  /// applied, malformed input, and per-transaction keys when the config asks for them. PANs are
+  /// masked. received_total = answered_total + withheld_total + malformed.unexpected_mti, but for
+  /// answers still waiting for a delay fault.
   nlohmann::ordered_json record() const;
 
  private:
@@ -71,9 +85,10 @@ class issuer {
   std::map<std::string, card_state> cards_;
   std::map<std::string, std::size_t> approved_by_key_;  ///< "terminal|stan" and "pan|amount" -> index
   std::vector<approved> approved_;
-  std::mt19937_64 rng_{20261126};
+  std::mt19937_64 rng_;  ///< fault draws, seeded by the config's fault_seed
   std::uint32_t auth_code_ = 0;
-  std::map<std::string, std::uint64_t> received_, answered_, counters_, faults_, malformed_;
+  std::map<std::string, std::uint64_t> received_, answered_, withheld_, counters_, faults_, malformed_;
+  std::uint64_t duplicates_sent_ = 0;
   std::vector<std::string> samples_;
   nlohmann::ordered_json transactions_ = nlohmann::ordered_json::array();
 };

@@ -116,19 +116,22 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
                           std::uint64_t amount, const txn_context* original, std::mt19937_64& rng,
                           iso8583::message& out, txn_context& ctx);
 
-/// Packs a request and, when the terminal has a MAC key, sets field 64 to the retail MAC (ISO
-/// 9797-1 algorithm 3, padding method 1) of the packed message without its last 8 bytes (the MAC
-/// field is the last one). Returns the packed bytes, or nothing when the message does not pack.
+/// Packs a request and, when the terminal has a MAC key, sets the MAC field (64, or 128 when the
+/// message has fields above 64) to the retail MAC (ISO 9797-1 algorithm 3, padding method 1) of the
+/// packed message without its last 8 bytes (the MAC field is the last one). Returns the packed bytes, or nothing when
+/// the message does not pack.
 std::optional<std::vector<std::byte>> pack_request(const terminal_config& term, iso8583::message& msg,
                                                    std::string* error = nullptr);
 
-/// Packs a message with field 64 set to the retail MAC (ISO 9797-1 algorithm 3, padding method 1)
-/// under `mac_key` of the packed message without its last 8 bytes (the MAC field is the last one);
+/// Packs a message with its MAC field (64, or 128 when the message has fields above 64, as a
+/// reversal's field 90) set to the retail MAC (ISO 9797-1 algorithm 3, padding method 1) under
+/// `mac_key` of the packed message without its last 8 bytes (the MAC field is the last one);
 /// without a key, packs it as it is. Nothing when it does not pack (why in `error`).
 std::optional<std::vector<std::byte>> pack_with_mac(const crypto::secure_bytes& mac_key, iso8583::message& msg,
                                                     std::string* error = nullptr);
-/// True when the packed message `body` ends with field 64 holding the retail MAC under `mac_key` of
-/// the bytes before it (`msg` is `body` unpacked).
+/// True when the packed message `body` ends with its MAC field (64, or 128 when the message has
+/// fields above 64) holding the retail MAC under `mac_key` of the bytes before it (`msg` is `body`
+/// unpacked).
 bool mac_matches(const crypto::secure_bytes& mac_key, const iso8583::message& msg, std::span<const std::byte> body);
 
 /// Checks an answer against its request. `body` is the packed answer (for the MAC).
