@@ -117,6 +117,21 @@ void need_field(const std::filesystem::path& file, const YAML::Node& at, const i
   }
 }
 
+// ISO 9564-1 format 4 (AES) PIN blocks are 16 bytes; the built-in dialects define field 52 as b 8,
+// room for formats 0, 1 and 3 only. Refused here rather than on every PIN transaction.
+void need_pin_block_room(const std::filesystem::path& file, const YAML::Node& at, const std::string& key,
+                         const std::string& format, const iso8583::spec& spec, const std::string& spec_name) {
+  if (format != "iso4") return;
+  const iso8583::field_spec* f = spec.field(52);
+  const std::size_t room = f == nullptr ? 0 : (f->cls == iso8583::field_class::b ? f->length : f->length / 2);
+  if (room >= 16) return;
+  fail(file, at,
+       key + " iso4 needs a 16-byte PIN block, but " +
+           (f == nullptr ? "spec '" + spec_name + "' has no field 52"
+                         : "field 52 of spec '" + spec_name + "' holds " + std::to_string(room) + " bytes"),
+       "use a dialect whose field 52 holds 16 bytes (class b, length 16), or format iso0, iso1 or iso3");
+}
+
 // The DUKPT and MAC keys of a listener (stages.md: KSN in field 53, MAC in field 64 or 128).
 void parse_listener_keys(const std::filesystem::path& file, const YAML::Node& n, const std::string& where,
                          listener_config& c) {
@@ -169,7 +184,10 @@ listener_config parse_listener(const std::filesystem::path& file, const YAML::No
         static_cast<std::uint32_t>(number(file, n["read_deadline_ms"], where + ".read_deadline_ms", 0, max_ms));
   }
   if (n["pin_key"]) c.pin_key = key_name(file, n["pin_key"], where + ".pin_key");
-  if (n["pin_format"]) c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
+  if (n["pin_format"]) {
+    c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
+    need_pin_block_room(file, n["pin_format"], where + ".pin_format", c.pin_format, *spec, c.spec);
+  }
   parse_listener_keys(file, n, where, c);
   if (n["tls"]) c.tls = detail::parse_tls(file, n["tls"], where + ".tls", true);
   return c;
@@ -722,6 +740,23 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
   c.routes = parse_list<route_config>(file, root, "routes", "route", [&](const YAML::Node& n, std::size_t i) {
     return parse_route(file, n, i, c.groups);
   });
+  // A route's PIN format must fit field 52 of every link it may use.
+  for (std::size_t i = 0; i < c.routes.size(); ++i) {
+    const route_config& r = c.routes[i];
+    if (r.pin_format != "iso4") continue;
+    for (const auto& g : c.groups) {
+      if (g.name != r.group) continue;
+      for (const auto& name : g.links) {
+        for (const auto& l : c.links) {
+          if (l.name != name) continue;
+          const auto spec = iso8583::load_spec(l.spec);
+          need_pin_block_room(file, root["routes"][i]["pin_format"],
+                              "routes[" + std::to_string(i) + "].pin_format (to link " + l.name + ")", r.pin_format,
+                              *spec, l.spec);
+        }
+      }
+    }
+  }
   c.terminal_groups = parse_list<terminal_group_config>(
       file, root, "terminal_groups", "terminal group",
       [&](const YAML::Node& n, std::size_t i) { return parse_terminal_group(file, n, i, c.listeners); });

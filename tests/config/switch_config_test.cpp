@@ -312,7 +312,7 @@ TEST(SwitchConfig, MatchKeysMustBeUsable) {
 TEST(SwitchConfig, PinKeysNeedAnHsmAndAKnownFormat) {
   const std::string with_keys =
       replace(replace(base, "    read_deadline_ms: 2000\n", "    read_deadline_ms: 2000\n    pin_key: tpk.pos\n"),
-              "    timeout_ms: 15000\n", "    timeout_ms: 15000\n    pin_key: zpk.acq1\n    pin_format: iso4\n");
+              "    timeout_ms: 15000\n", "    timeout_ms: 15000\n    pin_key: zpk.acq1\n    pin_format: iso3\n");
   EXPECT_EQ(error_of(with_keys),
             "/etc/eft/switch.yaml:14: listeners[0].pin_key 'tpk.pos' needs an HSM (add an hsm: section holding the "
             "key)");
@@ -320,10 +320,56 @@ TEST(SwitchConfig, PinKeysNeedAnHsmAndAKnownFormat) {
   EXPECT_EQ(c.listeners[0].pin_key, "tpk.pos");
   EXPECT_EQ(c.listeners[0].pin_format, "iso0");
   EXPECT_EQ(c.routes[0].pin_key, "zpk.acq1");
-  EXPECT_EQ(c.routes[0].pin_format, "iso4");
-  EXPECT_EQ(error_of(replace(with_keys, "pin_format: iso4", "pin_format: iso2") + "hsm: {key_file: keys.yaml}\n"),
+  EXPECT_EQ(c.routes[0].pin_format, "iso3");
+  EXPECT_EQ(error_of(replace(with_keys, "pin_format: iso3", "pin_format: iso2") + "hsm: {key_file: keys.yaml}\n"),
             "/etc/eft/switch.yaml:37: routes[0].pin_format 'iso2' is unknown (use iso0, iso1, iso3 or iso4 (ISO "
             "9564-1 formats))");
+}
+
+// An ISO 9564 format 4 (AES) PIN block is 16 bytes; field 52 of every built-in dialect holds 8. A
+// listener or route that would carry one is refused at its line, not on every PIN transaction.
+TEST(SwitchConfig, FormatFourPinBlocksNeedASixteenByteField52) {
+  const std::string hsm = "hsm: {key_file: keys.yaml}\n";
+  const std::string listener_iso4 = replace(base, "    read_deadline_ms: 2000\n",
+                                            "    read_deadline_ms: 2000\n    pin_key: tpk.pos\n    pin_format: iso4\n");
+  EXPECT_EQ(error_of(listener_iso4 + hsm),
+            "/etc/eft/switch.yaml:15: listeners[0].pin_format iso4 needs a 16-byte PIN block, but field 52 of spec "
+            "'iso87-binary' holds 8 bytes (use a dialect whose field 52 holds 16 bytes (class b, length 16), or format "
+            "iso0, iso1 or iso3)");
+  const std::string route_iso4 =
+      replace(base, "    timeout_ms: 15000\n", "    timeout_ms: 15000\n    pin_key: zpk.acq1\n    pin_format: iso4\n");
+  EXPECT_EQ(error_of(route_iso4 + hsm),
+            "/etc/eft/switch.yaml:36: routes[0].pin_format (to link acq1-a) iso4 needs a 16-byte PIN block, but field "
+            "52 of spec 'iso87-ascii' holds 8 bytes (use a dialect whose field 52 holds 16 bytes (class b, length 16), "
+            "or format iso0, iso1 or iso3)");
+
+  // A dialect with room for it is accepted on both sides.
+  const auto dir = std::filesystem::temp_directory_path() / ("eft-config-iso4-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream(dir / "aes.yaml") << "name: aes\nfields:\n  2: {class: n, length: 19, prefix: LL}\n"
+                                       "  11: {class: n, length: 6}\n  32: {class: n, length: 11, prefix: LL}\n"
+                                       "  37: {class: an, length: 12}\n  39: {class: an, length: 2}\n"
+                                       "  41: {class: ans, length: 8}\n  70: {class: n, length: 3}\n"
+                                       "  52: {class: b, length: 16}\n";
+  }
+  const std::string both =
+      replace(replace(replace(listener_iso4, "spec: iso87-binary", "spec: aes.yaml"), "    timeout_ms: 15000\n",
+                      "    timeout_ms: 15000\n    pin_key: zpk.acq1\n    pin_format: iso4\n"),
+              "    spec: iso87-ascii\n    reconnect", "    spec: aes.yaml\n    reconnect");
+  const std::string both_links = replace(both, "    spec: iso87-ascii\n    sign_on", "    spec: aes.yaml\n    sign_on");
+  const auto c = parse_switch_config_text(both_links + hsm, dir / "switch.yaml");
+  EXPECT_EQ(c.listeners[0].pin_format, "iso4");
+  EXPECT_EQ(c.routes[0].pin_format, "iso4");
+  // One link of the route's group without room is enough to refuse it.
+  std::string e;
+  try {
+    (void)parse_switch_config_text(both + hsm, dir / "switch.yaml");
+  } catch (const config_error& x) {
+    e = x.what();
+  }
+  EXPECT_NE(e.find("routes[0].pin_format (to link acq1-b) iso4 needs a 16-byte PIN block"), std::string::npos) << e;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SwitchConfig, MissingPieces) {
