@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <map>
+#include <unordered_map>
 
 #include <cstring>
 #include <ctime>
@@ -319,6 +320,28 @@ terminal_state::terminal_state(const terminal_config& t, std::size_t index, std:
     id_ = base;
   }
   while (id_.size() < 8) id_ += ' ';
+}
+
+std::string terminal_id_collision(const termsim_config& cfg, std::size_t connections) {
+  const std::size_t templates = cfg.terminals.size();
+  if (templates == 0) return {};
+  std::unordered_map<std::string, std::size_t> owner;  // id -> first connection
+  owner.reserve(connections);
+  for (std::size_t i = 0; i < connections; ++i) {
+    const terminal_state term(cfg.terminals[i % templates], i, templates, 0);
+    const auto [at, fresh] = owner.emplace(term.id(), i);
+    if (fresh) continue;
+    const std::size_t j = at->second;
+    const std::size_t copies = (connections + templates - 1) / templates;
+    std::string id = term.id();
+    while (!id.empty() && id.back() == ' ') id.pop_back();
+    return "connections " + std::to_string(j) + " (terminals[" + std::to_string(j % templates) + "]) and " +
+           std::to_string(i) + " (terminals[" + std::to_string(i % templates) + "]) would both be terminal '" + id +
+           "' (copy k of a template adds k to the trailing digits of its id): end each template id with digits that "
+           "number " +
+           std::to_string(copies) + " copies without meeting another template's, or run fewer connections";
+  }
+  return {};
 }
 
 std::string terminal_state::next_stan() {

@@ -528,6 +528,10 @@ int run_load(const termsim_config& cfg, run_options opt, const std::string& json
     std::cerr << "termsim: " << cfg.file.string() << ": " << why << "\n";
     return 1;
   }
+  if (const auto why = terminal_id_collision(cfg, opt.idle ? 0 : opt.connections); !why.empty()) {
+    std::cerr << "termsim: " << cfg.file.string() << ": " << why << "\n";
+    return 1;
+  }
   raise_file_limit();
   auto r = std::make_unique<run>();
   r->cfg = &cfg;

@@ -409,6 +409,33 @@ TEST_F(Simulators, DukptDevicesThatWouldCollideInARunAreFound) {
   EXPECT_NE(why.find("connections 1 (terminals[1]) and 2 (terminals[0])"), std::string::npos) << why;
 }
 
+TEST_F(Simulators, TerminalIdsThatWouldCollideInARunAreFound) {
+  tcfg.terminals.resize(1);
+  auto& t = tcfg.terminals[0];
+  // Trailing digits count up per copy: POS00001, POS00002, ..., POS99999, POS00000; five digits
+  // number 100,000 copies, and copy 100,000 would be POS00001 again.
+  t.id = "POS00001";
+  EXPECT_EQ(terminal_id_collision(tcfg, 100000), "");
+  EXPECT_NE(terminal_id_collision(tcfg, 100001), "");
+  // An 8-character id without digits has nothing to count up with.
+  t.id = "TERMINAL";
+  EXPECT_EQ(terminal_id_collision(tcfg, 1), "");
+  const auto why = terminal_id_collision(tcfg, 2);
+  EXPECT_NE(why.find("connections 0 (terminals[0]) and 1 (terminals[0]) would both be terminal 'TERMINAL'"),
+            std::string::npos)
+      << why;
+  // A shorter id gets digits appended: T, T1, T2, ...
+  t.id = "T";
+  EXPECT_EQ(terminal_id_collision(tcfg, 1000), "");
+  // Two templates one apart meet at the second copy of the first.
+  t.id = "POS00001";
+  terminal_config second;
+  second.id = "POS00002";
+  tcfg.terminals.push_back(std::move(second));
+  EXPECT_EQ(terminal_id_collision(tcfg, 2), "");
+  EXPECT_NE(terminal_id_collision(tcfg, 3).find("would both be terminal 'POS00002'"), std::string::npos);
+}
+
 TEST_F(Simulators, MacsAreVerifiedByTheHostAndTheAnswerMacByTheTerminal) {
   tcfg.terminals[0].mac_key = key("0123456789ABCDEF0123456789ABCDEF");
   hcfg.mac_key = key("0123456789ABCDEF0123456789ABCDEF");

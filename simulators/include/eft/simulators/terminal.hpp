@@ -85,6 +85,12 @@ crypto::bytes device_ksn(const crypto::bytes& template_ksn, std::uint64_t copy);
 /// every connection has a device of its own.
 std::string ksn_collision(const termsim_config& cfg, std::size_t connections);
 
+/// Why a run of `connections` connections made from `cfg`'s templates would give two connections
+/// the same terminal id (field 41): a template id without trailing digits to count up, more copies
+/// than its digits can number, or templates whose counted ids overlap; empty when every connection
+/// has an id of its own.
+std::string terminal_id_collision(const termsim_config& cfg, std::size_t connections);
+
 /// Why `counter` cannot start the DUKPT transaction counters of `cfg`'s terminals (0 or past the
 /// last counter of a TDES or AES terminal); empty when it can.
 std::string ksn_counter_start_problem(const termsim_config& cfg, std::uint64_t counter);
