@@ -433,7 +433,7 @@ terminal_group_config parse_terminal_group(const std::filesystem::path& file, co
 }
 
 route_config parse_route(const std::filesystem::path& file, const YAML::Node& n, std::size_t index,
-                         const std::vector<link_group_config>& groups) {
+                         const std::vector<link_group_config>& groups, const std::vector<host_link_config>& links) {
   const std::string where = "routes[" + std::to_string(index) + "]";
   if (!n.IsMap())
     fail(file, n, where + " must be a map", "for example {name: visa, match: {pan_prefixes: [4]}, to: acquirer}");
@@ -473,6 +473,16 @@ route_config parse_route(const std::filesystem::path& file, const YAML::Node& n,
   if (n["timeout_rc"]) c.timeout_rc = rc_of(file, n["timeout_rc"], where + ".timeout_rc", R"("91" or "68")");
   if (n["pin_key"]) c.pin_key = key_name(file, n["pin_key"], where + ".pin_key");
   if (n["pin_format"]) c.pin_format = pin_format_of(file, n["pin_format"], where + ".pin_format");
+  if (c.pin_format == "iso4") {
+    // A 16-byte block must fit field 52 of every link the route may use (its group was found above).
+    const auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.name == c.group; });
+    for (const auto& name : group->links) {
+      const auto link = std::find_if(links.begin(), links.end(), [&](const auto& l) { return l.name == name; });
+      if (link == links.end()) continue;  // parse_group names only defined links
+      need_pin_block_room(file, n["pin_format"], where + ".pin_format (to link " + name + ")", c.pin_format,
+                          *iso8583::load_spec(link->spec), link->spec);
+    }
+  }
   if (n["issuer"]) c.issuer = parse_issuer(file, n["issuer"], where + ".issuer");
   if (n["stand_in"]) c.stand_in = detail::parse_stand_in(file, n["stand_in"], where + ".stand_in");
   return c;
@@ -738,25 +748,8 @@ switch_config parse_switch_config(const YAML::Node& root, const std::filesystem:
       file, root, "link_groups", "link group",
       [&](const YAML::Node& n, std::size_t i) { return parse_group(file, n, i, c.links); });
   c.routes = parse_list<route_config>(file, root, "routes", "route", [&](const YAML::Node& n, std::size_t i) {
-    return parse_route(file, n, i, c.groups);
+    return parse_route(file, n, i, c.groups, c.links);
   });
-  // A route's PIN format must fit field 52 of every link it may use.
-  for (std::size_t i = 0; i < c.routes.size(); ++i) {
-    const route_config& r = c.routes[i];
-    if (r.pin_format != "iso4") continue;
-    for (const auto& g : c.groups) {
-      if (g.name != r.group) continue;
-      for (const auto& name : g.links) {
-        for (const auto& l : c.links) {
-          if (l.name != name) continue;
-          const auto spec = iso8583::load_spec(l.spec);
-          need_pin_block_room(file, root["routes"][i]["pin_format"],
-                              "routes[" + std::to_string(i) + "].pin_format (to link " + l.name + ")", r.pin_format,
-                              *spec, l.spec);
-        }
-      }
-    }
-  }
   c.terminal_groups = parse_list<terminal_group_config>(
       file, root, "terminal_groups", "terminal group",
       [&](const YAML::Node& n, std::size_t i) { return parse_terminal_group(file, n, i, c.listeners); });
