@@ -59,11 +59,6 @@ void issuer::note_malformed(std::string_view kind, std::string_view masked_sampl
   if (samples_.size() < max_samples) samples_.push_back(std::string(kind) + ": " + std::string(masked_sample));
 }
 
-void issuer::note_fault(fault_action a) {
-  const std::lock_guard lock(mutex_);
-  ++faults_[std::string(to_string(a))];
-}
-
 void issuer::note_answer_sent(std::string_view answer_key, bool copy) {
   const std::lock_guard lock(mutex_);
   if (copy) {

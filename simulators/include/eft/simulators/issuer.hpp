@@ -47,8 +47,6 @@ class issuer {
   /// Counts a frame or message from the system under test that could not be handled; the first few
   /// are kept with their masked description.
   void note_malformed(std::string_view kind, std::string_view masked_sample);
-  /// Counts a fault carried out by the session layer (disconnect, garbage, ...).
-  void note_fault(fault_action a);
   /// Counts an answer written to the link: `answer_key` is host_decision::answer_key. `copy`: the
   /// second copy a duplicate fault writes (counted in duplicates_sent, not as another answer).
   void note_answer_sent(std::string_view answer_key, bool copy = false);
