@@ -13,9 +13,10 @@ bin=$PWD/build/bin
 for t in eftswitch eftctl hostsim termsim; do
   [ -x "$bin/$t" ] || { echo "bench: build $t first: cmake --build build --target eftswitch eftctl hostsim termsim" >&2; exit 1; }
 done
-for port in 5000 7000 7100 9100; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "bench: port $port is in use" >&2; exit 1; fi
-done
+who=bench
+# shellcheck source=scripts/lib/processes.sh
+. scripts/lib/processes.sh
+require_free_ports
 
 # The connection-scale phase holds 19,000 connections in eftswitch and 18,000 in one termsim.
 hard_limit=$(ulimit -Hn)
@@ -32,32 +33,11 @@ cp config/examples/demo.yaml "$run/eftswitch.yaml"
 sed -i 's/status_interval_ms: 5000/status_interval_ms: 0/; s/log_level: info/log_level: warn/' "$run/eftswitch.yaml"
 cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml simulators/examples/termsim-direct.yaml "$run/"
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-wait_for() {
-  for _ in $(seq 150); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "bench: $1 does not show '$2'" >&2; tail -n 20 "$1" >&2; exit 1
-}
-
-umask 077
-xxd -p -l 32 -c 64 /dev/urandom >"$run/lmk"
-xxd -p -l 32 -c 64 /dev/urandom >"$run/journal-key"
-umask 022
-export EFT_HSM_LMK EFT_JOURNAL_KEY
-EFT_HSM_LMK=$(cat "$run/lmk")
-EFT_JOURNAL_KEY=$(cat "$run/journal-key")
-"$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name tpk.pos --usage P0 --mode B \
-  --component 0123456789ABCDEFFEDCBA9876543210 >/dev/null
-"$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name zpk.host --usage P0 --mode B \
-  --component 89ABCDEF01234567FEDCBA9876543210 >/dev/null
+demo_keys "$bin" "$run" "$run/eftswitch.yaml"
 
 "$bin/hostsim" --config "$run/hostsim.yaml" >"$run/hostsim.log" 2>&1 &
 pids+=($!)
-wait_for "$run/hostsim.log" "listening on 127.0.0.1:7100"
+wait_for "$run/hostsim.log" "listening on 127.0.0.1:7100" hostsim
 # start_switch <config>: eftswitch in the run directory, listening and signed on to hostsim.
 start_switch() {
   (cd "$run" && exec "$bin/eftswitch" --config "$1") >>"$run/eftswitch.log" 2>&1 &

@@ -16,47 +16,17 @@ rm -rf "${run:?}"/*
 cp config/examples/demo.yaml "$run/eftswitch.yaml"
 cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml "$run/"
 
-for port in 5000 7000 7100 9100; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "demo: port $port on 127.0.0.1 is in use; stop what listens there and run again" >&2
-    exit 1
-  fi
-done
-
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-# wait_for <log> <text> <what>: until the log shows the text (15 s at most).
-wait_for() {
-  for _ in $(seq 150); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "demo: $3 did not start; its log ($1) ends with:" >&2
-  tail -n 20 "$1" >&2
-  exit 1
-}
+who=demo
+# shellcheck source=scripts/lib/processes.sh
+. scripts/lib/processes.sh
+require_free_ports
 
 # Demo keys, generated for this run: a local master key for the software HSM (kept in the run
 # directory, mode 0600, never printed) and the terminal and zone PIN keys the simulators also hold.
-umask 077
-xxd -p -l 32 -c 64 /dev/urandom >"$run/demo-lmk"
-xxd -p -l 32 -c 64 /dev/urandom >"$run/demo-journal-key"
-umask 022
-export EFT_HSM_LMK EFT_JOURNAL_KEY
-EFT_HSM_LMK=$(cat "$run/demo-lmk")
-EFT_JOURNAL_KEY=$(cat "$run/demo-journal-key")
+demo_keys "$bin" "$run" "$run/eftswitch.yaml"
 echo "== demo keys in the software HSM ($run/demo-keys.yaml), check values:"
-printf '   tpk.pos  (terminal PIN key)  KCV %s\n' \
-  "$("$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name tpk.pos --usage P0 --mode B \
-      --component 0123456789ABCDEFFEDCBA9876543210)"
-printf '   zpk.host (zone PIN key)      KCV %s\n' \
-  "$("$bin/eftctl" keys import --config "$run/eftswitch.yaml" --name zpk.host --usage P0 --mode B \
-      --component 89ABCDEF01234567FEDCBA9876543210)"
+printf '   tpk.pos  (terminal PIN key)  KCV %s\n' "$kcv_tpk"
+printf '   zpk.host (zone PIN key)      KCV %s\n' "$kcv_zpk"
 
 echo "== starting hostsim (issuer host, 127.0.0.1:7000) and eftswitch (terminals on 127.0.0.1:5000)"
 "$bin/hostsim" --config "$run/hostsim.yaml" --record "$run/hostsim-record.json" >"$run/hostsim.log" 2>&1 &
