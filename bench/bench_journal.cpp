@@ -152,7 +152,13 @@ void journal_pipeline_pattern(benchmark::State& state, const std::function<std::
             while (std::chrono::steady_clock::now() < until) {
               const std::int64_t id = j->next_txn_id();
               journal_batch all = transaction_records(id, hashes[static_cast<std::size_t>(id % 97)], true);
-              all.records[0].terminal = "T" + std::to_string(1000000 + id % 1000);
+              // As the switch writes them: the terminal's own RRN on received (spread over the
+              // terminals), the host link's on forwarded and completed (hour, then its STAN: rising).
+              const std::int64_t terminal = id % 1000;
+              all.records[0].terminal = "T" + std::to_string(1000000 + terminal);
+              all.records[0].rrn =
+                  std::to_string(100000 + terminal * 797 % 900000) + std::to_string(100000 + id / 1000);
+              all.records[1].rrn = all.records[2].rrn = "733107" + std::to_string(100000 + id % 900000);
               journal_batch received;
               received.records.push_back(std::move(all.records[0]));
               (void)j->post(std::move(received));
