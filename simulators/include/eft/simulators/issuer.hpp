@@ -28,6 +28,14 @@ struct host_decision {
   std::string answer_key;             ///< "MTI/RC" of the answer made (even when a fault withholds it)
 };
 
+/// Draws the wait of a delay or late fault from its rule's distribution, in whole ms (rounded to
+/// the nearest), at most max_fault_delay_ms. uniform is delay_ms + rng() % (jitter_ms + 1) and draws
+/// nothing when jitter_ms is 0 (as hostsim always did: a seed repeats the waits of earlier versions);
+/// exponential, normal and lognormal are computed from rng's raw output (53-bit uniforms, inverse
+/// CDF and Box-Muller), not with <random>'s distributions, whose algorithms vary between standard
+/// libraries. A normal draw below 0 is 0.
+std::uint32_t draw_fault_delay(const fault_rule& rule, std::mt19937_64& rng);
+
 class issuer {
  public:
   /// The config must outlive the issuer.
