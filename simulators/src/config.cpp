@@ -281,6 +281,24 @@ void fault_wait(const fs::path& file, const YAML::Node& n, const std::string& wh
   }
 }
 
+// What a garbage fault writes.
+void fault_garbage(const fs::path& file, const YAML::Node& n, const std::string& where, fault_rule& f) {
+  if (!n["garbage"]) return;
+  const std::string g = scalar(file, n["garbage"], where + ".garbage");
+  if (g == to_string(garbage_kind::body)) {
+    f.garbage = garbage_kind::body;
+  } else if (g == to_string(garbage_kind::framing)) {
+    f.garbage = garbage_kind::framing;
+  } else {
+    fail(file, n["garbage"], where + ".garbage '" + g + "' is unknown",
+         "use body (a junk message in a good frame) or framing (a bad length header, then the link closes)");
+  }
+  if (f.action != fault_action::garbage) {
+    fail(file, n["garbage"], where + ".garbage applies to garbage faults, not to " + std::string(to_string(f.action)),
+         "remove it, or use action: garbage");
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(txn_type t) noexcept {
@@ -351,6 +369,16 @@ std::optional<delay_distribution> parse_delay_distribution(std::string_view name
     if (to_string(d) == name) return d;
   }
   return std::nullopt;
+}
+
+std::string_view to_string(garbage_kind g) noexcept {
+  switch (g) {
+    case garbage_kind::body:
+      return "body";
+    case garbage_kind::framing:
+      return "framing";
+  }
+  return "?";
 }
 
 std::optional<std::uint64_t> parse_amount(std::string_view s) noexcept {
@@ -509,8 +537,9 @@ hostsim_config load_hostsim_config(const fs::path& file) {
     for (std::size_t i = 0; i < fs_.size(); ++i) {
       const std::string where = "faults[" + std::to_string(i) + "]";
       const YAML::Node n = fs_[i];
-      check_keys(file, n, where,
-                 {"action", "rate", "mti", "pan", "amount", "delay_ms", "jitter_ms", "distribution", "sigma"});
+      check_keys(
+          file, n, where,
+          {"action", "rate", "mti", "pan", "amount", "delay_ms", "jitter_ms", "distribution", "sigma", "garbage"});
       fault_rule f;
       if (!n["action"])
         fail(file, n, where + " has no action", "use delay, no_answer, duplicate, late, disconnect or garbage");
@@ -545,6 +574,7 @@ hostsim_config load_hostsim_config(const fs::path& file) {
       }
       if (f.action == fault_action::late && f.delay_ms == 0) f.delay_ms = 30000;
       fault_wait(file, n, where, f);
+      fault_garbage(file, n, where, f);
       c.faults.push_back(std::move(f));
     }
   }

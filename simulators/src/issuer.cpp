@@ -72,6 +72,11 @@ std::uint32_t whole_ms(double ms) {
 
 }  // namespace
 
+std::string_view fault_name(fault_action action, garbage_kind garbage) noexcept {
+  if (action == fault_action::garbage && garbage == garbage_kind::framing) return "garbage_framing";
+  return to_string(action);
+}
+
 std::uint32_t draw_fault_delay(const fault_rule& rule, std::mt19937_64& rng) {
   const double mean = rule.delay_ms;
   switch (rule.distribution) {
@@ -223,8 +228,9 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (f.amount && amount != f.amount) continue;
     if (f.rate < 1.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng_) >= f.rate) continue;
     d.fault = f.action;
+    d.garbage = f.garbage;
     d.delay_ms = draw_fault_delay(f, rng_);
-    ++faults_[std::string(to_string(f.action))];
+    ++faults_[std::string(fault_name(f.action, f.garbage))];
     break;
   }
 
@@ -374,11 +380,11 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     auto& t = transactions_.back();
     t["transmission"] = std::string(req.get(7).value_or(""));
     if (const auto f90 = req.get(90)) t["original"] = std::string(*f90);
-    t["fault"] = d.fault ? std::string(to_string(*d.fault)) : std::string();
+    t["fault"] = d.fault ? std::string(fault_name(*d.fault, d.garbage)) : std::string();
   }
   d.answer =
       d.fault != fault_action::no_answer && d.fault != fault_action::disconnect && d.fault != fault_action::garbage;
-  if (!d.answer) ++withheld_[std::string(to_string(*d.fault))];
+  if (!d.answer) ++withheld_[std::string(fault_name(*d.fault, d.garbage))];
   return d;
 }
 

@@ -22,6 +22,7 @@
 #include "eft/simulators/histogram.hpp"
 #include "eft/simulators/issuer.hpp"
 #include "eft/simulators/terminal.hpp"
+#include "eft/simulators/wire.hpp"
 
 namespace eft::simulators {
 namespace {
@@ -900,6 +901,100 @@ TEST(SimulatorConfig, FaultDistributionErrorsNameFileLineAndHint) {
   EXPECT_EQ(cfg.faults[4].distribution, delay_distribution::exponential);
   EXPECT_EQ(cfg.faults[4].delay_ms, 30000U);
   EXPECT_EQ(cfg.faults[5].distribution, delay_distribution::uniform) << "the default";
+}
+
+// garbage: framing sends the answer behind the other framing's length header. The switch's own
+// framing code (which termsim and hostsim read with) refuses it on every framing at the default
+// max_frame; with the largest max_frame a 2-byte-length reader waits for more bytes than follow
+// (hostsim closes the link after them). The same body well framed is a whole frame: the header
+// alone is wrong.
+TEST(HostsimGarbage, FramingGarbageHasALengthHeaderEveryFramingRefuses) {
+  const std::vector<std::byte> body(187, std::byte{0x30});
+  using switch_core::frame_status;
+  using switch_core::framing_kind;
+  // "0187" read as a 2-byte big-endian length: '0' << 8 | '1'.
+  constexpr std::size_t declared2 = (0x30U << 8) | 0x31U;
+  const std::vector<std::pair<framing_kind, std::size_t>> kinds = {{framing_kind::len2, 2 + declared2},
+                                                                   {framing_kind::len2_tpdu, 2 + declared2},
+                                                                   {framing_kind::len2_inclusive, declared2},
+                                                                   {framing_kind::ascii4, 0},
+                                                                   {framing_kind::len4, 0}};
+  for (const auto& [kind, waits_for] : kinds) {
+    const switch_core::framing f{kind, 8192};
+    const auto frame = frame_with_wrong_length(f, body);
+    ASSERT_EQ(frame.size(), 4 + body.size()) << to_string(kind);
+    const auto fr = switch_core::inspect_frame(f, frame);
+    EXPECT_EQ(fr.status, frame_status::bad_length) << to_string(kind);
+    EXPECT_EQ(fr.reason, kind == framing_kind::ascii4 ? "the 4-digit ASCII length holds a non-digit"
+                                                      : "a frame longer than the link's maximum")
+        << to_string(kind);
+    const auto good = frame_message(f, body, switch_core::tpdu{{0x60, 0, 1, 0, 2}});
+    const auto gr = switch_core::inspect_frame(f, good);
+    EXPECT_EQ(gr.status, frame_status::complete) << to_string(kind);
+    EXPECT_EQ(gr.body_size, body.size()) << to_string(kind);
+
+    const switch_core::framing widest{kind, 65535};
+    const auto wr = switch_core::inspect_frame(widest, frame);
+    if (waits_for == 0) {
+      EXPECT_EQ(wr.status, frame_status::bad_length) << to_string(kind);
+    } else {
+      EXPECT_EQ(wr.status, frame_status::need_more) << to_string(kind);
+      EXPECT_EQ(wr.needed, waits_for) << to_string(kind);
+      EXPECT_GT(wr.needed, frame.size()) << to_string(kind);
+    }
+  }
+  EXPECT_TRUE(frame_with_wrong_length({framing_kind::len2, 65535}, std::vector<std::byte>(10000)).empty())
+      << "4 ASCII digits hold at most 9999";
+}
+
+// The issuer counts a garbage: framing answer apart from a garbage: body one, under faults and
+// withheld alike, so that received = answered + withheld still holds.
+TEST_F(Simulators, FramingGarbageIsCountedApartAndWithheld) {
+  const temp_dir dir;
+  const hostsim_config cfg = load_hostsim_config(
+      dir.write("h.yaml",
+                "hostsim: {record_transactions: true}\nlisteners:\n  - {port: 0}\nfaults:\n"
+                "  - {action: garbage, garbage: framing, mti: \"0800\"}\n  - {action: garbage, mti: \"0200\"}\n"));
+  ASSERT_EQ(cfg.faults.size(), 2U);
+  EXPECT_EQ(cfg.faults[0].garbage, garbage_kind::framing);
+  EXPECT_EQ(cfg.faults[1].garbage, garbage_kind::body) << "the default";
+  issuer iss(cfg);
+  iso8583::message req(*spec), ans(*spec);
+  req.set_mti("0800");
+  req.set(11, "000001");
+  req.set(70, "301");
+  const auto d = iss.handle(req, ans);
+  EXPECT_EQ(d.fault, fault_action::garbage);
+  EXPECT_EQ(d.garbage, garbage_kind::framing);
+  EXPECT_FALSE(d.answer) << "the answer is withheld: it never reaches the terminal framed";
+  EXPECT_EQ(ans.mti(), "0810") << "the answer is made: hostsim sends it behind the wrong header";
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, 1234, nullptr, rng, req, ctx), "");
+  const auto b = iss.handle(req, ans);
+  EXPECT_EQ(b.fault, fault_action::garbage);
+  EXPECT_EQ(b.garbage, garbage_kind::body);
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["faults"], nlohmann::ordered_json({{"garbage", 1}, {"garbage_framing", 1}})) << rec.dump();
+  EXPECT_EQ(rec["withheld"], nlohmann::ordered_json({{"garbage", 1}, {"garbage_framing", 1}})) << rec.dump();
+  EXPECT_EQ(rec["received_total"], 2);
+  EXPECT_EQ(rec["withheld_total"], 2);
+  EXPECT_EQ(rec["answered_total"], 0);
+  EXPECT_EQ(rec["transactions"][0]["fault"], "garbage") << "network management is not listed: the 0200 is";
+
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"  - action: garbage\n    garbage: lengthy\n",
+            "h.yaml:5: faults[0].garbage 'lengthy' is unknown (use body (a junk message in a good frame) or framing (a "
+            "bad length header, then the link closes))"},
+           {"  - action: no_answer\n    garbage: framing\n",
+            "h.yaml:5: faults[0].garbage applies to garbage faults, not to no_answer (remove it, or use action: "
+            "garbage)"}}) {
+    try {
+      (void)load_hostsim_config(dir.write("h.yaml", "listeners:\n  - {port: 0}\nfaults:\n" + yaml));
+      ADD_FAILURE() << "accepted " << yaml;
+    } catch (const config::config_error& e) {
+      EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(SimulatorConfig, ErrorsOnSecretValuesNameTheKeyButNotTheValue) {

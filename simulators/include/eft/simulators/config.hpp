@@ -109,6 +109,14 @@ std::string_view to_string(delay_distribution d) noexcept;
 /// The distribution of a name, or nothing.
 std::optional<delay_distribution> parse_delay_distribution(std::string_view name) noexcept;
 
+/// What a garbage fault writes instead of the answer.
+enum class garbage_kind : std::uint8_t {
+  body,     ///< a well-framed frame whose body is not ISO 8583; the link stays up
+  framing,  ///< the answer behind a length header of the wrong framing, then the link is closed
+};
+/// "body", "framing".
+std::string_view to_string(garbage_kind g) noexcept;
+
 /// Largest wait a delay or late fault uses, in ms: a configured delay_ms and every drawn delay are
 /// capped at it.
 inline constexpr std::uint32_t max_fault_delay_ms = 600000;
@@ -125,6 +133,7 @@ struct fault_rule {
   std::uint32_t jitter_ms = 0;  ///< uniform: extra in [0, jitter_ms]; normal: standard deviation
   delay_distribution distribution = delay_distribution::uniform;  ///< delay and late only
   double sigma = 0;  ///< lognormal: standard deviation of ln(delay in ms), above 0 (0.5: p99 about 3.2 x median)
+  garbage_kind garbage = garbage_kind::body;  ///< garbage only
 };
 
 /// A card the issuer knows.
