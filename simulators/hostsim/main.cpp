@@ -42,8 +42,9 @@ struct link_setup {
 // A frame to write, and what the record counts once it is written.
 struct outgoing {
   std::vector<std::uint8_t> frame;
-  std::string answer_key;  // "MTI/RC" of an answer; empty: not an answer (garbage)
-  bool copy = false;       // the second copy of a duplicate fault
+  std::string answer_key;    // "MTI/RC" of an answer; empty: not an answer (garbage)
+  bool copy = false;         // the second copy of a duplicate fault
+  bool close_after = false;  // the link closes once this is written (a frame that breaks the framing)
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -99,7 +100,9 @@ class session : public std::enable_shared_from_this<session> {
       }
       batch.clear();
       items.clear();
-      while (!self->out_.empty()) {
+      bool last = false;
+      while (!self->out_.empty() && !last) {
+        last = self->out_.front().close_after;
         batch.insert(batch.end(), self->out_.front().frame.begin(), self->out_.front().frame.end());
         items.push_back(std::move(self->out_.front()));
         self->out_.pop_front();
@@ -113,7 +116,9 @@ class session : public std::enable_shared_from_this<session> {
           self->issuer_->note_answer_sent(o.answer_key, o.copy);
         }
       }
-      if (ec) self->close();
+      // After a frame that breaks the framing nothing on the link can be framed again: what is
+      // still queued behind it is withheld (link_closed) by close().
+      if (ec || last) self->close();
     }
   }
 
@@ -176,11 +181,23 @@ class session : public std::enable_shared_from_this<session> {
           co_return;
         case fault_action::garbage: {
           static constexpr std::string_view junk = "\x7F\x01GARBAGE-NOT-ISO8583";
+          const auto junk_body = std::as_bytes(std::span(junk.data(), junk.size()));
           outgoing g;  // not an answer: the record counts the answer it replaces as withheld
-          g.frame = frame_message(self->link_->framing, std::as_bytes(std::span(junk.data(), junk.size())),
-                                  r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
+          if (d.garbage == garbage_kind::body) {
+            g.frame =
+                frame_message(self->link_->framing, junk_body, r.tpdu ? std::optional(r.tpdu->reply()) : std::nullopt);
+            self->send(std::move(g));
+            break;
+          }
+          // The answer itself behind the other framing's length header, as a host set up with the
+          // wrong framing sends it. The stream is out of step after it: the writer closes the link
+          // once it is written, and nothing more is read.
+          const auto packed = self->issuer_->pack_answer(ans);
+          if (packed) g.frame = frame_with_wrong_length(self->link_->framing, *packed);
+          if (g.frame.empty()) g.frame = frame_with_wrong_length(self->link_->framing, junk_body);
+          g.close_after = true;
           self->send(std::move(g));
-          break;
+          co_return;
         }
       }
     }

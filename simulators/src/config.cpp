@@ -214,6 +214,91 @@ std::optional<std::string> rc(const fs::path& file, const YAML::Node& n, const s
   return s;
 }
 
+// The wait of a delay or late fault: its distribution and the parameters that distribution reads. A
+// parameter the distribution does not read is refused rather than ignored: jitter_ms: 20 next to an
+// exponential distribution promises a spread the draws would not have.
+void fault_wait(const fs::path& file, const YAML::Node& n, const std::string& where, fault_rule& f) {
+  const std::string action(to_string(f.action));
+  if (n["distribution"]) {
+    const std::string d = scalar(file, n["distribution"], where + ".distribution");
+    const auto k = parse_delay_distribution(d);
+    if (!k)
+      fail(file, n["distribution"], where + ".distribution '" + d + "' is unknown",
+           "use uniform, exponential, normal or lognormal");
+    if (f.action != fault_action::delay && f.action != fault_action::late) {
+      fail(file, n["distribution"], where + ".distribution applies to delay and late faults, not to " + action,
+           "remove it, or use action: delay");
+    }
+    f.distribution = *k;
+  }
+  if (n["sigma"] && f.action != fault_action::delay && f.action != fault_action::late) {
+    fail(file, n["sigma"], where + ".sigma applies to delay and late faults, not to " + action,
+         "remove it, or use action: delay");
+  }
+  const std::string named = where + (f.distribution == delay_distribution::exponential ? " has an " : " has a ") +
+                            std::string(to_string(f.distribution)) + " distribution";
+  if (n["sigma"]) {
+    if (f.distribution != delay_distribution::lognormal) {
+      fail(file, n["sigma"], where + ".sigma is the shape of a lognormal distribution, but " + named,
+           "add distribution: lognormal, or remove sigma");
+    }
+    const std::string v = scalar(file, n["sigma"], where + ".sigma");
+    char* end = nullptr;
+    f.sigma = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || *end != '\0' || !(f.sigma > 0 && f.sigma <= 10)) {
+      fail(file, n["sigma"], where + ".sigma '" + v + "' is not a shape above 0 and at most 10",
+           "the standard deviation of ln(delay), e.g. 0.5");
+    }
+  }
+  const YAML::Node at_delay = n["delay_ms"] ? n["delay_ms"] : n;
+  switch (f.distribution) {
+    case delay_distribution::uniform:
+      break;
+    case delay_distribution::exponential:
+      if (n["jitter_ms"]) {
+        fail(file, n["jitter_ms"], where + ".jitter_ms has no part in an exponential distribution",
+             "its mean delay_ms also sets its spread: remove jitter_ms, or use distribution: normal");
+      }
+      if (f.delay_ms == 0) fail(file, at_delay, named + " of mean 0", "set delay_ms above 0: the mean wait");
+      break;
+    case delay_distribution::normal:
+      if (f.jitter_ms == 0) {
+        fail(file, n["jitter_ms"] ? n["jitter_ms"] : n, named + " without a standard deviation",
+             "set jitter_ms above 0: the standard deviation");
+      }
+      break;
+    case delay_distribution::lognormal:
+      if (n["jitter_ms"]) {
+        fail(file, n["jitter_ms"], where + ".jitter_ms has no part in a lognormal distribution",
+             "its spread is sigma: remove jitter_ms");
+      }
+      if (f.delay_ms == 0) fail(file, at_delay, named + " of median 0", "set delay_ms above 0: the median wait");
+      if (!n["sigma"]) {
+        fail(file, n["distribution"], named + " without sigma",
+             "add sigma: the standard deviation of ln(delay); 0.5 puts p99 at about 3.2 x the median");
+      }
+      break;
+  }
+}
+
+// What a garbage fault writes.
+void fault_garbage(const fs::path& file, const YAML::Node& n, const std::string& where, fault_rule& f) {
+  if (!n["garbage"]) return;
+  const std::string g = scalar(file, n["garbage"], where + ".garbage");
+  if (g == to_string(garbage_kind::body)) {
+    f.garbage = garbage_kind::body;
+  } else if (g == to_string(garbage_kind::framing)) {
+    f.garbage = garbage_kind::framing;
+  } else {
+    fail(file, n["garbage"], where + ".garbage '" + g + "' is unknown",
+         "use body (a junk message in a good frame) or framing (a bad length header, then the link closes)");
+  }
+  if (f.action != fault_action::garbage) {
+    fail(file, n["garbage"], where + ".garbage applies to garbage faults, not to " + std::string(to_string(f.action)),
+         "remove it, or use action: garbage");
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(txn_type t) noexcept {
@@ -260,6 +345,38 @@ std::string_view to_string(fault_action a) noexcept {
       return "disconnect";
     case fault_action::garbage:
       return "garbage";
+  }
+  return "?";
+}
+
+std::string_view to_string(delay_distribution d) noexcept {
+  switch (d) {
+    case delay_distribution::uniform:
+      return "uniform";
+    case delay_distribution::exponential:
+      return "exponential";
+    case delay_distribution::normal:
+      return "normal";
+    case delay_distribution::lognormal:
+      return "lognormal";
+  }
+  return "?";
+}
+
+std::optional<delay_distribution> parse_delay_distribution(std::string_view name) noexcept {
+  for (const auto d : {delay_distribution::uniform, delay_distribution::exponential, delay_distribution::normal,
+                       delay_distribution::lognormal}) {
+    if (to_string(d) == name) return d;
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(garbage_kind g) noexcept {
+  switch (g) {
+    case garbage_kind::body:
+      return "body";
+    case garbage_kind::framing:
+      return "framing";
   }
   return "?";
 }
@@ -420,7 +537,9 @@ hostsim_config load_hostsim_config(const fs::path& file) {
     for (std::size_t i = 0; i < fs_.size(); ++i) {
       const std::string where = "faults[" + std::to_string(i) + "]";
       const YAML::Node n = fs_[i];
-      check_keys(file, n, where, {"action", "rate", "mti", "pan", "amount", "delay_ms", "jitter_ms"});
+      check_keys(
+          file, n, where,
+          {"action", "rate", "mti", "pan", "amount", "delay_ms", "jitter_ms", "distribution", "sigma", "garbage"});
       fault_rule f;
       if (!n["action"])
         fail(file, n, where + " has no action", "use delay, no_answer, duplicate, late, disconnect or garbage");
@@ -445,11 +564,17 @@ hostsim_config load_hostsim_config(const fs::path& file) {
       if (n["mti"]) f.mti = config::detail::list(file, n["mti"], where + ".mti");
       if (n["pan"]) f.pan = digits(file, n["pan"], where + ".pan", 12, 19, shown::no);
       if (n["amount"]) f.amount = amount(file, n["amount"], where + ".amount");
-      if (n["delay_ms"])
-        f.delay_ms = static_cast<std::uint32_t>(number(file, n["delay_ms"], where + ".delay_ms", 0, 600000));
-      if (n["jitter_ms"])
-        f.jitter_ms = static_cast<std::uint32_t>(number(file, n["jitter_ms"], where + ".jitter_ms", 0, 600000));
+      if (n["delay_ms"]) {
+        f.delay_ms =
+            static_cast<std::uint32_t>(number(file, n["delay_ms"], where + ".delay_ms", 0, max_fault_delay_ms));
+      }
+      if (n["jitter_ms"]) {
+        f.jitter_ms =
+            static_cast<std::uint32_t>(number(file, n["jitter_ms"], where + ".jitter_ms", 0, max_fault_delay_ms));
+      }
       if (f.action == fault_action::late && f.delay_ms == 0) f.delay_ms = 30000;
+      fault_wait(file, n, where, f);
+      fault_garbage(file, n, where, f);
       c.faults.push_back(std::move(f));
     }
   }

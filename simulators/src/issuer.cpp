@@ -1,5 +1,9 @@
 #include "eft/simulators/issuer.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
 #include "eft/crypto/card_verification.hpp"
 #include "eft/crypto/dukpt.hpp"
 #include "eft/crypto/emv.hpp"
@@ -47,7 +51,49 @@ std::string response_mti(std::string_view mti) {
   return r;
 }
 
+// A double in (0, 1), from 53 bits of the generator: never 0, whose logarithm is taken.
+double open_unit(std::mt19937_64& rng) {
+  return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+}
+
+// A standard normal deviate by Box-Muller. The second deviate of the pair is not kept: each draw
+// then takes two generator outputs whatever came before it.
+double standard_normal(std::mt19937_64& rng) {
+  const double u1 = open_unit(rng);
+  const double u2 = open_unit(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+std::uint32_t whole_ms(double ms) {
+  if (!(ms > 0)) return 0;
+  if (ms >= max_fault_delay_ms) return max_fault_delay_ms;
+  return static_cast<std::uint32_t>(std::lround(ms));
+}
+
 }  // namespace
+
+std::string_view fault_name(fault_action action, garbage_kind garbage) noexcept {
+  if (action == fault_action::garbage && garbage == garbage_kind::framing) return "garbage_framing";
+  return to_string(action);
+}
+
+std::uint32_t draw_fault_delay(const fault_rule& rule, std::mt19937_64& rng) {
+  const double mean = rule.delay_ms;
+  switch (rule.distribution) {
+    case delay_distribution::uniform: {
+      std::uint64_t ms = rule.delay_ms;
+      if (rule.jitter_ms > 0) ms += rng() % (rule.jitter_ms + 1ULL);
+      return static_cast<std::uint32_t>(std::min<std::uint64_t>(ms, max_fault_delay_ms));
+    }
+    case delay_distribution::exponential:
+      return whole_ms(-mean * std::log(open_unit(rng)));  // inverse of the CDF 1 - exp(-x / mean)
+    case delay_distribution::normal:
+      return whole_ms(mean + rule.jitter_ms * standard_normal(rng));
+    case delay_distribution::lognormal:
+      return whole_ms(mean * std::exp(rule.sigma * standard_normal(rng)));  // ln(delay) ~ N(ln(median), sigma)
+  }
+  return rule.delay_ms;
+}
 
 issuer::issuer(const hostsim_config& cfg) : cfg_(cfg), rng_(cfg.fault_seed) {
   for (const auto& c : cfg_.cards) cards_[c.pan] = card_state{&c, c.balance};
@@ -182,9 +228,9 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     if (f.amount && amount != f.amount) continue;
     if (f.rate < 1.0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng_) >= f.rate) continue;
     d.fault = f.action;
-    d.delay_ms = f.delay_ms;
-    if (f.jitter_ms > 0) d.delay_ms += static_cast<std::uint32_t>(rng_() % (f.jitter_ms + 1ULL));
-    ++faults_[std::string(to_string(f.action))];
+    d.garbage = f.garbage;
+    d.delay_ms = draw_fault_delay(f, rng_);
+    ++faults_[std::string(fault_name(f.action, f.garbage))];
     break;
   }
 
@@ -334,11 +380,11 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     auto& t = transactions_.back();
     t["transmission"] = std::string(req.get(7).value_or(""));
     if (const auto f90 = req.get(90)) t["original"] = std::string(*f90);
-    t["fault"] = d.fault ? std::string(to_string(*d.fault)) : std::string();
+    t["fault"] = d.fault ? std::string(fault_name(*d.fault, d.garbage)) : std::string();
   }
   d.answer =
       d.fault != fault_action::no_answer && d.fault != fault_action::disconnect && d.fault != fault_action::garbage;
-  if (!d.answer) ++withheld_[std::string(to_string(*d.fault))];
+  if (!d.answer) ++withheld_[std::string(fault_name(*d.fault, d.garbage))];
   return d;
 }
 

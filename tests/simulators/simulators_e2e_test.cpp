@@ -53,11 +53,12 @@ class SimulatorProcesses : public ::testing::Test {
                      << faults;
     return p;
   }
-  fs::path write_termsim(std::uint16_t port, const char* pin_key, std::uint32_t timeout_ms = 5000) {
+  fs::path write_termsim(std::uint16_t port, const char* pin_key, std::uint32_t timeout_ms = 5000,
+                         const std::string& framing = "len2+tpdu", const std::string& spec = "iso87-binary") {
     const auto p = dir / "termsim.yaml";
     std::ofstream(p)
-        << "target: {address: 127.0.0.1, port: " << port
-        << ", framing: len2+tpdu, spec: iso87-binary}\n"
+        << "target: {address: 127.0.0.1, port: " << port << ", framing: " << framing << ", spec: " << spec
+        << "}\n"
            "timeout_ms: "
         << timeout_ms
         << "\n"
@@ -410,6 +411,78 @@ TEST_F(SimulatorProcesses, HostRecordCountsOnlyAnswersWrittenToTheLink) {
   EXPECT_EQ(rec["faults"], nlohmann::json({{"disconnect", 1}, {"duplicate", 1}, {"garbage", 1}, {"no_answer", 1}}))
       << rec.dump();
   EXPECT_EQ(rec["transactions"].size(), 6U) << "every request decided is listed, with its fault";
+}
+
+// garbage: framing writes the answer behind the other framing's length header and closes the link.
+// termsim reports it as a bad frame, neither a timeout nor a malformed message, on a binary-length
+// link (an ASCII length read as a 2-byte one is over max_frame) and on an ASCII-length one (a
+// binary length holds non-digits), and a load run reconnects and goes on. The host withholds those
+// answers as garbage_framing, and its record reconciles with the load report.
+TEST_F(SimulatorProcesses, FramingGarbageIsABadFrameAtTheTerminalAndWithheldAtTheHost) {
+  const auto record = dir / "record.json";
+  const auto hs = write_hostsim("len2+tpdu", "iso87-binary",
+                                "faults:\n  - {action: garbage, garbage: framing, amount: 66.66}\n"
+                                "  - {action: garbage, garbage: framing, rate: 0.05}\n");
+  child_process host({EFT_HOSTSIM_PATH, "--config", hs.string(), "--record", record.string()});
+  const auto port = port_of(host, "listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << host.output();
+  const auto cfg = write_termsim(port, zpk, 2000).string();
+
+  child_process send({EFT_TERMSIM_PATH, "send", "--config", cfg, "--amount", "66.66"});
+  EXPECT_EQ(send.wait_exit(), 1) << send.output();
+  EXPECT_NE(send.output().find("termsim: connection a frame longer than the link's maximum"), std::string::npos)
+      << send.output();
+
+  const auto report = dir / "report.json";
+  child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "10", "--duration", "1.5",
+                      "--no-progress", "--json", report.string()});
+  EXPECT_EQ(load.wait_exit(), 2) << "errors fail the run: " << load.output();
+  const auto r = read_json(report);
+  ASSERT_FALSE(r.is_discarded());
+  EXPECT_GT(r["answered"].get<std::uint64_t>(), 50U) << r.dump();
+  EXPECT_GT(r["errors"]["bad_frame"].get<std::uint64_t>(), 0U) << r.dump();
+  for (const char* other : {"timeout", "malformed", "closed", "unexpected_answer"}) {
+    EXPECT_EQ(r["errors"][other], 0) << other << " " << r.dump();
+  }
+  for (const auto& [k, v] : r["mismatches"].items()) EXPECT_EQ(v, 0) << k << " " << r.dump();
+
+  host.signal(SIGTERM);
+  ASSERT_EQ(host.wait_exit(), 0) << host.output();
+  const auto rec = read_json(record);
+  ASSERT_FALSE(rec.is_discarded());
+  const auto broken = rec["faults"].value("garbage_framing", 0);
+  // Every broken frame reached a terminal, which read it as one (the send's and the load's).
+  EXPECT_EQ(broken, r["errors"]["bad_frame"].get<std::uint64_t>() + 1) << rec.dump() << r.dump();
+  EXPECT_EQ(rec["withheld"], nlohmann::json({{"garbage_framing", broken}})) << rec.dump();
+  EXPECT_EQ(rec["received_total"].get<std::uint64_t>(), r["sent"].get<std::uint64_t>() + 1) << rec.dump() << r.dump();
+  EXPECT_EQ(rec["answered_total"], r["answered"]) << rec.dump() << r.dump();
+  EXPECT_EQ(rec["received_total"].get<std::uint64_t>(),
+            rec["answered_total"].get<std::uint64_t>() + rec["withheld_total"].get<std::uint64_t>())
+      << rec.dump();
+  // The send's connection and the load's 10, then a reconnection after broken frames (not after the
+  // last ones of a connection when the run ends first).
+  EXPECT_GT(rec["counters"].value("connections", 0), 11) << rec.dump();
+  EXPECT_LE(rec["counters"].value("connections", 0), broken + 10) << rec.dump();
+
+  // An ASCII-length link: the binary length's first byte is 0, not a digit. The host goes on
+  // serving the next connection.
+  child_process ascii_host(
+      {EFT_HOSTSIM_PATH, "--config",
+       write_hostsim("ascii4", "iso87-ascii", "faults:\n  - {action: garbage, garbage: framing, amount: 66.66}\n")
+           .string()});
+  const auto ascii_port = port_of(ascii_host, "listening on 127.0.0.1:");
+  ASSERT_NE(ascii_port, 0) << ascii_host.output();
+  const auto ascii_cfg = write_termsim(ascii_port, zpk, 2000, "ascii4", "iso87-ascii").string();
+  child_process ascii_send({EFT_TERMSIM_PATH, "send", "--config", ascii_cfg, "--amount", "66.66"});
+  EXPECT_EQ(ascii_send.wait_exit(), 1) << ascii_send.output();
+  EXPECT_NE(ascii_send.output().find("termsim: connection the 4-digit ASCII length holds a non-digit"),
+            std::string::npos)
+      << ascii_send.output();
+  child_process ascii_ok({EFT_TERMSIM_PATH, "send", "--config", ascii_cfg, "--amount", "12.34"});
+  EXPECT_EQ(ascii_ok.wait_exit(), 0) << ascii_ok.output();
+  EXPECT_NE(ascii_ok.output().find("purchase 12.34: RC 00"), std::string::npos) << ascii_ok.output();
+  ascii_host.signal(SIGTERM);
+  EXPECT_EQ(ascii_host.wait_exit(), 0) << ascii_host.output();
 }
 
 // Open loop with one request outstanding per connection: 4 connections at 50 ms carry 80 tps at

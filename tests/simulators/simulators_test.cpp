@@ -4,9 +4,12 @@
 // and reversals; config errors naming file and line; histogram percentiles.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <numbers>
 
 #include "eft/config/error.hpp"
 #include "eft/crypto/card_verification.hpp"
@@ -19,6 +22,7 @@
 #include "eft/simulators/histogram.hpp"
 #include "eft/simulators/issuer.hpp"
 #include "eft/simulators/terminal.hpp"
+#include "eft/simulators/wire.hpp"
 
 namespace eft::simulators {
 namespace {
@@ -653,6 +657,344 @@ TEST_F(Simulators, FaultSeedDecidesWhichRequestsAFaultHits) {
   EXPECT_NE(seven.find('x'), std::string::npos) << seven;
   EXPECT_NE(seven.find('.'), std::string::npos) << seven;
   EXPECT_EQ(pattern(""), pattern("hostsim: {fault_seed: 20261126}\n")) << "the default seed";
+}
+
+// Statistics of many waits drawn for one fault rule from one seed.
+struct delay_sample {
+  std::vector<std::uint32_t> ms;  // sorted
+  double mean = 0;
+  double sd = 0;
+  double quantile(double p) const { return ms[static_cast<std::size_t>(p * static_cast<double>(ms.size() - 1))]; }
+  std::size_t count(std::uint32_t v) const {
+    return static_cast<std::size_t>(std::upper_bound(ms.begin(), ms.end(), v) -
+                                    std::lower_bound(ms.begin(), ms.end(), v));
+  }
+};
+
+delay_sample draw_many(const fault_rule& f, std::uint64_t seed, std::size_t n) {
+  std::mt19937_64 rng(seed);
+  delay_sample s;
+  for (std::size_t i = 0; i < n; ++i) s.ms.push_back(draw_fault_delay(f, rng));
+  double sum = 0;
+  for (const auto v : s.ms) sum += v;
+  s.mean = sum / static_cast<double>(n);
+  double sq = 0;
+  for (const auto v : s.ms) sq += (v - s.mean) * (v - s.mean);
+  s.sd = std::sqrt(sq / static_cast<double>(n - 1));
+  std::sort(s.ms.begin(), s.ms.end());
+  return s;
+}
+
+fault_rule delay_rule(delay_distribution d, std::uint32_t delay_ms, std::uint32_t jitter_ms, double sigma = 0) {
+  fault_rule f;
+  f.action = fault_action::delay;
+  f.distribution = d;
+  f.delay_ms = delay_ms;
+  f.jitter_ms = jitter_ms;
+  f.sigma = sigma;
+  return f;
+}
+
+// The standard normal CDF and its 0.99 quantile, for the expectations below.
+double phi(double x) {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
+constexpr double z99 = 2.3263478740408408;
+
+// Each distribution's sample statistics against its theoretical values (not against the code's own
+// formulas). With n draws a statistic's standard error is known: the mean's sd / sqrt(n), a
+// quantile q's sqrt(p (1 - p) / n) / density(q), the standard deviation's sd * sqrt((kurtosis - 1) /
+// 4n); each is allowed five standard errors, plus half a ms for the rounding to whole ms. The seed
+// is fixed, so the test is deterministic, and a wrong parameterisation (sigma as a variance, the
+// median taken for the mean, a mean of 1 / delay_ms) is off by far more.
+TEST(FaultDelays, SamplesMatchTheDistributionsTheoreticalValues) {
+  constexpr std::size_t n = 200000;
+  const double root_n = std::sqrt(static_cast<double>(n));
+  const auto quantile_tolerance = [&](double p, double density) {
+    return 5 * std::sqrt(p * (1 - p)) / density / root_n + 0.5;
+  };
+
+  {  // uniform (the default): delay_ms + a whole number of ms in [0, jitter_ms]
+    const auto s = draw_many(delay_rule(delay_distribution::uniform, 100, 50), 1, n);
+    EXPECT_EQ(s.ms.front(), 100U);
+    EXPECT_EQ(s.ms.back(), 150U);
+    const double sd = std::sqrt((51.0 * 51.0 - 1) / 12);  // discrete uniform on 51 values
+    EXPECT_NEAR(s.mean, 125.0, 5 * sd / root_n);
+    EXPECT_NEAR(s.sd, sd, 5 * sd * std::sqrt(0.8 / (4.0 * n)));  // kurtosis 1.8
+    for (std::uint32_t v = 100; v <= 150; ++v) {
+      EXPECT_NEAR(static_cast<double>(s.count(v)), n / 51.0, 5 * std::sqrt(n / 51.0)) << v;
+    }
+  }
+  {  // exponential of mean 200: sd 200, median 200 ln 2, p99 200 ln 100
+    const double mu = 200;
+    const auto s = draw_many(delay_rule(delay_distribution::exponential, 200, 0), 2, n);
+    EXPECT_NEAR(s.mean, mu, 5 * mu / root_n);
+    EXPECT_NEAR(s.sd, mu, 5 * mu * std::sqrt(8.0 / (4.0 * n)));  // kurtosis 9
+    EXPECT_NEAR(s.quantile(0.5), mu * std::log(2.0), quantile_tolerance(0.5, 0.5 / mu));
+    EXPECT_NEAR(s.quantile(0.99), mu * std::log(100.0), quantile_tolerance(0.99, 0.01 / mu));
+    EXPECT_LE(s.ms.front(), 1U);
+  }
+  {  // normal of mean 300 and standard deviation 40: median 300, p99 300 + 2.326 x 40
+    const double mu = 300, sd = 40;
+    const double density_at_median = 1 / (sd * std::sqrt(2 * std::numbers::pi));
+    const auto s = draw_many(delay_rule(delay_distribution::normal, 300, 40), 3, n);
+    EXPECT_NEAR(s.mean, mu, 5 * sd / root_n);
+    EXPECT_NEAR(s.sd, sd, 5 * sd * std::sqrt(2.0 / (4.0 * n)));  // kurtosis 3
+    EXPECT_NEAR(s.quantile(0.5), mu, quantile_tolerance(0.5, density_at_median));
+    EXPECT_NEAR(s.quantile(0.99), mu + z99 * sd,
+                quantile_tolerance(0.99, density_at_median * std::exp(-z99 * z99 / 2)));
+  }
+  {  // lognormal of median 100, sigma 0.5: mean 100 e^(sigma^2 / 2), sd mean sqrt(e^(sigma^2) - 1)
+    const double m = 100, sigma = 0.5;
+    const double mean = m * std::exp(sigma * sigma / 2);
+    const double sd = mean * std::sqrt(std::exp(sigma * sigma) - 1);
+    const double w = std::exp(sigma * sigma);
+    const double kurtosis = w * w * w * w + 2 * w * w * w + 3 * w * w - 3;
+    const auto density = [&](double x) {
+      return std::exp(-std::pow(std::log(x / m), 2) / (2 * sigma * sigma)) /
+             (x * sigma * std::sqrt(2 * std::numbers::pi));
+    };
+    const auto s = draw_many(delay_rule(delay_distribution::lognormal, 100, 0, 0.5), 4, n);
+    EXPECT_NEAR(s.mean, mean, 5 * sd / root_n);
+    EXPECT_NEAR(s.sd, sd, 5 * sd * std::sqrt((kurtosis - 1) / (4.0 * n)));
+    EXPECT_NEAR(s.quantile(0.5), m, quantile_tolerance(0.5, density(m)));
+    const double p99 = m * std::exp(z99 * sigma);
+    EXPECT_NEAR(s.quantile(0.99), p99, quantile_tolerance(0.99, density(p99)));
+    EXPECT_GT(s.mean, s.quantile(0.5) * 1.1) << "the long tail pulls the mean above the median";
+  }
+}
+
+// A normal draw below 0 waits 0 ms; every draw is capped at max_fault_delay_ms.
+TEST(FaultDelays, NormalIsClampedAtZeroAndEveryDrawIsCapped) {
+  constexpr std::size_t n = 200000;
+  {  // mean 20, sd 50: a draw below 0.5 ms rounds to (or is clamped at) 0
+    const auto s = draw_many(delay_rule(delay_distribution::normal, 20, 50), 5, n);
+    const double p = phi((0.5 - 20) / 50);
+    EXPECT_NEAR(static_cast<double>(s.count(0)) / n, p, 5 * std::sqrt(p * (1 - p) / n));
+    EXPECT_EQ(s.ms.front(), 0U);
+  }
+  {  // lognormal of median 400000 s, sigma 1: a draw is above 600000 with probability 1 - phi(ln 1.5)
+    const auto s = draw_many(delay_rule(delay_distribution::lognormal, 400000, 0, 1.0), 6, n);
+    const double p = 1 - phi(std::log(1.5));
+    EXPECT_EQ(s.ms.back(), max_fault_delay_ms);
+    EXPECT_NEAR(static_cast<double>(s.count(max_fault_delay_ms)) / n, p, 5 * std::sqrt(p * (1 - p) / n));
+  }
+  for (const auto& f :
+       {delay_rule(delay_distribution::uniform, 600000, 600000), delay_rule(delay_distribution::exponential, 600000, 0),
+        delay_rule(delay_distribution::normal, 600000, 600000)}) {
+    EXPECT_EQ(draw_many(f, 7, 1000).ms.back(), max_fault_delay_ms) << to_string(f.distribution);
+  }
+  EXPECT_EQ(draw_many(delay_rule(delay_distribution::uniform, 600000, 600000), 7, 1000).ms.front(), max_fault_delay_ms);
+}
+
+// The waits come from hostsim.fault_seed through the issuer: a seed repeats them, another seed
+// gives others; a rule without distribution: draws what hostsim always drew (delay_ms + the
+// generator's output mod jitter_ms + 1), so an old config and seed still give the same run.
+TEST_F(Simulators, DelayFaultsDrawTheirWaitsFromTheFaultSeed) {
+  const temp_dir dir;
+  const auto waits = [&](const std::string& yaml) {
+    const hostsim_config cfg = load_hostsim_config(dir.write("h.yaml", yaml));
+    issuer iss(cfg);
+    iso8583::message req(*spec), ans(*spec);
+    std::vector<std::uint32_t> ms;
+    for (int i = 0; i < 2001; ++i) {
+      req.clear();
+      req.set_mti("0800");
+      req.set(11, std::to_string(100000 + i));
+      req.set(70, "301");
+      const auto d = iss.handle(req, ans);
+      EXPECT_EQ(d.fault, fault_action::delay);
+      EXPECT_TRUE(d.answer);
+      ms.push_back(d.delay_ms);
+    }
+    EXPECT_EQ(iss.record()["faults"]["delay"], 2001);
+    return ms;
+  };
+  const std::string listener = "listeners:\n  - {port: 0}\n";
+  const auto lognormal = [&](int seed) {
+    return waits("hostsim: {fault_seed: " + std::to_string(seed) + "}\n" + listener +
+                 "faults:\n  - {action: delay, distribution: lognormal, delay_ms: 80, sigma: 0.5}\n");
+  };
+  const auto seven = lognormal(7);
+  EXPECT_EQ(lognormal(7), seven);
+  EXPECT_NE(lognormal(8), seven);
+  auto sorted = seven;
+  std::sort(sorted.begin(), sorted.end());
+  // The sample median of 2001 draws: standard error 1 / (2 density(80) sqrt(2001)) = 1.1 ms.
+  EXPECT_NEAR(sorted[1000], 80.0, 5 * 1.1 + 0.5);
+
+  const auto uniform =
+      waits("hostsim: {fault_seed: 7}\n" + listener + "faults:\n  - {action: delay, delay_ms: 100, jitter_ms: 30}\n");
+  std::mt19937_64 earlier(7);
+  for (std::size_t i = 0; i < uniform.size(); ++i) ASSERT_EQ(uniform[i], 100 + earlier() % 31) << i;
+}
+
+// A rule's distribution and its parameters are checked when the config loads: an unknown name, a
+// parameter the distribution does not read, a missing one.
+TEST(SimulatorConfig, FaultDistributionErrorsNameFileLineAndHint) {
+  const temp_dir dir;
+  const auto refusal = [&](const std::string& rule) -> std::string {
+    try {
+      (void)load_hostsim_config(dir.write("h.yaml", "listeners:\n  - {port: 0}\nfaults:\n" + rule));
+    } catch (const config::config_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  struct bad_rule {
+    std::string yaml;
+    std::string error;  // after the file name
+  };
+  const std::vector<bad_rule> cases = {
+      {"  - action: delay\n    delay_ms: 100\n    distribution: gamma\n",
+       ":6: faults[0].distribution 'gamma' is unknown (use uniform, exponential, normal or lognormal)"},
+      {"  - action: delay\n    delay_ms: 100\n    sigma: 0.5\n",
+       ":6: faults[0].sigma is the shape of a lognormal distribution, but faults[0] has a uniform distribution (add "
+       "distribution: lognormal, or remove sigma)"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: normal\n    jitter_ms: 10\n    sigma: 0.5\n",
+       ":8: faults[0].sigma is the shape of a lognormal distribution, but faults[0] has a normal distribution"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: exponential\n    jitter_ms: 20\n",
+       ":7: faults[0].jitter_ms has no part in an exponential distribution (its mean delay_ms also sets its spread: "
+       "remove jitter_ms, or use distribution: normal)"},
+      {"  - action: delay\n    distribution: exponential\n",
+       ":4: faults[0] has an exponential distribution of mean 0 (set delay_ms above 0: the mean wait)"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: normal\n",
+       ":4: faults[0] has a normal distribution without a standard deviation (set jitter_ms above 0"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: lognormal\n",
+       ":6: faults[0] has a lognormal distribution without sigma (add sigma: the standard deviation of ln(delay)"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: lognormal\n    sigma: 0\n",
+       ":7: faults[0].sigma '0' is not a shape above 0 and at most 10 (the standard deviation of ln(delay), e.g. 0.5)"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: lognormal\n    sigma: wide\n",
+       ":7: faults[0].sigma 'wide' is not a shape above 0 and at most 10"},
+      {"  - action: delay\n    delay_ms: 100\n    distribution: lognormal\n    sigma: 0.5\n    jitter_ms: 30\n",
+       ":8: faults[0].jitter_ms has no part in a lognormal distribution (its spread is sigma: remove jitter_ms)"},
+      {"  - action: delay\n    delay_ms: 0\n    distribution: lognormal\n    sigma: 0.5\n",
+       ":5: faults[0] has a lognormal distribution of median 0 (set delay_ms above 0: the median wait)"},
+      {"  - action: no_answer\n    distribution: exponential\n",
+       ":5: faults[0].distribution applies to delay and late faults, not to no_answer (remove it, or use action: "
+       "delay)"},
+      {"  - action: disconnect\n    sigma: 0.5\n", ":5: faults[0].sigma applies to delay and late faults"},
+      {"  - {action: delay, delay_ms: 600001}\n", ":4: faults[0].delay_ms '600001' is not a number from 0 to 600000"},
+  };
+  for (const auto& c : cases) {
+    const std::string m = refusal(c.yaml);
+    EXPECT_NE(m.find("h.yaml" + c.error), std::string::npos) << c.yaml << "-> " << m;
+  }
+  // Accepted: each distribution with what it reads; late with an exponential wait of 30 s mean (its
+  // default delay_ms).
+  const auto cfg = load_hostsim_config(
+      dir.write("ok.yaml",
+                "listeners:\n  - {port: 0}\nfaults:\n"
+                "  - {action: delay, amount: 1.00, delay_ms: 100, jitter_ms: 20, distribution: uniform}\n"
+                "  - {action: delay, amount: 2.00, delay_ms: 100, distribution: exponential}\n"
+                "  - {action: delay, amount: 3.00, delay_ms: 100, jitter_ms: 20, distribution: normal}\n"
+                "  - {action: delay, amount: 4.00, delay_ms: 100, distribution: lognormal, sigma: 0.5}\n"
+                "  - {action: late, amount: 5.00, distribution: exponential}\n"
+                "  - {action: delay, amount: 6.00, delay_ms: 100}\n"));
+  ASSERT_EQ(cfg.faults.size(), 6U);
+  EXPECT_EQ(cfg.faults[0].distribution, delay_distribution::uniform);
+  EXPECT_EQ(cfg.faults[1].distribution, delay_distribution::exponential);
+  EXPECT_EQ(cfg.faults[2].distribution, delay_distribution::normal);
+  EXPECT_EQ(cfg.faults[2].jitter_ms, 20U);
+  EXPECT_EQ(cfg.faults[3].distribution, delay_distribution::lognormal);
+  EXPECT_DOUBLE_EQ(cfg.faults[3].sigma, 0.5);
+  EXPECT_EQ(cfg.faults[4].distribution, delay_distribution::exponential);
+  EXPECT_EQ(cfg.faults[4].delay_ms, 30000U);
+  EXPECT_EQ(cfg.faults[5].distribution, delay_distribution::uniform) << "the default";
+}
+
+// garbage: framing sends the answer behind the other framing's length header. The switch's own
+// framing code (which termsim and hostsim read with) refuses it on every framing at the default
+// max_frame; with the largest max_frame a 2-byte-length reader waits for more bytes than follow
+// (hostsim closes the link after them). The same body well framed is a whole frame: the header
+// alone is wrong.
+TEST(HostsimGarbage, FramingGarbageHasALengthHeaderEveryFramingRefuses) {
+  const std::vector<std::byte> body(187, std::byte{0x30});
+  using switch_core::frame_status;
+  using switch_core::framing_kind;
+  // "0187" read as a 2-byte big-endian length: '0' << 8 | '1'.
+  constexpr std::size_t declared2 = (0x30U << 8) | 0x31U;
+  const std::vector<std::pair<framing_kind, std::size_t>> kinds = {{framing_kind::len2, 2 + declared2},
+                                                                   {framing_kind::len2_tpdu, 2 + declared2},
+                                                                   {framing_kind::len2_inclusive, declared2},
+                                                                   {framing_kind::ascii4, 0},
+                                                                   {framing_kind::len4, 0}};
+  for (const auto& [kind, waits_for] : kinds) {
+    const switch_core::framing f{kind, 8192};
+    const auto frame = frame_with_wrong_length(f, body);
+    ASSERT_EQ(frame.size(), 4 + body.size()) << to_string(kind);
+    const auto fr = switch_core::inspect_frame(f, frame);
+    EXPECT_EQ(fr.status, frame_status::bad_length) << to_string(kind);
+    EXPECT_EQ(fr.reason, kind == framing_kind::ascii4 ? "the 4-digit ASCII length holds a non-digit"
+                                                      : "a frame longer than the link's maximum")
+        << to_string(kind);
+    const auto good = frame_message(f, body, switch_core::tpdu{{0x60, 0, 1, 0, 2}});
+    const auto gr = switch_core::inspect_frame(f, good);
+    EXPECT_EQ(gr.status, frame_status::complete) << to_string(kind);
+    EXPECT_EQ(gr.body_size, body.size()) << to_string(kind);
+
+    const switch_core::framing widest{kind, 65535};
+    const auto wr = switch_core::inspect_frame(widest, frame);
+    if (waits_for == 0) {
+      EXPECT_EQ(wr.status, frame_status::bad_length) << to_string(kind);
+    } else {
+      EXPECT_EQ(wr.status, frame_status::need_more) << to_string(kind);
+      EXPECT_EQ(wr.needed, waits_for) << to_string(kind);
+      EXPECT_GT(wr.needed, frame.size()) << to_string(kind);
+    }
+  }
+  EXPECT_TRUE(frame_with_wrong_length({framing_kind::len2, 65535}, std::vector<std::byte>(10000)).empty())
+      << "4 ASCII digits hold at most 9999";
+}
+
+// The issuer counts a garbage: framing answer apart from a garbage: body one, under faults and
+// withheld alike, so that received = answered + withheld still holds.
+TEST_F(Simulators, FramingGarbageIsCountedApartAndWithheld) {
+  const temp_dir dir;
+  const hostsim_config cfg = load_hostsim_config(
+      dir.write("h.yaml",
+                "hostsim: {record_transactions: true}\nlisteners:\n  - {port: 0}\nfaults:\n"
+                "  - {action: garbage, garbage: framing, mti: \"0800\"}\n  - {action: garbage, mti: \"0200\"}\n"));
+  ASSERT_EQ(cfg.faults.size(), 2U);
+  EXPECT_EQ(cfg.faults[0].garbage, garbage_kind::framing);
+  EXPECT_EQ(cfg.faults[1].garbage, garbage_kind::body) << "the default";
+  issuer iss(cfg);
+  iso8583::message req(*spec), ans(*spec);
+  req.set_mti("0800");
+  req.set(11, "000001");
+  req.set(70, "301");
+  const auto d = iss.handle(req, ans);
+  EXPECT_EQ(d.fault, fault_action::garbage);
+  EXPECT_EQ(d.garbage, garbage_kind::framing);
+  EXPECT_FALSE(d.answer) << "the answer is withheld: it never reaches the terminal framed";
+  EXPECT_EQ(ans.mti(), "0810") << "the answer is made: hostsim sends it behind the wrong header";
+  txn_context ctx;
+  ASSERT_EQ(build_request(tcfg, *term, tcfg.cards[0], txn_type::purchase, 1234, nullptr, rng, req, ctx), "");
+  const auto b = iss.handle(req, ans);
+  EXPECT_EQ(b.fault, fault_action::garbage);
+  EXPECT_EQ(b.garbage, garbage_kind::body);
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["faults"], nlohmann::ordered_json({{"garbage", 1}, {"garbage_framing", 1}})) << rec.dump();
+  EXPECT_EQ(rec["withheld"], nlohmann::ordered_json({{"garbage", 1}, {"garbage_framing", 1}})) << rec.dump();
+  EXPECT_EQ(rec["received_total"], 2);
+  EXPECT_EQ(rec["withheld_total"], 2);
+  EXPECT_EQ(rec["answered_total"], 0);
+  EXPECT_EQ(rec["transactions"][0]["fault"], "garbage") << "network management is not listed: the 0200 is";
+
+  for (const auto& [yaml, error] : std::vector<std::pair<std::string, std::string>>{
+           {"  - action: garbage\n    garbage: lengthy\n",
+            "h.yaml:5: faults[0].garbage 'lengthy' is unknown (use body (a junk message in a good frame) or framing (a "
+            "bad length header, then the link closes))"},
+           {"  - action: no_answer\n    garbage: framing\n",
+            "h.yaml:5: faults[0].garbage applies to garbage faults, not to no_answer (remove it, or use action: "
+            "garbage)"}}) {
+    try {
+      (void)load_hostsim_config(dir.write("h.yaml", "listeners:\n  - {port: 0}\nfaults:\n" + yaml));
+      ADD_FAILURE() << "accepted " << yaml;
+    } catch (const config::config_error& e) {
+      EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(SimulatorConfig, ErrorsOnSecretValuesNameTheKeyButNotTheValue) {

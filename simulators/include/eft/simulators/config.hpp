@@ -97,6 +97,30 @@ struct termsim_config {
 enum class fault_action : std::uint8_t { delay, no_answer, duplicate, late, disconnect, garbage };
 std::string_view to_string(fault_action a) noexcept;
 
+/// How the wait of a delay or late fault is drawn for each request it hits.
+enum class delay_distribution : std::uint8_t {
+  uniform,      ///< delay_ms + a whole number of ms drawn uniformly from [0, jitter_ms]
+  exponential,  ///< mean delay_ms (memoryless; its standard deviation is its mean)
+  normal,       ///< mean delay_ms, standard deviation jitter_ms, clamped at 0
+  lognormal,    ///< median delay_ms, shape sigma (the standard deviation of ln(delay)): a long tail
+};
+/// "uniform", "exponential", "normal", "lognormal".
+std::string_view to_string(delay_distribution d) noexcept;
+/// The distribution of a name, or nothing.
+std::optional<delay_distribution> parse_delay_distribution(std::string_view name) noexcept;
+
+/// What a garbage fault writes instead of the answer.
+enum class garbage_kind : std::uint8_t {
+  body,     ///< a well-framed frame whose body is not ISO 8583; the link stays up
+  framing,  ///< the answer behind a length header of the wrong framing, then the link is closed
+};
+/// "body", "framing".
+std::string_view to_string(garbage_kind g) noexcept;
+
+/// Largest wait a delay or late fault uses, in ms: a configured delay_ms and every drawn delay are
+/// capped at it.
+inline constexpr std::uint32_t max_fault_delay_ms = 600000;
+
 /// A fault rule: when a request matches (every given criterion), the action is applied with
 /// probability `rate`.
 struct fault_rule {
@@ -105,8 +129,11 @@ struct fault_rule {
   std::vector<std::string> mti;  ///< empty: any
   std::string pan;               ///< empty: any
   std::optional<std::uint64_t> amount;
-  std::uint32_t delay_ms = 0;   ///< delay: fixed part; late: how long after the request
-  std::uint32_t jitter_ms = 0;  ///< delay: uniform extra in [0, jitter_ms]
+  std::uint32_t delay_ms = 0;   ///< delay: fixed part, mean or median (see distribution); late: how long after
+  std::uint32_t jitter_ms = 0;  ///< uniform: extra in [0, jitter_ms]; normal: standard deviation
+  delay_distribution distribution = delay_distribution::uniform;  ///< delay and late only
+  double sigma = 0;  ///< lognormal: standard deviation of ln(delay in ms), above 0 (0.5: p99 about 3.2 x median)
+  garbage_kind garbage = garbage_kind::body;  ///< garbage only
 };
 
 /// A card the issuer knows.
@@ -126,7 +153,7 @@ struct hostsim_config {
   std::uint32_t threads = 1;
   std::filesystem::path record;      ///< JSON record written at exit; empty: none
   bool record_transactions = false;  ///< per-transaction keys in the record
-  /// Seed of the draws of fault rules (rate, jitter): the same seed and the same requests in the same
+  /// Seed of the draws of fault rules (rate, delays): the same seed and the same requests in the same
   /// order give the same faults.
   std::uint64_t fault_seed = 20261126;
   // Keys (test keys).

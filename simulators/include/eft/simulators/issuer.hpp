@@ -22,11 +22,24 @@ namespace eft::simulators {
 
 /// What to do with a request.
 struct host_decision {
-  bool answer = false;                ///< `answer` holds the response to send
-  std::optional<fault_action> fault;  ///< a fault to inject instead of (or around) the answer
-  std::uint32_t delay_ms = 0;         ///< delay and late: wait this long before answering
-  std::string answer_key;             ///< "MTI/RC" of the answer made (even when a fault withholds it)
+  bool answer = false;                        ///< `answer` holds the response to send
+  std::optional<fault_action> fault;          ///< a fault to inject instead of (or around) the answer
+  std::uint32_t delay_ms = 0;                 ///< delay and late: wait this long before answering
+  garbage_kind garbage = garbage_kind::body;  ///< garbage: what to write instead of the answer
+  std::string answer_key;                     ///< "MTI/RC" of the answer made (even when a fault withholds it)
 };
+
+/// The name a fault is counted under in the record (faults, withheld, transactions): the action's
+/// name, and "garbage_framing" for a garbage fault that breaks the framing.
+std::string_view fault_name(fault_action action, garbage_kind garbage) noexcept;
+
+/// Draws the wait of a delay or late fault from its rule's distribution, in whole ms (rounded to
+/// the nearest), at most max_fault_delay_ms. uniform is delay_ms + rng() % (jitter_ms + 1) and draws
+/// nothing when jitter_ms is 0 (as hostsim always did: a seed repeats the waits of earlier versions);
+/// exponential, normal and lognormal are computed from rng's raw output (53-bit uniforms, inverse
+/// CDF and Box-Muller), not with <random>'s distributions, whose algorithms vary between standard
+/// libraries. A normal draw below 0 is 0.
+std::uint32_t draw_fault_delay(const fault_rule& rule, std::mt19937_64& rng);
 
 class issuer {
  public:
@@ -38,8 +51,9 @@ class issuer {
   /// applies to them. `body` is the packed request: with a MAC key, a request other than network
   /// management (authorisation, reversal, advice) whose MAC (field 64, or 128 with a secondary
   /// bitmap) is missing or wrong is answered RC 63 and changes nothing. An answer a fault withholds
-  /// (no_answer, disconnect, garbage) is counted as withheld here; an answer to send is counted only
-  /// when the I/O layer reports it written (note_answer_sent). Pack answers with pack_answer().
+  /// (no_answer, disconnect, garbage) is counted as withheld here, under its fault_name; an answer
+  /// to send is counted only when the I/O layer reports it written (note_answer_sent). Pack answers
+  /// with pack_answer().
   host_decision handle(const iso8583::message& request, iso8583::message& answer, std::span<const std::byte> body = {});
   /// Packs an answer (with its MAC when the config has a MAC key).
   std::optional<std::vector<std::byte>> pack_answer(iso8583::message& answer, std::string* error = nullptr) const;
@@ -58,10 +72,10 @@ class issuer {
 
   /// The record: requests received by MTI, answers written by MTI/RC (answered_total), second copies
   /// written by duplicate faults (duplicates_sent), answers withheld by why (withheld_total: fault
-  /// no_answer, disconnect or garbage, link_closed, not_packable), PIN, MAC and ARQC results, faults
-  /// applied, malformed input, and per-transaction keys when the config asks for them. PANs are
-  /// masked. received_total = answered_total + withheld_total + malformed.unexpected_mti, but for
-  /// answers still waiting for a delay fault.
+  /// no_answer, disconnect, garbage or garbage_framing, link_closed, not_packable), PIN, MAC and ARQC
+  /// results, faults applied (by fault_name), malformed input, and per-transaction keys when the
+  /// config asks for them. PANs are masked. received_total = answered_total + withheld_total +
+  /// malformed.unexpected_mti, but for answers still waiting for a delay fault.
   nlohmann::ordered_json record() const;
 
  private:

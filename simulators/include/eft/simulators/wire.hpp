@@ -79,4 +79,32 @@ inline std::vector<std::uint8_t> frame_message(const switch_core::framing& f, st
   return out;
 }
 
+/// A frame whose length header is of the other kind than the link's, as a peer set up with the
+/// wrong framing writes it, then the body: on an ascii4 link the 4-byte big-endian binary length
+/// (its first byte is 0, never a digit); on the binary links (len2, len2+tpdu, len2-inclusive,
+/// len4) the 4 ASCII digits of the length and no TPDU, which a binary reader takes for a length of
+/// at least 12336 (2-byte header: "00" is 0x3030) or 808464432 (4-byte). A reader refuses it (a
+/// non-digit; longer than its max_frame, 8192 by default) or, with a max_frame of 12331 or more,
+/// may wait for bytes that are not there: the sender must close the link after it. Empty when the
+/// body has more than 9999 bytes (4 ASCII digits).
+inline std::vector<std::uint8_t> frame_with_wrong_length(const switch_core::framing& f,
+                                                         std::span<const std::byte> body) {
+  if (body.size() > 9999) return {};
+  std::vector<std::uint8_t> out(4 + body.size());
+  std::size_t len = body.size();
+  if (f.kind == switch_core::framing_kind::ascii4) {
+    for (std::size_t i = 4; i-- > 0;) {
+      out[i] = static_cast<std::uint8_t>(len & 0xFF);
+      len >>= 8;
+    }
+  } else {
+    for (std::size_t i = 4; i-- > 0;) {
+      out[i] = static_cast<std::uint8_t>('0' + len % 10);
+      len /= 10;
+    }
+  }
+  if (!body.empty()) std::memcpy(out.data() + 4, body.data(), body.size());
+  return out;
+}
+
 }  // namespace eft::simulators
