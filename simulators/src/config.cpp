@@ -558,7 +558,7 @@ hostsim_config load_hostsim_config(const fs::path& file) {
         const std::string r = scalar(file, n["rate"], where + ".rate");
         char* end = nullptr;
         f.rate = std::strtod(r.c_str(), &end);
-        if (end == r.c_str() || *end != '\0' || f.rate < 0 || f.rate > 1)
+        if (end == r.c_str() || *end != '\0' || !(f.rate >= 0 && f.rate <= 1))  // NaN too
           fail(file, n["rate"], where + ".rate '" + r + "' is not a probability", "a number from 0 to 1");
       }
       if (n["mti"]) f.mti = config::detail::list(file, n["mti"], where + ".mti");

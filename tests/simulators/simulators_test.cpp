@@ -875,6 +875,9 @@ TEST(SimulatorConfig, FaultDistributionErrorsNameFileLineAndHint) {
        "delay)"},
       {"  - action: disconnect\n    sigma: 0.5\n", ":5: faults[0].sigma applies to delay and late faults"},
       {"  - {action: delay, delay_ms: 600001}\n", ":4: faults[0].delay_ms '600001' is not a number from 0 to 600000"},
+      // Not a probability, and not a rule that would then apply to every request.
+      {"  - {action: no_answer, rate: nan}\n", ":4: faults[0].rate 'nan' is not a probability (a number from 0 to 1)"},
+      {"  - {action: no_answer, rate: 1.5}\n", ":4: faults[0].rate '1.5' is not a probability"},
   };
   for (const auto& c : cases) {
     const std::string m = refusal(c.yaml);
