@@ -231,6 +231,13 @@ void fault_wait(const fs::path& file, const YAML::Node& n, const std::string& wh
     }
     f.distribution = *k;
   }
+  // A wait only delay and late faults make: on another action it would be silently meaningless.
+  for (const char* key : {"delay_ms", "jitter_ms"}) {
+    if (n[key] && f.action != fault_action::delay && f.action != fault_action::late) {
+      fail(file, n[key], where + "." + key + " applies to delay and late faults, not to " + action,
+           "remove it, or use action: delay");
+    }
+  }
   if (n["sigma"] && f.action != fault_action::delay && f.action != fault_action::late) {
     fail(file, n["sigma"], where + ".sigma applies to delay and late faults, not to " + action,
          "remove it, or use action: delay");

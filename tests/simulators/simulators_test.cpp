@@ -874,6 +874,11 @@ TEST(SimulatorConfig, FaultDistributionErrorsNameFileLineAndHint) {
        ":5: faults[0].distribution applies to delay and late faults, not to no_answer (remove it, or use action: "
        "delay)"},
       {"  - action: disconnect\n    sigma: 0.5\n", ":5: faults[0].sigma applies to delay and late faults"},
+      {"  - {action: no_answer, jitter_ms: 50}\n",
+       ":4: faults[0].jitter_ms applies to delay and late faults, not to no_answer (remove it, or use action: delay)"},
+      {"  - {action: duplicate, delay_ms: 50}\n",
+       ":4: faults[0].delay_ms applies to delay and late faults, not to "
+       "duplicate"},
       {"  - {action: delay, delay_ms: 600001}\n", ":4: faults[0].delay_ms '600001' is not a number from 0 to 600000"},
       // Not a probability, and not a rule that would then apply to every request.
       {"  - {action: no_answer, rate: nan}\n", ":4: faults[0].rate 'nan' is not a probability (a number from 0 to 1)"},
