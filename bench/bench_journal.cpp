@@ -245,6 +245,151 @@ void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) 
   remove_all();
 }
 
+// The journal's row work alone, in two table shapes, straight into SQLite on one thread as the writer
+// runs it: each commit holds 50 transactions being forwarded and the completions of the 50 forwarded
+// in the commit before (about 100 in flight), with the keys spread as the switch writes them
+// (terminal, terminal RRN and PAN hash over 1,000 terminals and 100 cards; host RRN rising). No
+// sealing, no queue, no threads: what the table shape costs, to weigh a schema change before making it.
+//  - three_rows: today's schema (received, forwarded and completed rows, five indexes; the original
+//    and its armed reversal, then put on standby);
+//  - one_row: one row per transaction holding the request, the host's ids, the outcome and the sealed
+//    reversal, inserted when forwarded and updated in place when completed; the same look-ups
+//    (transaction id as the row id, time, terminal, RRNs, PAN hash, armed ones).
+void journal_table_shape(benchmark::State& state, bool one_row) {
+  const fs::path p = fresh_path(one_row ? "one-row.db" : "three-rows.db");
+  if (!one_row) {
+    sqlite_journal_options o;
+    o.path = p;
+    open_sqlite_journal(o, keys())->close();
+  }
+  sqlite3* db = nullptr;
+  sqlite3_open(p.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+  if (one_row) {
+    sqlite3_exec(db,
+                 "CREATE TABLE txn (txn_id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, state TEXT NOT NULL, "
+                 "terminal TEXT, pan_masked TEXT, pan_hash TEXT, mti TEXT, processing_code TEXT, amount TEXT, "
+                 "currency TEXT, terminal_stan TEXT, transmission TEXT, terminal_rrn TEXT, host_stan TEXT, "
+                 "host_rrn TEXT, route TEXT, link TEXT, rc TEXT, latency_us INTEGER, done_us INTEGER, reversal BLOB);"
+                 "CREATE INDEX txn_at ON txn (at_us);"
+                 "CREATE INDEX txn_terminal ON txn (terminal, at_us);"
+                 "CREATE INDEX txn_terminal_rrn ON txn (terminal_rrn) WHERE terminal_rrn IS NOT NULL;"
+                 "CREATE INDEX txn_host_rrn ON txn (host_rrn) WHERE host_rrn IS NOT NULL;"
+                 "CREATE INDEX txn_pan_hash ON txn (pan_hash);"
+                 "CREATE INDEX txn_armed ON txn (txn_id) WHERE state = 'armed';",
+                 nullptr, nullptr, nullptr);
+  }
+  const auto prepare = [db](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) != SQLITE_OK) std::cerr << sqlite3_errmsg(db) << "\n";
+    return st;
+  };
+  sqlite3_stmt* begin = prepare("BEGIN IMMEDIATE");
+  sqlite3_stmt* commit = prepare("COMMIT");
+  sqlite3_stmt* ins = prepare(
+      one_row ? "INSERT INTO txn (txn_id, at_us, state, terminal, pan_masked, pan_hash, mti, processing_code, amount, "
+                "currency, terminal_stan, transmission, terminal_rrn, host_stan, host_rrn, route, link, reversal) "
+                "VALUES (?1, ?2, 'armed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+              : "INSERT INTO journal (txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, processing_code, "
+                "amount, currency, terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  sqlite3_stmt* arm = one_row ? nullptr
+                              : prepare(
+                                    "INSERT INTO original (txn_id, link_group, state, mti, summary, created_us, "
+                                    "message) VALUES (?, 'issuers', 'armed', '0400', ?, ?, ?)");
+  sqlite3_stmt* done =
+      prepare(one_row ? "UPDATE txn SET state = 'standby', rc = '00', latency_us = 1234, done_us = ?2 WHERE txn_id = ?1"
+                      : "UPDATE original SET state = 'standby' WHERE txn_id = ? AND state = 'armed'");
+  const std::vector<std::uint8_t> reversal(180, 0x30);  // a sealed 0400's size
+  std::vector<std::string> hashes;
+  for (int c = 0; c < 100; ++c) hashes.push_back(keys()->pan_hash("47617390010" + std::to_string(10000 + c)));
+  const auto text = [](sqlite3_stmt* st, int i, const std::string& v) {
+    if (v.empty()) {
+      sqlite3_bind_null(st, i);
+    } else {
+      sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+  };
+  const auto journal_row = [&](const journal_record& r) {
+    sqlite3_bind_int64(ins, 1, r.txn_id);
+    sqlite3_bind_text(ins, 2, to_string(r.event).data(), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 3, r.at_us);
+    const std::string* v[] = {
+        &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
+        &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
+    for (int i = 0; i < 14; ++i) text(ins, 4 + i, *v[i]);
+    sqlite3_bind_int64(ins, 18, r.latency_us);
+    sqlite3_step(ins);
+    sqlite3_reset(ins);
+  };
+  constexpr int per_commit = 50;
+  std::int64_t next = 1;
+  std::int64_t done_n = 0;
+  double cpu_us = 0;
+  for (auto _ : state) {
+    const double cpu0 = process_cpu_us();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < until) {
+      sqlite3_step(begin);
+      sqlite3_reset(begin);
+      for (std::int64_t id = next; id < next + per_commit; ++id) {  // forwarded now
+        journal_batch b = transaction_records(id, hashes[static_cast<std::size_t>(id % 97)], true);
+        const std::int64_t terminal = id % 1000;
+        journal_record& r = b.records[0];
+        r.terminal = "T" + std::to_string(1000000 + terminal);
+        r.rrn = std::to_string(100000 + terminal * 797 % 900000) + std::to_string(100000 + id / 1000);
+        const std::string host_rrn = "733107" + std::to_string(100000 + id % 900000);
+        if (one_row) {
+          sqlite3_bind_int64(ins, 1, id);
+          sqlite3_bind_int64(ins, 2, r.at_us);
+          const std::string* v[] = {
+              &r.terminal,         &r.pan_masked,     &r.pan_hash,     &r.mti, &r.processing_code,      &r.amount,
+              &r.currency,         &r.terminal_stan,  &r.transmission, &r.rrn, &b.records[1].host_stan, &host_rrn,
+              &b.records[1].route, &b.records[1].link};
+          for (int i = 0; i < 14; ++i) text(ins, 3 + i, *v[i]);
+          sqlite3_bind_blob(ins, 17, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
+          sqlite3_step(ins);
+          sqlite3_reset(ins);
+        } else {
+          b.records[1].rrn = host_rrn;
+          journal_row(r);
+          journal_row(b.records[1]);
+          sqlite3_bind_int64(arm, 1, id);
+          sqlite3_bind_text(arm, 2, "0400 476173******0119 000000001000", -1, SQLITE_STATIC);
+          sqlite3_bind_int64(arm, 3, r.at_us);
+          sqlite3_bind_blob(arm, 4, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
+          sqlite3_step(arm);
+          sqlite3_reset(arm);
+        }
+      }
+      for (std::int64_t id = next - per_commit; id < next; ++id) {  // forwarded in the commit before: answered
+        if (id < 1) continue;
+        if (!one_row) {
+          journal_record c = transaction_records(id, hashes[0], true).records[2];
+          c.rrn = "733107" + std::to_string(100000 + id % 900000);
+          journal_row(c);
+        }
+        sqlite3_bind_int64(done, 1, id);
+        if (one_row) sqlite3_bind_int64(done, 2, journal_now_us());
+        sqlite3_step(done);
+        sqlite3_reset(done);
+        ++done_n;
+      }
+      sqlite3_step(commit);
+      sqlite3_reset(commit);
+      next += per_commit;
+    }
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    cpu_us += process_cpu_us() - cpu0;
+  }
+  state.SetItemsProcessed(done_n);
+  state.counters["cpu_us/txn"] = done_n > 0 ? cpu_us / static_cast<double>(done_n) : 0;
+  for (auto* st : {begin, commit, ins, arm, done}) sqlite3_finalize(st);
+  sqlite3_close(db);
+  remove_all();
+}
+
 std::function<std::unique_ptr<journal>()> sqlite_journal(
     journal_durability d, std::chrono::seconds reversal_window = std::chrono::seconds(86400)) {
   return [d, reversal_window] {
@@ -307,6 +452,12 @@ int main(int argc, char** argv) {
     }
     // A reversal window of a second: the purge of answered originals runs within the run, as in a
     // switch that has run longer than its window.
+    for (const bool one_row : {false, true}) {
+      benchmark::RegisterBenchmark(one_row ? "journal_table_shape/one_row" : "journal_table_shape/three_rows",
+                                   journal_table_shape, one_row)
+          ->UseManualTime()
+          ->Iterations(1);
+    }
     benchmark::RegisterBenchmark("journal_pipeline_pattern/sqlite", journal_pipeline_pattern,
                                  sqlite_journal(journal_durability::process_crash, std::chrono::seconds(1)))
         ->Arg(10)
