@@ -2,7 +2,9 @@
 // completed) as the pipeline writes them, with group commit, beside a baseline measured in the same
 // run: raw SQLite inserts of the same rows, one commit per transaction. The PostgreSQL backend runs
 // in the same program: on a throw-away server it starts on 127.0.0.1 (fsync on, as in production),
-// or on the server of --pg-conninfo=CONNINFO; --backend=sqlite skips it.
+// or on the server of --pg-conninfo=CONNINFO; --backend=sqlite skips it. journal_pipeline_pattern is
+// the switch's own pattern (two awaited commits per transaction); journal_table_shape weighs today's
+// three rows per transaction against one row, the row work alone.
 //
 //   bench_journal --benchmark_counters_tabular=true [--backend=sqlite|postgresql|both] [--pg-conninfo=...]
 // Goal: the journal sustains 50,000 transactions/s (150,000 records/s) with durability process_crash.
