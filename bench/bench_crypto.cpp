@@ -197,7 +197,7 @@ BENCHMARK_CAPTURE(arqc_verify_cvn18, software, backend::software);
 BENCHMARK_CAPTURE(arqc_verify_cvn18, pkcs11, backend::pkcs11);
 BENCHMARK_CAPTURE(mac_generate_retail, software, backend::software)->Arg(64)->Arg(256);
 BENCHMARK_CAPTURE(mac_generate_retail, pkcs11, backend::pkcs11)->Arg(64)->Arg(256);
-// Two threads on one token: what a second worker adds (the "slower with two threads").
+// Two threads on one token: what a second worker adds (is a token slower with two threads?).
 BENCHMARK_CAPTURE(pin_translate_tpk_to_zpk, pkcs11_2threads, backend::pkcs11)->Threads(2)->UseRealTime();
 
 BENCHMARK_MAIN();

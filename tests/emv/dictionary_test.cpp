@@ -1,4 +1,4 @@
-// The tag dictionary: complete for the tags of the issue, sorted, and the value checks per format.
+// The tag dictionary: complete for the tags of field 55, sorted, and the value checks per format.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,7 +23,7 @@ TEST(TagDictionary, SortedUniqueAndValid) {
 }
 
 TEST(TagDictionary, CoversTheField55TagsOfVisaMastercardAndEmvco) {
-  // The list of the issue (field 55 of contact and contactless requests and responses).
+  // The tags the dictionary must hold (field 55 of contact and contactless requests and responses).
   for (tag_t t : {0x4F,   0x50,   0x57,   0x5A,   0x5F20, 0x5F24, 0x5F2A, 0x5F34, 0x71,   0x72,   0x82,   0x84,
                   0x8A,   0x91,   0x95,   0x9A,   0x9B,   0x9C,   0x9F02, 0x9F03, 0x9F06, 0x9F07, 0x9F09, 0x9F0D,
                   0x9F0E, 0x9F0F, 0x9F10, 0x9F1A, 0x9F1E, 0x9F21, 0x9F26, 0x9F27, 0x9F33, 0x9F34, 0x9F35, 0x9F36,

@@ -174,7 +174,7 @@ TEST_F(Eftswitch, CheckConfigNamesKeysMissingFromTheHsmAndBadKeys) {
       << unknown.output();
 }
 
-// The end-to-end cases against the real process: a DUKPT PIN the host reads under its zone
+// End-to-end cases against the real process: a DUKPT PIN the host reads under its zone
 // key, a wrong MAC refused, a right one answered with a valid MAC, an ARQC verified with the ARPC back.
 TEST_F(Eftswitch, MacDukptPinAndChipCryptogramsEndToEnd) {
   using namespace test::stage;
