@@ -427,7 +427,8 @@ TEST_F(SimulatorProcesses, FramingGarbageIsABadFrameAtTheTerminalAndWithheldAtTh
   child_process host({EFT_HOSTSIM_PATH, "--config", hs.string(), "--record", record.string()});
   const auto port = port_of(host, "listening on 127.0.0.1:");
   ASSERT_NE(port, 0) << host.output();
-  const auto cfg = write_termsim(port, zpk, 2000).string();
+  // 5 s to answer: no answer may time out in this run, even on a machine loaded by sanitizers.
+  const auto cfg = write_termsim(port, zpk, 5000).string();
 
   child_process send({EFT_TERMSIM_PATH, "send", "--config", cfg, "--amount", "66.66"});
   EXPECT_EQ(send.wait_exit(), 1) << send.output();
