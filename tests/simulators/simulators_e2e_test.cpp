@@ -474,7 +474,7 @@ TEST_F(SimulatorProcesses, FramingGarbageIsABadFrameAtTheTerminalAndWithheldAtTh
            .string()});
   const auto ascii_port = port_of(ascii_host, "listening on 127.0.0.1:");
   ASSERT_NE(ascii_port, 0) << ascii_host.output();
-  const auto ascii_cfg = write_termsim(ascii_port, zpk, 2000, "ascii4", "iso87-ascii").string();
+  const auto ascii_cfg = write_termsim(ascii_port, zpk, 5000, "ascii4", "iso87-ascii").string();
   child_process ascii_send({EFT_TERMSIM_PATH, "send", "--config", ascii_cfg, "--amount", "66.66"});
   EXPECT_EQ(ascii_send.wait_exit(), 1) << ascii_send.output();
   EXPECT_NE(ascii_send.output().find("termsim: connection the 4-digit ASCII length holds a non-digit"),
