@@ -195,6 +195,36 @@ void journal_pipeline_pattern(benchmark::State& state, const std::function<std::
   remove_all();
 }
 
+// A journal record straight into the journal table, as the writer stores it (empty text as NULL).
+sqlite3_stmt* prepare_journal_insert(sqlite3* db) {
+  sqlite3_stmt* ins = nullptr;
+  sqlite3_prepare_v2(db,
+                     "INSERT INTO journal (txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, "
+                     "processing_code, amount, currency, terminal_stan, transmission, host_stan, rrn, route, link, "
+                     "rc, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     -1, &ins, nullptr);
+  return ins;
+}
+
+void insert_journal_row(sqlite3_stmt* ins, const journal_record& r) {
+  sqlite3_bind_int64(ins, 1, r.txn_id);
+  sqlite3_bind_text(ins, 2, to_string(r.event).data(), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(ins, 3, r.at_us);
+  const std::string* text[] = {
+      &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
+      &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
+  for (int i = 0; i < 14; ++i) {
+    if (text[i]->empty()) {
+      sqlite3_bind_null(ins, 4 + i);
+    } else {
+      sqlite3_bind_text(ins, 4 + i, text[i]->c_str(), -1, SQLITE_STATIC);  // r outlives the step
+    }
+  }
+  sqlite3_bind_int64(ins, 18, r.latency_us);
+  sqlite3_step(ins);
+  sqlite3_reset(ins);
+}
+
 // Baseline: the same three rows per transaction straight into SQLite (same schema, same indexes),
 // one transaction and one commit per payment transaction.
 void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) {
@@ -208,35 +238,13 @@ void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) 
   sqlite3_open(p.c_str(), &db);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
   sqlite3_exec(db, full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
-  sqlite3_stmt* ins = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO journal (txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, "
-                     "processing_code, amount, currency, terminal_stan, transmission, host_stan, rrn, route, link, "
-                     "rc, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     -1, &ins, nullptr);
+  sqlite3_stmt* ins = prepare_journal_insert(db);
   const std::string h = keys()->pan_hash("4761739001010119");
   std::int64_t id = 0;
   for (auto _ : state) {
     ++id;
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
-    for (const auto& r : transaction_records(id, h, true).records) {
-      sqlite3_bind_int64(ins, 1, r.txn_id);
-      sqlite3_bind_text(ins, 2, to_string(r.event).data(), -1, SQLITE_STATIC);
-      sqlite3_bind_int64(ins, 3, r.at_us);
-      const std::string* text[] = {
-          &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
-          &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
-      for (int i = 0; i < 14; ++i) {
-        if (text[i]->empty()) {
-          sqlite3_bind_null(ins, 4 + i);
-        } else {
-          sqlite3_bind_text(ins, 4 + i, text[i]->c_str(), -1, SQLITE_STATIC);
-        }
-      }
-      sqlite3_bind_int64(ins, 18, r.latency_us);
-      sqlite3_step(ins);
-      sqlite3_reset(ins);
-    }
+    for (const auto& r : transaction_records(id, h, true).records) insert_journal_row(ins, r);
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
@@ -288,13 +296,13 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
   };
   sqlite3_stmt* begin = prepare("BEGIN IMMEDIATE");
   sqlite3_stmt* commit = prepare("COMMIT");
-  sqlite3_stmt* ins = prepare(
-      one_row ? "INSERT INTO txn (txn_id, at_us, state, terminal, pan_masked, pan_hash, mti, processing_code, amount, "
-                "currency, terminal_stan, transmission, terminal_rrn, host_stan, host_rrn, route, link, reversal) "
-                "VALUES (?1, ?2, 'armed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-              : "INSERT INTO journal (txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, processing_code, "
-                "amount, currency, terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  sqlite3_stmt* ins =
+      one_row ? prepare(
+                    "INSERT INTO txn (txn_id, at_us, state, terminal, pan_masked, pan_hash, mti, processing_code, "
+                    "amount, currency, terminal_stan, transmission, terminal_rrn, host_stan, host_rrn, route, "
+                    "link, reversal) VALUES (?1, ?2, 'armed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                    "?14, ?15, ?16, ?17)")
+              : prepare_journal_insert(db);
   sqlite3_stmt* arm = one_row ? nullptr
                               : prepare(
                                     "INSERT INTO original (txn_id, link_group, state, mti, summary, created_us, "
@@ -309,20 +317,8 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
     if (v.empty()) {
       sqlite3_bind_null(st, i);
     } else {
-      sqlite3_bind_text(st, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_text(st, i, v.c_str(), -1, SQLITE_STATIC);  // as insert_journal_row: v outlives the step
     }
-  };
-  const auto journal_row = [&](const journal_record& r) {
-    sqlite3_bind_int64(ins, 1, r.txn_id);
-    sqlite3_bind_text(ins, 2, to_string(r.event).data(), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 3, r.at_us);
-    const std::string* v[] = {
-        &r.terminal,      &r.pan_masked,   &r.pan_hash,  &r.mti, &r.processing_code, &r.amount, &r.currency,
-        &r.terminal_stan, &r.transmission, &r.host_stan, &r.rrn, &r.route,           &r.link,   &r.rc};
-    for (int i = 0; i < 14; ++i) text(ins, 4 + i, *v[i]);
-    sqlite3_bind_int64(ins, 18, r.latency_us);
-    sqlite3_step(ins);
-    sqlite3_reset(ins);
   };
   constexpr int per_commit = 50;
   std::int64_t next = 1;
@@ -355,8 +351,8 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
           sqlite3_reset(ins);
         } else {
           b.records[1].rrn = host_rrn;
-          journal_row(r);
-          journal_row(b.records[1]);
+          insert_journal_row(ins, r);
+          insert_journal_row(ins, b.records[1]);
           sqlite3_bind_int64(arm, 1, id);
           sqlite3_bind_text(arm, 2, "0400 476173******0119 000000001000", -1, SQLITE_STATIC);
           sqlite3_bind_int64(arm, 3, r.at_us);
@@ -370,7 +366,7 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
         if (!one_row) {
           journal_record c = transaction_records(id, hashes[0], true).records[2];
           c.rrn = "733107" + std::to_string(100000 + id % 900000);
-          journal_row(c);
+          insert_journal_row(ins, c);
         }
         sqlite3_bind_int64(done, 1, id);
         if (one_row) sqlite3_bind_int64(done, 2, journal_now_us());
