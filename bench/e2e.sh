@@ -36,24 +36,33 @@ cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml simulators/
 demo_keys "$bin" "$run" "$run/eftswitch.yaml"
 
 "$bin/hostsim" --config "$run/hostsim.yaml" >"$run/hostsim.log" 2>&1 &
-pids+=($!)
+host_pid=$!
+pids+=("$host_pid")
 wait_for "$run/hostsim.log" "listening on 127.0.0.1:7100" hostsim
 # start_switch <config>: eftswitch in the run directory, listening and signed on to hostsim.
 start_switch() {
   (cd "$run" && exec "$bin/eftswitch" --config "$1") >>"$run/eftswitch.log" 2>&1 &
   switch_pid=$!
-  pids+=($switch_pid)
+  pids+=("$switch_pid")
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break; sleep 0.1; done
   sleep 1  # the host link signs on
 }
 start_switch eftswitch.yaml
 
+# cpu_ticks <pid>: the process's user and system CPU so far, all threads, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+
 # measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
-# to the table and prints the run's tps.
+# to the table and prints the run's tps. The row's CPU per answer comes from termsim's report and
+# from the CPU that eftswitch and hostsim used during the run (on the direct path eftswitch idles).
 measure() {
   local name=$1 label=$2 cfg=$3 n=$4
   shift 4
   local out="$run/$name.json"
+  local host_before switch_before
+  host_before=$(cpu_ticks "$host_pid")
+  switch_before=$(cpu_ticks "$switch_pid")
   # Exit 2 (errors or mismatches) and 3 (fell behind its schedule) still make a row: the table shows
   # both; 1 means termsim could not run at all.
   local status=0
@@ -63,8 +72,15 @@ measure() {
     echo "bench: termsim load for $name failed (exit $status)" >&2
     return 1
   fi
-  jq -r --arg l "$label" '"| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end)\(if .fell_behind then ", fell behind" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) |"' \
+  local host_us=$((($(cpu_ticks "$host_pid") - host_before) * tick_us))
+  local switch_us=$((($(cpu_ticks "$switch_pid") - switch_before) * tick_us))
+  jq -r --arg l "$label" --argjson h "$host_us" --argjson s "$switch_us" '
+    def per(us): if .answered > 0 then us / .answered | floor else 0 end;
+    "| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end)\(if .fell_behind then ", fell behind" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) | \(.cpu.us_per_answer | floor) / \(per($s)) / \(per($h)) |"' \
     "$out" >>"$run/rows.md"
+  jq -r --argjson h "$host_us" --argjson s "$switch_us" \
+    '"\(.cpu.us_per_answer) \(if .answered > 0 then $s / .answered else 0 end) \(if .answered > 0 then $h / .answered else 0 end)"' \
+    "$out" >"$run/$name.cpu"
   jq -r '.tps' "$out"
 }
 
@@ -94,7 +110,7 @@ rss_before=$(rss_kb "$switch_pid")
 "$bin/termsim" load --config "$run/termsim.yaml" --connections 18000 --duration $((secs + 25)) --idle \
   --ramp-up 10 --source-addresses 16 --no-progress --json "$run/idle.json" >/dev/null &
 idle_pid=$!
-pids+=($idle_pid)
+pids+=("$idle_pid")
 sleep 15
 rss_idle=$(rss_kb "$switch_pid")
 scale_tps=$(measure switch-1000-beside-18000-idle "$switched, 18,000 idle held" termsim.yaml 1000 --ramp-up 1)
@@ -111,8 +127,8 @@ start_switch eftswitch-no-journal.yaml
 n100=$(measure switch-no-journal-100 "termsim -> eftswitch without journal (diagnostic)" termsim.yaml 100)
 
 echo
-echo "| path | connections | mode | tps | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors / mismatches |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| path | connections | mode | tps | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors / mismatches | CPU us per answer: termsim / eftswitch / hostsim |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 cat "$run/rows.md"
 echo
 awk -v s="$s100" -v d="$d100" 'BEGIN { printf "switch / direct throughput, 100 connections:   %.0f %%  (goal >= 50 %%)\n", 100 * s / d }'
@@ -122,3 +138,10 @@ awk -v s="$p99_switch" -v d="$p99_direct" -v r="$rate" \
 echo "connection scale: $held idle terminals held (errors $idle_errors) while 1,000 others ran $(printf '%.0f' "$scale_tps") tps"
 awk -v b="$rss_before" -v i="$rss_idle" -v h="$held" 'BEGIN { printf "connection scale: eftswitch resident memory %.1f MB before, %.1f MB with the idle terminals held: %.1f KB per idle connection\n", b / 1024, i / 1024, (h > 0 ? (i - b) / h : 0) }'
 awk -v s="$n100" -v d="$d100" 'BEGIN { printf "diagnostic: switch without its journal / direct, 100 connections: %.0f %%\n", 100 * s / d }'
+# The budget the throughput goal sets: on the shared cores, the switch path reaches half the direct
+# rate when the switch uses about as much CPU per answer as termsim and hostsim together.
+read -r d_term _ d_host <"$run/direct-100.cpu"
+read -r _ s_switch _ <"$run/switch-100.cpu"
+read -r _ n_switch _ <"$run/switch-no-journal-100.cpu"
+awk -v t="$d_term" -v h="$d_host" -v s="$s_switch" -v n="$n_switch" \
+  'BEGIN { printf "CPU per answer, 100 connections: termsim + hostsim %.1f us (direct path); eftswitch %.1f us, %.1f us without its journal\n", t + h, s, n }'

@@ -439,6 +439,20 @@ nlohmann::ordered_json report_json(const run& r, double elapsed) {
     mm[std::string(to_string(static_cast<mismatch>(i)))] = s.mismatches[i].load();
   j["mismatches"] = mm;
   j["samples"] = s.samples;
+  // termsim's own CPU (all threads, from the start of the process): a load generator short of CPU
+  // caps what it measures, and a benchmark divides this by the answers to compare paths.
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    const auto secs = [](const timeval& tv) {
+      return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
+    nlohmann::ordered_json cpu;
+    cpu["user_s"] = secs(ru.ru_utime);
+    cpu["system_s"] = secs(ru.ru_stime);
+    const double answered = static_cast<double>(s.answered.load());
+    cpu["us_per_answer"] = answered > 0 ? (secs(ru.ru_utime) + secs(ru.ru_stime)) * 1e6 / answered : 0.0;
+    j["cpu"] = cpu;
+  }
   return j;
 }
 
@@ -468,6 +482,13 @@ void print_report(const nlohmann::ordered_json& j) {
     std::cout << "\n  answers by RC:";
     for (const auto& [k, v] : j["answers_by_rc"].items()) std::cout << " " << k << " " << v;
     std::cout << "\n";
+    if (j.contains("cpu")) {
+      char line[160];
+      std::snprintf(line, sizeof line, "  termsim CPU: %.2f s user, %.2f s system, %.1f us per answer\n",
+                    j["cpu"]["user_s"].get<double>(), j["cpu"]["system_s"].get<double>(),
+                    j["cpu"]["us_per_answer"].get<double>());
+      std::cout << line;
+    }
   }
   std::cout << "  errors:";
   std::uint64_t n = 0;

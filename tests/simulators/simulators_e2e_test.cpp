@@ -84,6 +84,12 @@ class SimulatorProcesses : public ::testing::Test {
     for (const auto& [k, v] : r["errors"].items()) EXPECT_EQ(v, 0) << k << " " << r.dump();
     for (const auto& [k, v] : r["mismatches"].items()) EXPECT_EQ(v, 0) << k << " " << r.dump();
     EXPECT_GT(r["answers_by_rc"].value("00", 0), 0) << r.dump();
+    // termsim's own CPU: spent (building PIN blocks, ARQCs and MACs is not free) and divided by the
+    // answers as the report says.
+    const auto& cpu = r["cpu"];
+    const double spent = cpu["user_s"].get<double>() + cpu["system_s"].get<double>();
+    EXPECT_GT(spent, 0.0) << r.dump();
+    EXPECT_NEAR(cpu["us_per_answer"].get<double>(), spent * 1e6 / r["answered"].get<double>(), 0.01) << r.dump();
   }
 
   fs::path dir;
