@@ -77,10 +77,15 @@ std::pair<std::shared_ptr<duplicate_entry>, bool> duplicate_cache::admit(const s
 }
 
 void duplicate_cache::complete(duplicate_entry& e, const iso8583::message* response) {
-  if (response != nullptr) {
-    e.dialect = &response->dialect();
-    if (!iso8583::pack(*response, e.response)) e.response.clear();
-    e.response.shrink_to_fit();  // kept for the whole window: no room to spare
+  std::vector<std::byte> packed;
+  if (response != nullptr && !iso8583::pack(*response, packed)) packed.clear();
+  complete(e, response != nullptr ? &response->dialect() : nullptr, packed);
+}
+
+void duplicate_cache::complete(duplicate_entry& e, const iso8583::spec* dialect, std::span<const std::byte> packed) {
+  if (dialect != nullptr && !packed.empty()) {
+    e.dialect = dialect;
+    e.response.assign(packed.begin(), packed.end());  // exactly its size: kept for the whole window
   }
   e.done.store(true, std::memory_order_release);
 }

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "eft/iso8583/codec.hpp"
 #include "eft/switch/logging.hpp"
 #include "eft/switch/message_util.hpp"
 
@@ -157,7 +158,11 @@ awaitable<void> pipeline::process(transaction* t) {
   co_await decide(t);
   if (t->response) (void)co_await run_stages(stage_point::answered, t);
   if (journal_ != nullptr && !t->outcome_journaled) journal_declined(t);
-  if (first) duplicate_cache::complete(*first, t->response.get());
+  if (first) {
+    // Packed once, for the cache and for the terminal (the session sends these bytes).
+    if (t->response && !iso8583::pack(*t->response, t->response_bytes)) t->response_bytes.clear();
+    duplicate_cache::complete(*first, t->response ? &t->response->dialect() : nullptr, t->response_bytes);
+  }
   counters_.in_flight.sub();
   log_transaction(t);
   record(t);

@@ -259,13 +259,15 @@ awaitable<bool> serve_frame(std::shared_ptr<terminal_session> s, std::array<std:
   s->busy = false;
   if (!t->response) co_return true;
 
-  std::vector<std::byte> out;
-  if (const iso8583::status st = iso8583::pack(*t->response, out); !st) {
-    spdlog::warn("listener {}: {}: the answer {} does not pack in the terminal dialect: {}; answering 96", l.cfg.name,
-                 s->peer, summary(*t->response), st.message());
-    make_local_response(*t->request, "96", *t->response);
-    out.clear();
-    if (!iso8583::pack(*t->response, out)) co_return false;
+  std::vector<std::byte> out = std::move(t->response_bytes);  // packed already by the duplicate check
+  if (out.empty()) {
+    if (const iso8583::status st = iso8583::pack(*t->response, out); !st) {
+      spdlog::warn("listener {}: {}: the answer {} does not pack in the terminal dialect: {}; answering 96", l.cfg.name,
+                   s->peer, summary(*t->response), st.message());
+      make_local_response(*t->request, "96", *t->response);
+      out.clear();
+      if (!iso8583::pack(*t->response, out)) co_return false;
+    }
   }
   std::array<std::uint8_t, max_header_size> out_header{};
   const std::size_t hn = write_frame_header(l.fr, out.size(), out_header, f.tpdu_header);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -56,6 +57,8 @@ class duplicate_cache {
   /// Records the answer of a first request (null: none was sent) and releases waiting duplicates.
   /// An answer that does not pack is recorded as none: the terminal could not have been sent it.
   static void complete(duplicate_entry& e, const iso8583::message* response);
+  /// The same with the answer packed already (`dialect` null or `packed` empty: none was sent).
+  static void complete(duplicate_entry& e, const iso8583::spec* dialect, std::span<const std::byte> packed);
 
   std::size_t size() const;
 

@@ -85,7 +85,8 @@ struct transaction {
   std::unique_ptr<iso8583::message> host_request;   ///< the request in the host dialect (routed stages may edit it)
   std::unique_ptr<iso8583::message> host_response;  ///< the host's answer (host dialect), when there is one
   std::unique_ptr<iso8583::message> response;       ///< the answer to send (terminal dialect); null: send nothing
-  std::string host_stan;                            ///< STAN and RRN the switch used toward the host
+  std::vector<std::byte> response_bytes;  ///< `response` packed, once process() packed it (duplicate check on)
+  std::string host_stan;                  ///< STAN and RRN the switch used toward the host
   std::string host_rrn;
   std::chrono::steady_clock::time_point started{};
   std::vector<std::uint8_t> request_bytes;   ///< the request as received (message without framing): MAC input
