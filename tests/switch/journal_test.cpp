@@ -25,6 +25,7 @@
 #include "eft/crypto/bytes.hpp"
 #include "eft/crypto/primitives.hpp"
 #include "eft/switch/journal.hpp"
+#include "eft/switch/sqlite_wal_vfs.hpp"
 #include "pg_server.hpp"
 
 namespace eft::switch_core {
@@ -216,6 +217,50 @@ TEST_F(JournalTest, ItsThreadsAreNamedForOperators) {
   const auto after = thread_names();
   EXPECT_EQ(std::count(after.begin(), after.end(), "eft-journal"), 0) << "close() joins its threads";
   EXPECT_EQ(std::count(after.begin(), after.end(), "eft-checkpoint"), 0);
+}
+
+// The WAL restarts from its beginning under steady writes, so its file stays bounded. Each commit
+// here is a transaction of its own (the most frames per transaction), faster than the checkpoint
+// thread can copy them, and more than twice the emergency bound of frames (131,072) goes through
+// the WAL: a file within that bound has restarted.
+TEST_F(JournalTest, TheWalRestartsUnderSteadyWritesAndStaysBounded) {
+  auto j = open();
+  constexpr std::uint64_t bound_frames = 131072 + 1024;  // the bound, and room for one commit
+  constexpr std::uint64_t frames_to_write = 2 * bound_frames + 10000;
+  constexpr std::uint64_t frame_bytes = 24 + 4096;
+  const std::uint64_t calls_before = detail::wal_write_totals().received;
+  std::uint64_t frames = 0;
+  std::uintmax_t largest = 0;
+  const fs::path wal = path_.string() + "-wal";
+  const auto keys = test_keys();
+  for (int i = 0; frames < frames_to_write; ++i) {
+    journal_batch b;
+    journal_record r;
+    r.txn_id = j->next_txn_id();
+    r.event = journal_event::received;
+    r.at_us = journal_now_us();
+    r.terminal = "T" + std::to_string(i % 1000);
+    r.pan_hash = keys->pan_hash(std::string(test_pan.substr(0, 10)) + std::to_string(100000 + i));
+    r.rrn = std::to_string(100000000000LL + (i * 7919LL) % 900000000000LL);
+    r.amount = "000000001000";
+    b.records.push_back(std::move(r));
+    saf_item it;
+    it.txn_id = b.records.back().txn_id;
+    it.link_group = "acquirer";
+    it.mti = "0400";
+    it.summary = "0400 476173******0119";
+    it.created_us = journal_now_us();
+    it.message.assign(300, static_cast<std::uint8_t>('x'));
+    b.saf_put.push_back(std::move(it));
+    ASSERT_TRUE(j->post(std::move(b)));
+    ASSERT_TRUE(j->flush());
+    // SQLite writes a frame as two calls (header, page); the WAL header adds a few.
+    frames = (detail::wal_write_totals().received - calls_before) / 2;
+    if (i % 256 == 0) largest = std::max(largest, fs::file_size(wal));
+  }
+  largest = std::max(largest, fs::file_size(wal));
+  // Without a restart the file would hold every frame written: more than twice this.
+  EXPECT_LE(largest, bound_frames * frame_bytes) << frames << " frames written";
 }
 
 TEST_F(JournalTest, MigratesAVersionOneJournalsArmedReversalsToTheirOriginals) {
