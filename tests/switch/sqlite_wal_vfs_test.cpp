@@ -110,6 +110,43 @@ TEST_F(WalVfsTest, ACommitsFramesReachTheFileInAsFewWritesAsTheBaseVfsTakes) {
   EXPECT_EQ(check, "ok");
 }
 
+// Descriptors of this process open on `file` (from /proc/self/fd), and all of them.
+std::pair<int, int> open_descriptors(const fs::path& file) {
+  int on_file = 0;
+  int all = 0;
+  const auto target = fs::weakly_canonical(file);
+  for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+    ++all;
+    std::error_code ec;
+    const auto link = fs::read_symlink(e.path(), ec);
+    if (!ec && link == target) ++on_file;
+  }
+  return {on_file, all};
+}
+
+// The layer asks the kernel to write each commit's WAL bytes out early through a descriptor of its
+// own: there while the WAL is open (beside SQLite's), closed with it, never leaked.
+TEST_F(WalVfsTest, TheWritebackDescriptorLivesAndDiesWithTheWal) {
+  const fs::path wal = path_.string() + "-wal";
+  const int before = open_descriptors(wal).second;
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_EQ(
+        sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, detail::wal_coalescing_vfs()),
+        SQLITE_OK);
+    ASSERT_EQ(exec("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB)"),
+              SQLITE_OK);
+    ASSERT_EQ(insert(50), SQLITE_OK);
+    EXPECT_EQ(open_descriptors(wal).first, 2) << "SQLite's and the layer's";
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    EXPECT_EQ(open_descriptors(wal).first, 0);
+  }
+  EXPECT_EQ(open_descriptors(wal).second, before);
+  const auto [rows, check] = read_back();
+  EXPECT_EQ(rows, 20 * 50);
+  EXPECT_EQ(check, "ok");
+}
+
 TEST_F(WalVfsTest, ReadersOnOtherConnectionsSeeEachCommitWhole) {
   open_layered();
   for (int i = 1; i <= 5; ++i) {

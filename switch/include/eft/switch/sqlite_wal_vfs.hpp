@@ -11,6 +11,9 @@
 //  - at the database file's xShmBarrier: SQLite calls it before it publishes new frames in the
 //    wal-index, so no reader (another connection, the checkpoint) is ever shown a frame that is not in
 //    the file. If that last write fails, the process stops: the frames would be published missing.
+// After each such write it asks the kernel to start writing those bytes to the disk
+// (sync_file_range, SYNC_FILE_RANGE_WRITE, which does not wait): the checkpoint thread's sync of the
+// WAL then has little left to write, and the writer's next appends do not wait behind it.
 // The file format, locking and durability are SQLite's own: with synchronous=FULL the xSync that
 // follows the commit writes the buffer first.
 
