@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "eft/crypto/bytes.hpp"
@@ -399,6 +400,30 @@ TEST_F(JournalTest, SealedMessagesRefuseTamperingAndOtherKeys) {
   EXPECT_FALSE(journal_keys(other).unseal(sealed));
   sealed[20] ^= 1;
   EXPECT_FALSE(keys->unseal(sealed));
+}
+
+TEST_F(JournalTest, EachSealTakesAnIvOfItsOwnOnEveryThread) {
+  // IVs come from a pool per thread, refilled every 64 seals: across refills and threads, no IV
+  // repeats and every sealed message opens.
+  const auto keys = test_keys();
+  const std::vector<std::uint8_t> clear{'0', '4', '0', '0', 9, 8, 7, 6};
+  constexpr int per_thread = 1000;
+  std::vector<std::vector<std::uint8_t>> sealed[2];
+  std::thread other([&] {
+    for (int i = 0; i < per_thread; ++i) sealed[1].push_back(keys->seal(clear));
+  });
+  for (int i = 0; i < per_thread; ++i) sealed[0].push_back(keys->seal(clear));
+  other.join();
+  std::set<std::vector<std::uint8_t>> ivs;
+  for (const auto& list : sealed) {
+    for (const auto& s : list) {
+      ASSERT_EQ(s.size(), 16U + 16U + 32U);
+      EXPECT_EQ(keys->unseal(s), clear);
+      ivs.emplace(s.begin(), s.begin() + 16);
+    }
+  }
+  EXPECT_EQ(ivs.size(), 2U * per_thread) << "an IV was used twice";
+  EXPECT_FALSE(ivs.contains(std::vector<std::uint8_t>(16, 0))) << "a wiped pool slot was used as an IV";
 }
 
 TEST_P(JournalBackendTest, GroupCommitPutsManyBatchesInOneTransaction) {
