@@ -30,9 +30,14 @@ constexpr std::size_t flush_at = 4U << 20U;
 // The most handed to the base VFS in one call: the unix VFS writes less than 128 KiB per call (it
 // masks larger sizes, and fails a write whose remainder is a multiple of 128 KiB).
 constexpr std::size_t max_write = 124U << 10U;
+// The WAL bytes whose disk write starts in one sync_file_range call. Once per commit cost the writer
+// 6 % of the switch's CPU at 3,900 tps (small commits, each starting the writeback of ten pages).
+constexpr sqlite3_int64 writeback_every = 128 << 10;
 
 std::atomic<std::uint64_t> received_writes{0};
 std::atomic<std::uint64_t> issued_writes{0};
+std::atomic<std::uint64_t> writebacks{0};
+std::atomic<std::uint64_t> writeback_bytes{0};
 
 struct layer_file {
   sqlite3_file file;             // first: SQLite sees this
@@ -45,6 +50,8 @@ struct layer_file {
   sqlite3_int64 pending_at = 0;        // ... from this offset
   bool commit_page_next = false;       // a WAL: the last write was a commit frame's header
   int writeback_fd = -1;               // a WAL: a descriptor of its own for sync_file_range, or -1
+  sqlite3_int64 writeback_from = 0;    // a WAL: the written bytes whose disk write is not started yet
+  sqlite3_int64 writeback_to = 0;      // ... up to here (from == to: none)
 };
 
 constexpr std::size_t real_offset = (sizeof(layer_file) + 15U) & ~std::size_t{15U};
@@ -61,6 +68,18 @@ std::unordered_map<const char*, layer_file*>& registry() {
   return r;
 }
 
+// Starts the disk write of the WAL bytes not started yet, without waiting for it.
+void start_writeback(layer_file* w) {
+  if (w->writeback_to > w->writeback_from) {
+    (void)::sync_file_range(w->writeback_fd, w->writeback_from, w->writeback_to - w->writeback_from,
+                            SYNC_FILE_RANGE_WRITE);
+    writebacks.fetch_add(1, std::memory_order_relaxed);
+    writeback_bytes.fetch_add(static_cast<std::uint64_t>(w->writeback_to - w->writeback_from),
+                              std::memory_order_relaxed);
+  }
+  w->writeback_from = w->writeback_to;
+}
+
 int flush(layer_file* w) {
   int rc = SQLITE_OK;
   std::size_t done = 0;
@@ -71,12 +90,18 @@ int flush(layer_file* w) {
     issued_writes.fetch_add(1, std::memory_order_relaxed);
     done += n;
   }
-  // Start writing these bytes to the disk now, without waiting: the checkpoint's sync of the WAL
-  // then finds little left, and the writer's appends stop queueing behind a long sync. Advisory:
-  // durability stays SQLite's own syncs, so a failure here changes nothing.
+  // Start writing these bytes to the disk soon, without waiting: the checkpoint's sync of the WAL
+  // then finds little left, and the writer's appends stop queueing behind a long sync. Started every
+  // 128 KiB of appends (and when the appends jump, as on a WAL restart). Advisory: durability stays
+  // SQLite's own syncs, so a failure here changes nothing.
   if (rc == SQLITE_OK && w->writeback_fd >= 0 && !w->pending.empty()) {
-    (void)::sync_file_range(w->writeback_fd, w->pending_at, static_cast<off_t>(w->pending.size()),
-                            SYNC_FILE_RANGE_WRITE);
+    const sqlite3_int64 end = w->pending_at + static_cast<sqlite3_int64>(w->pending.size());
+    if (w->pending_at != w->writeback_to) {
+      start_writeback(w);
+      w->writeback_from = w->pending_at;
+    }
+    w->writeback_to = end;
+    if (w->writeback_to - w->writeback_from >= writeback_every) start_writeback(w);
   }
   w->pending.clear();
   w->commit_page_next = false;
@@ -380,7 +405,8 @@ const char* wal_coalescing_vfs() {
 }
 
 wal_write_counts wal_write_totals() {
-  return {received_writes.load(std::memory_order_relaxed), issued_writes.load(std::memory_order_relaxed)};
+  return {received_writes.load(std::memory_order_relaxed), issued_writes.load(std::memory_order_relaxed),
+          writebacks.load(std::memory_order_relaxed), writeback_bytes.load(std::memory_order_relaxed)};
 }
 
 }  // namespace eft::switch_core::detail

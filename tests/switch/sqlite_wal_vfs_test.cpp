@@ -124,8 +124,8 @@ std::pair<int, int> open_descriptors(const fs::path& file) {
   return {on_file, all};
 }
 
-// The layer asks the kernel to write each commit's WAL bytes out early through a descriptor of its
-// own: there while the WAL is open (beside SQLite's), closed with it, never leaked.
+// The layer asks the kernel to write the WAL's bytes out early through a descriptor of its own:
+// there while the WAL is open (beside SQLite's), closed with it, never leaked.
 TEST_F(WalVfsTest, TheWritebackDescriptorLivesAndDiesWithTheWal) {
   const fs::path wal = path_.string() + "-wal";
   const int before = open_descriptors(wal).second;
@@ -145,6 +145,26 @@ TEST_F(WalVfsTest, TheWritebackDescriptorLivesAndDiesWithTheWal) {
   const auto [rows, check] = read_back();
   EXPECT_EQ(rows, 20 * 50);
   EXPECT_EQ(check, "ok");
+}
+
+// Small commits (a page or two each, as the switch's are at moderate rates) start their disk writes
+// in runs of 128 KiB of WAL, not one call per commit, and every run starts where the last ended.
+TEST_F(WalVfsTest, SmallCommitsStartTheirDiskWritesInRunsOf128KiB) {
+  open_layered();
+  const int frames_before = wal_frames_;
+  const auto before = detail::wal_write_totals();
+  constexpr int commits = 400;
+  for (int i = 0; i < commits; ++i) ASSERT_EQ(insert(1), SQLITE_OK);
+  const auto after = detail::wal_write_totals();
+  const std::uint64_t bytes = static_cast<std::uint64_t>(wal_frames_ - frames_before) * (24U + 4096U);
+  const std::uint64_t runs = after.writebacks - before.writebacks;
+  const std::uint64_t covered = after.writeback_bytes - before.writeback_bytes;
+  ASSERT_GT(bytes, 8U * (128U << 10U)) << "enough WAL for several runs";
+  EXPECT_GE(runs, bytes / (128U << 10U) - 1U);
+  EXPECT_LE(runs, bytes / (128U << 10U));
+  EXPECT_GE(covered, runs * (128U << 10U)) << "each run covers at least 128 KiB";
+  EXPECT_LE(covered, bytes) << "no byte is started twice";
+  EXPECT_GT(covered + (128U << 10U), bytes) << "at most one run's worth waits";
 }
 
 TEST_F(WalVfsTest, ReadersOnOtherConnectionsSeeEachCommitWhole) {

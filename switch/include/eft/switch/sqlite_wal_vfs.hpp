@@ -24,10 +24,13 @@ namespace eft::switch_core::detail {
 /// The VFS's name, registered (not as the default) on first use; pass it to sqlite3_open_v2.
 const char* wal_coalescing_vfs();
 
-/// What the layer did in this process: WAL write calls received from SQLite, and writes issued.
+/// What the layer did in this process: WAL write calls received from SQLite, writes issued, and
+/// disk writes started (sync_file_range calls) with the bytes they covered.
 struct wal_write_counts {
   std::uint64_t received = 0;
   std::uint64_t issued = 0;
+  std::uint64_t writebacks = 0;
+  std::uint64_t writeback_bytes = 0;
 };
 wal_write_counts wal_write_totals();
 
