@@ -2,8 +2,9 @@
 # End-to-end benchmark, one table: termsim -> eftswitch -> hostsim against termsim -> hostsim directly,
 # in the same run, at 100 and 1,000 connections (chip purchases with online PIN: PIN translation
 # TPK -> ZPK in the switch's software HSM, field 55 with ARQC verified and ARPC returned by hostsim),
-# then both paths at a fixed rate of 20 % of the direct maximum (what the switch adds at p99) and at
-# 10 % (a diagnostic: the same without queueing on the shared cores), then
+# then both paths at a fixed rate of 20 % of the direct maximum (what the switch adds at p99), at
+# 10 % and at 3 % (diagnostics: the same with less and with hardly any queueing on the shared cores;
+# at 3 % the switch also runs without its journal, to split what it adds between the two), then
 # connection scale: 18,000 idle terminals held by eftswitch while 1,000 others run traffic (connections
 # held, resident memory per idle connection, the active ones' latency).
 #   BENCH_SECONDS=10 ./bench/e2e.sh        (needs a RelWithDebInfo build in build/, ports 5000, 7000, 7100, 9100)
@@ -105,6 +106,13 @@ measure direct-rate-half "$direct" termsim-direct.yaml 100 --rate "$rate_half" >
 measure switch-rate-half "$switched" termsim.yaml 100 --rate "$rate_half" >/dev/null
 p99_direct_half=$(jq '.latency_ms.p99' "$run/direct-rate-half.json")
 p99_switch_half=$(jq '.latency_ms.p99' "$run/switch-rate-half.json")
+# Diagnostic: 3 % of the direct maximum, the cores mostly idle: what each transaction's own path
+# costs at p99 (the switch's hops and stages, the journal's two commits), with no queueing at all.
+rate_low=$(awk -v m="$direct_max" 'BEGIN { r = int(m * 0.03); printf "%d", (r > 0 ? r : 1) }')
+measure direct-rate-low "$direct" termsim-direct.yaml 100 --rate "$rate_low" >/dev/null
+measure switch-rate-low "$switched" termsim.yaml 100 --rate "$rate_low" >/dev/null
+p99_direct_low=$(jq '.latency_ms.p99' "$run/direct-rate-low.json")
+p99_switch_low=$(jq '.latency_ms.p99' "$run/switch-rate-low.json")
 
 # Connection scale: 18,000 idle terminals (one termsim, spread over 127.0.0.1-16) held by eftswitch
 # while 1,000 others run purchases (a second termsim). The switch starts afresh for it, so that its
@@ -133,6 +141,9 @@ wait "$switch_pid" 2>/dev/null || true
 awk '/^journal:/ { skip = 1; next } skip && /^[^ ]/ { skip = 0 } !skip' "$run/eftswitch.yaml" >"$run/eftswitch-no-journal.yaml"
 start_switch eftswitch-no-journal.yaml
 n100=$(measure switch-no-journal-100 "termsim -> eftswitch without journal (diagnostic)" termsim.yaml 100)
+measure switch-no-journal-rate-low "termsim -> eftswitch without journal (diagnostic)" termsim.yaml 100 \
+  --rate "$rate_low" >/dev/null
+p99_nojournal_low=$(jq '.latency_ms.p99' "$run/switch-no-journal-rate-low.json")
 
 echo
 echo "| path | connections | mode | tps | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors / mismatches | CPU us per answer: termsim / eftswitch / hostsim |"
@@ -145,6 +156,8 @@ awk -v s="$p99_switch" -v d="$p99_direct" -v r="$rate" \
   'BEGIN { printf "added p99 at %d tps (20 %% of the direct maximum): %.2f ms  (goal <= 1 ms)\n", r, s - d }'
 awk -v s="$p99_switch_half" -v d="$p99_direct_half" -v r="$rate_half" \
   'BEGIN { printf "diagnostic: added p99 at %d tps (10 %% of the direct maximum): %.2f ms\n", r, s - d }'
+awk -v s="$p99_switch_low" -v n="$p99_nojournal_low" -v d="$p99_direct_low" -v r="$rate_low" \
+  'BEGIN { printf "diagnostic: added p99 at %d tps (3 %% of the direct maximum): %.2f ms; without its journal %.2f ms\n", r, s - d, n - d }'
 echo "connection scale: $held idle terminals held (errors $idle_errors) while 1,000 others ran $(printf '%.0f' "$scale_tps") tps"
 awk -v b="$rss_before" -v i="$rss_idle" -v h="$held" 'BEGIN { printf "connection scale: eftswitch resident memory %.1f MB before, %.1f MB with the idle terminals held: %.1f KB per idle connection\n", b / 1024, i / 1024, (h > 0 ? (i - b) / h : 0) }'
 awk -v s="$n100" -v d="$d100" 'BEGIN { printf "diagnostic: switch without its journal / direct, 100 connections: %.0f %%\n", 100 * s / d }'
