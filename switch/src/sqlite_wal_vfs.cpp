@@ -3,14 +3,17 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -33,6 +36,11 @@ constexpr std::size_t max_write = 124U << 10U;
 // The WAL bytes whose disk write starts in one sync_file_range call. Once per commit cost the writer
 // 6 % of the switch's CPU at 3,900 tps (small commits, each starting the writeback of ten pages).
 constexpr sqlite3_int64 writeback_every = 128 << 10;
+// The WAL file is extended ahead of the appends this much at a time (fallocate), so that an append
+// never grows the file. On ext4 an append past the end updates the inode's size under a lock that
+// the kernel's writeback of that file also takes: while a WAL was growing (after every start, until
+// its first restart at about 135 MB), the writer blocked there on 12 % of its commits at 660 tps.
+constexpr sqlite3_int64 preallocate_chunk = 16 << 20;
 
 std::atomic<std::uint64_t> received_writes{0};
 std::atomic<std::uint64_t> issued_writes{0};
@@ -52,6 +60,7 @@ struct layer_file {
   int writeback_fd = -1;               // a WAL: a descriptor of its own for sync_file_range, or -1
   sqlite3_int64 writeback_from = 0;    // a WAL: the written bytes whose disk write is not started yet
   sqlite3_int64 writeback_to = 0;      // ... up to here (from == to: none)
+  sqlite3_int64 allocated_to = 0;      // a WAL: the file's size, preallocated ahead of the appends
 };
 
 constexpr std::size_t real_offset = (sizeof(layer_file) + 15U) & ~std::size_t{15U};
@@ -80,9 +89,25 @@ void start_writeback(layer_file* w) {
   w->writeback_from = w->writeback_to;
 }
 
+// Extends the WAL file to the chunk past `end` when the appends would reach beyond it. Advisory: a
+// file system without fallocate, or a failure (the write that follows reports a full disk), leaves
+// the appends to grow the file as they would without this layer.
+void preallocate(layer_file* w, sqlite3_int64 end) {
+  if (end <= w->allocated_to) return;
+  const sqlite3_int64 to = (end + preallocate_chunk - 1) / preallocate_chunk * preallocate_chunk;
+  if (::fallocate(w->writeback_fd, 0, w->allocated_to, to - w->allocated_to) == 0) {
+    w->allocated_to = to;
+    return;
+  }
+  w->allocated_to = errno == EOPNOTSUPP || errno == ENOSYS ? std::numeric_limits<sqlite3_int64>::max() : end;
+}
+
 int flush(layer_file* w) {
   int rc = SQLITE_OK;
   std::size_t done = 0;
+  if (w->writeback_fd >= 0 && !w->pending.empty()) {
+    preallocate(w, w->pending_at + static_cast<sqlite3_int64>(w->pending.size()));
+  }
   while (rc == SQLITE_OK && done < w->pending.size()) {
     const std::size_t n = std::min(w->pending.size() - done, max_write);
     rc = w->real->pMethods->xWrite(w->real, w->pending.data() + done, static_cast<int>(n),
@@ -161,6 +186,7 @@ int x_write(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
   layer_file* l = self(f);
   if (const int rc = flush(l); rc != SQLITE_OK) return rc;
+  if (l->is_wal) l->allocated_to = std::min(l->allocated_to, size);
   return l->real->pMethods->xTruncate(l->real, size);
 }
 
@@ -294,8 +320,12 @@ int x_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, 
   f->pMethods = &layer_methods;
   l->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
   // SQLite keeps no POSIX lock on a WAL file (its locks are on the database and the -shm file), so
-  // a second descriptor, closed with the WAL, releases none of its locks.
-  if (l->is_wal && name != nullptr) l->writeback_fd = ::open(name, O_RDONLY | O_CLOEXEC);
+  // a second descriptor, closed with the WAL, releases none of its locks. Writable: it preallocates.
+  if (l->is_wal && name != nullptr && (flags & SQLITE_OPEN_READWRITE) != 0) {
+    l->writeback_fd = ::open(name, O_RDWR | O_CLOEXEC);
+    struct stat st {};
+    if (l->writeback_fd >= 0 && ::fstat(l->writeback_fd, &st) == 0) l->allocated_to = st.st_size;
+  }
   if (name == nullptr) return SQLITE_OK;
   const std::lock_guard lock(registry_mutex);
   if ((flags & SQLITE_OPEN_MAIN_DB) != 0) {

@@ -14,6 +14,8 @@
 // After each such write it asks the kernel to start writing those bytes to the disk
 // (sync_file_range, SYNC_FILE_RANGE_WRITE, which does not wait): the checkpoint thread's sync of the
 // WAL then has little left to write, and the writer's next appends do not wait behind it.
+// It also extends the WAL file ahead of the appends, 16 MiB at a time (fallocate), so that no append
+// grows the file: on ext4 a growing append waits for a lock that the file's writeback holds.
 // The file format, locking and durability are SQLite's own: with synchronous=FULL the xSync that
 // follows the commit writes the buffer first.
 
