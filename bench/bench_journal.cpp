@@ -14,6 +14,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -265,7 +266,17 @@ void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) 
 //  - one_row: one row per transaction holding the request, the host's ids, the outcome and the sealed
 //    reversal, inserted when forwarded and updated in place when completed; the same look-ups
 //    (transaction id as the row id, time, terminal, RRNs, PAN hash, armed ones).
-void journal_table_shape(benchmark::State& state, bool one_row) {
+// With late keys (the /late_N variants) the look-ups whose keys are spread over their tree (terminal,
+// RRN, PAN hash) are not indexes on the rows: their keys are kept in memory and entered, sorted, into
+// one key table (key, row id) every N commits, inside that commit. Everything else is as without.
+struct table_shape {
+  bool one_row = false;
+  int late_keys_every = 0;  // commits between two entries of the spread keys; 0: indexed on the rows
+};
+
+void journal_table_shape(benchmark::State& state, table_shape shape) {
+  const bool one_row = shape.one_row;
+  const bool late = shape.late_keys_every > 0;
   const fs::path p = fresh_path(one_row ? "one-row.db" : "three-rows.db");
   if (!one_row) {
     sqlite_journal_options o;
@@ -282,11 +293,23 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
                  "currency TEXT, terminal_stan TEXT, transmission TEXT, terminal_rrn TEXT, host_stan TEXT, "
                  "host_rrn TEXT, route TEXT, link TEXT, rc TEXT, latency_us INTEGER, done_us INTEGER, reversal BLOB);"
                  "CREATE INDEX txn_at ON txn (at_us);"
-                 "CREATE INDEX txn_terminal ON txn (terminal, at_us);"
-                 "CREATE INDEX txn_terminal_rrn ON txn (terminal_rrn) WHERE terminal_rrn IS NOT NULL;"
                  "CREATE INDEX txn_host_rrn ON txn (host_rrn) WHERE host_rrn IS NOT NULL;"
-                 "CREATE INDEX txn_pan_hash ON txn (pan_hash);"
                  "CREATE INDEX txn_armed ON txn (txn_id) WHERE state = 'armed';",
+                 nullptr, nullptr, nullptr);
+    if (!late) {
+      sqlite3_exec(db,
+                   "CREATE INDEX txn_terminal ON txn (terminal, at_us);"
+                   "CREATE INDEX txn_terminal_rrn ON txn (terminal_rrn) WHERE terminal_rrn IS NOT NULL;"
+                   "CREATE INDEX txn_pan_hash ON txn (pan_hash);",
+                   nullptr, nullptr, nullptr);
+    }
+  } else if (late) {
+    sqlite3_exec(db, "DROP INDEX journal_terminal; DROP INDEX journal_rrn; DROP INDEX journal_pan_hash", nullptr,
+                 nullptr, nullptr);
+  }
+  if (late) {
+    sqlite3_exec(db,
+                 "CREATE TABLE journal_key (k TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (k, id)) WITHOUT ROWID",
                  nullptr, nullptr, nullptr);
   }
   const auto prepare = [db](const char* sql) {
@@ -310,6 +333,11 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
   sqlite3_stmt* done =
       prepare(one_row ? "UPDATE txn SET state = 'standby', rc = '00', latency_us = 1234, done_us = ?2 WHERE txn_id = ?1"
                       : "UPDATE original SET state = 'standby' WHERE txn_id = ? AND state = 'armed'");
+  sqlite3_stmt* key = late ? prepare("INSERT INTO journal_key (k, id) VALUES (?, ?)") : nullptr;
+  std::vector<std::pair<std::string, std::int64_t>> pending_keys;
+  const auto keep_key = [&](char kind, const std::string& k, std::int64_t row) {
+    if (late && !k.empty()) pending_keys.emplace_back(kind + k, row);
+  };
   const std::vector<std::uint8_t> reversal(180, 0x30);  // a sealed 0400's size
   std::vector<std::string> hashes;
   for (int c = 0; c < 100; ++c) hashes.push_back(keys()->pan_hash("47617390010" + std::to_string(10000 + c)));
@@ -323,6 +351,7 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
   constexpr int per_commit = 50;
   std::int64_t next = 1;
   std::int64_t done_n = 0;
+  std::int64_t commits = 0;
   double cpu_us = 0;
   for (auto _ : state) {
     const double cpu0 = process_cpu_us();
@@ -349,10 +378,18 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
           sqlite3_bind_blob(ins, 17, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
           sqlite3_step(ins);
           sqlite3_reset(ins);
+          keep_key('t', r.terminal, id);
+          keep_key('r', r.rrn, id);
+          keep_key('p', r.pan_hash, id);
         } else {
           b.records[1].rrn = host_rrn;
           insert_journal_row(ins, r);
+          const std::int64_t received_row = sqlite3_last_insert_rowid(db);
+          keep_key('t', r.terminal, received_row);
+          keep_key('r', r.rrn, received_row);
+          keep_key('p', r.pan_hash, received_row);
           insert_journal_row(ins, b.records[1]);
+          keep_key('r', host_rrn, sqlite3_last_insert_rowid(db));
           sqlite3_bind_int64(arm, 1, id);
           sqlite3_bind_text(arm, 2, "0400 476173******0119 000000001000", -1, SQLITE_STATIC);
           sqlite3_bind_int64(arm, 3, r.at_us);
@@ -367,12 +404,23 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
           journal_record c = transaction_records(id, hashes[0], true).records[2];
           c.rrn = "733107" + std::to_string(100000 + id % 900000);
           insert_journal_row(ins, c);
+          keep_key('r', c.rrn, sqlite3_last_insert_rowid(db));
         }
         sqlite3_bind_int64(done, 1, id);
         if (one_row) sqlite3_bind_int64(done, 2, journal_now_us());
         sqlite3_step(done);
         sqlite3_reset(done);
         ++done_n;
+      }
+      if (late && ++commits % shape.late_keys_every == 0) {
+        std::sort(pending_keys.begin(), pending_keys.end());
+        for (const auto& [k, row] : pending_keys) {
+          sqlite3_bind_text(key, 1, k.c_str(), static_cast<int>(k.size()), SQLITE_STATIC);
+          sqlite3_bind_int64(key, 2, row);
+          sqlite3_step(key);
+          sqlite3_reset(key);
+        }
+        pending_keys.clear();
       }
       sqlite3_step(commit);
       sqlite3_reset(commit);
@@ -383,7 +431,7 @@ void journal_table_shape(benchmark::State& state, bool one_row) {
   }
   state.SetItemsProcessed(done_n);
   state.counters["cpu_us/txn"] = done_n > 0 ? cpu_us / static_cast<double>(done_n) : 0;
-  for (auto* st : {begin, commit, ins, arm, done}) sqlite3_finalize(st);
+  for (auto* st : {begin, commit, ins, arm, done, key}) sqlite3_finalize(st);
   sqlite3_close(db);
   remove_all();
 }
@@ -451,10 +499,13 @@ int main(int argc, char** argv) {
     // A reversal window of a second: the purge of answered originals runs within the run, as in a
     // switch that has run longer than its window.
     for (const bool one_row : {false, true}) {
-      benchmark::RegisterBenchmark(one_row ? "journal_table_shape/one_row" : "journal_table_shape/three_rows",
-                                   journal_table_shape, one_row)
-          ->UseManualTime()
-          ->Iterations(1);
+      for (const int every : {0, 20, 100}) {
+        std::string name = one_row ? "journal_table_shape/one_row" : "journal_table_shape/three_rows";
+        if (every > 0) name += "/late_" + std::to_string(every);
+        benchmark::RegisterBenchmark(name.c_str(), journal_table_shape, table_shape{one_row, every})
+            ->UseManualTime()
+            ->Iterations(1);
+      }
     }
     benchmark::RegisterBenchmark("journal_pipeline_pattern/sqlite", journal_pipeline_pattern,
                                  sqlite_journal(journal_durability::process_crash, std::chrono::seconds(1)))
