@@ -70,8 +70,61 @@ std::uint64_t amount(const fs::path& file, const YAML::Node& n, const std::strin
   return *v;
 }
 
-endpoint_config endpoint(const fs::path& file, const YAML::Node& n, const std::string& where) {
-  check_keys(file, n, where, {"address", "port", "framing", "spec", "max_frame", "tpdu"});
+// Field 39 of three characters: the spec answers with ISO 8583:1993 action codes.
+bool has_action_codes(const iso8583::spec& spec) {
+  const auto* f39 = spec.field(39);
+  return f39 != nullptr && f39->length == 3;
+}
+
+// The edition a termsim target's requests follow (version: 1987 or 1993), checked against its spec:
+// ISO 8583:1993 requests need its fields 12 (n 12), 24 (function code) and 56 (original data,
+// subfields 1-3), and its answers a 3-digit field 39; a 1993 spec under 1987 requests would
+// misread every answer.
+void edition_fits_spec(const fs::path& file, const YAML::Node& n, const std::string& where, endpoint_config& e) {
+  const auto spec = iso8583::load_spec(e.spec);
+  if (n["version"]) {
+    const std::string v = scalar(file, n["version"], where + ".version");
+    if (v == "1987") {
+      e.edition = iso_edition::v1987;
+    } else if (v == "1993") {
+      e.edition = iso_edition::v1993;
+    } else {
+      fail(file, n["version"], where + ".version '" + v + "' is unknown",
+           "use 1987 (MTIs 0xxx) or 1993 (MTIs 1xxx, function and action codes)");
+    }
+  }
+  const YAML::Node at = n["version"] ? n["version"] : n["spec"] ? n["spec"] : n;
+  if (e.edition == iso_edition::v1987 && has_action_codes(*spec)) {
+    fail(file, at,
+         where + ": spec " + spec->name +
+             " has a 3-digit field 39 (ISO 8583:1993 action codes), but the requests follow " + "ISO 8583:1987",
+         "add version: 1993 to " + where + ", or use an ISO 8583:1987 spec");
+  }
+  if (e.edition == iso_edition::v1993) {
+    std::string missing;
+    const auto* f12 = spec->field(12);
+    if (f12 == nullptr || f12->length != 12) missing += ", 12 (local date and time, n 12)";
+    if (spec->field(24) == nullptr) missing += ", 24 (function code)";
+    if (!has_action_codes(*spec)) missing += ", 39 (action code, n 3)";
+    const auto* f56 = spec->field(56);
+    if (f56 == nullptr || f56->composite != iso8583::composite_kind::positional || f56->subfield(3) == nullptr)
+      missing += ", 56 (original data elements, with subfields)";
+    if (!missing.empty()) {
+      fail(file, at,
+           where + ": ISO 8583:1993 requests need spec fields that " + spec->name + " lacks: " + missing.substr(2),
+           "use spec: iso93-ascii, or a spec file with the ISO 8583:1993 fields");
+    }
+  }
+}
+
+// `versioned`: the endpoint takes version: (termsim's target, whose requests follow one edition;
+// hostsim answers each request in the edition of its MTI).
+endpoint_config endpoint(const fs::path& file, const YAML::Node& n, const std::string& where, bool versioned) {
+  if (versioned) {
+    check_keys(file, n, where, {"address", "port", "framing", "spec", "max_frame", "tpdu", "version"});
+  } else {
+    check_keys(file, n, where, {"address", "port", "framing", "spec", "max_frame", "tpdu"});
+  }
   endpoint_config e;
   if (n["address"]) e.address = scalar(file, n["address"], where + ".address");
   if (n["port"]) e.port = static_cast<std::uint16_t>(number(file, n["port"], where + ".port", 0, 65535));
@@ -106,6 +159,7 @@ endpoint_config endpoint(const fs::path& file, const YAML::Node& n, const std::s
   if (e.framing == switch_core::framing_kind::len2_tpdu && !e.tpdu) {
     e.tpdu = switch_core::tpdu{{0x60, 0x00, 0x01, 0x00, 0x00}};
   }
+  if (versioned) edition_fits_spec(file, n, where, e);
   return e;
 }
 
@@ -417,7 +471,7 @@ termsim_config load_termsim_config(const fs::path& file) {
   if (!root["target"])
     fail(file, root,
          "no target:", "add target: {address: 127.0.0.1, port: 5000, framing: len2+tpdu, spec: iso87-binary}");
-  c.target = endpoint(file, root["target"], "target");
+  c.target = endpoint(file, root["target"], "target", true);
   if (c.target.port == 0) fail(file, root["target"], "target.port is missing or 0", "the port of the switch or host");
   if (root["timeout_ms"])
     c.timeout_ms = static_cast<std::uint32_t>(number(file, root["timeout_ms"], "timeout_ms", 1, 600000));
@@ -493,7 +547,16 @@ hostsim_config load_hostsim_config(const fs::path& file) {
          "- {port: 7000, framing: len2, spec: iso87-ascii}");
   }
   for (std::size_t i = 0; i < ls.size(); ++i)
-    c.listeners.push_back(endpoint(file, ls[i], "listeners[" + std::to_string(i) + "]"));
+    c.listeners.push_back(endpoint(file, ls[i], "listeners[" + std::to_string(i) + "]", false));
+  // A listener whose spec has ISO 8583:1993 action codes answers 1xxx requests with them: every
+  // response code the rules name needs one.
+  bool action_codes = false;
+  for (const auto& l : c.listeners) action_codes = action_codes || has_action_codes(*iso8583::load_spec(l.spec));
+  const auto answerable = [&](const YAML::Node& n, const std::string& key, const std::string& code) {
+    if (action_codes && !action_code_for(code))
+      fail(file, n, key + " '" + code + "' has no ISO 8583:1993 action code in hostsim's table",
+           "use one of 01-05, 07, 12-14, 30, 33, 34, 41, 43, 51, 54-58, 61-63, 65, 75, 91, 96");
+  };
   if (const YAML::Node k = root["keys"]) {
     check_keys(file, k, "keys",
                {"zpk", "pin_format", "pvk", "pvki", "ibm3624_pvk", "decimalization", "validation_data", "imk", "bdk",
@@ -528,7 +591,10 @@ hostsim_config load_hostsim_config(const fs::path& file) {
         fail(file, n["pvv"], where + " has a pvv but keys.pvk is not set", "add keys.pvk");
       if (!ic.offset.empty() && c.ibm3624_pvk.empty())
         fail(file, n["offset"], where + " has an offset but keys.ibm3624_pvk is not set", "add keys.ibm3624_pvk");
-      if (n["decline"]) ic.decline = rc(file, n["decline"], where + ".decline");
+      if (n["decline"]) {
+        ic.decline = rc(file, n["decline"], where + ".decline");
+        answerable(n["decline"], where + ".decline", *ic.decline);
+      }
       if (n["balance"]) ic.balance = static_cast<std::int64_t>(amount(file, n["balance"], where + ".balance"));
       if (n["limit"]) ic.limit = amount(file, n["limit"], where + ".limit");
       c.cards.push_back(std::move(ic));
@@ -536,7 +602,10 @@ hostsim_config load_hostsim_config(const fs::path& file) {
   }
   if (const YAML::Node r = root["rules"]) {
     check_keys(file, r, "rules", {"unknown_card", "limit"});
-    if (r["unknown_card"]) c.unknown_card_rc = *rc(file, r["unknown_card"], "rules.unknown_card");
+    if (r["unknown_card"]) {
+      c.unknown_card_rc = *rc(file, r["unknown_card"], "rules.unknown_card");
+      answerable(r["unknown_card"], "rules.unknown_card", c.unknown_card_rc);
+    }
     if (r["limit"]) c.limit = amount(file, r["limit"], "rules.limit");
   }
   if (const YAML::Node fs_ = root["faults"]) {

@@ -211,10 +211,15 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
 
   const std::string pan = pan_of(req);
   const auto amount = amount_of(req);
-  const bool network = mti.size() == 4 && mti[1] == '8' && (mti[2] == '0' || mti[2] == '2');
-  const bool financial = mti == "0100" || mti == "0101" || mti == "0200" || mti == "0201";
-  const bool reversal = mti == "0400" || mti == "0401" || mti == "0420" || mti == "0421";
-  const bool advice = mti == "0220" || mti == "0221" || mti == "0120" || mti == "0121";
+  // The edition from the MTI's version digit: ISO 8583:1993 requests (1xxx) are answered with its
+  // action codes, and name a reversal's original in field 56 instead of 90.
+  const auto edition = edition_of_mti(mti);
+  const bool v93 = edition == iso_edition::v1993;
+  const std::string cf = edition ? mti.substr(1) : std::string();  // class and function
+  const bool network = cf.size() == 3 && cf[0] == '8' && (cf[1] == '0' || cf[1] == '2');
+  const bool financial = cf == "100" || cf == "101" || cf == "200" || cf == "201";
+  const bool reversal = cf == "400" || cf == "401" || cf == "420" || cf == "421";
+  const bool advice = cf == "220" || cf == "221" || cf == "120" || cf == "121";
   if (!network && !financial && !reversal && !advice) {
     ++malformed_["unexpected_mti"];
     if (samples_.size() < max_samples) samples_.push_back("unexpected_mti: " + iso8583::to_json(req).dump());
@@ -246,19 +251,26 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
   echo_fields(req, ans);
   std::string rc = "00";
 
-  if (network) {
+  if (network && v93) {
+    // ISO 8583:1993 names the network function in field 24 (echoed): 801 sign-on, 802 sign-off,
+    // 831 echo test.
+    const auto fc = req.get(24).value_or("");
+    ++counters_[fc == "801" ? "sign_on" : fc == "802" ? "sign_off" : fc == "831" ? "echo" : "network_other"];
+  } else if (network) {
     if (const auto v = req.get(70)) ans.set(70, *v);
     const auto nmi = req.get(70).value_or("");
     ++counters_[nmi == "001" ? "sign_on" : nmi == "002" ? "sign_off" : nmi == "301" ? "echo" : "network_other"];
   } else if (reversal && mac_ok == false) {
     rc = "63";
   } else if (reversal) {
-    // The original: same terminal and original STAN (field 90.2), else the last one of the same
-    // card and amount (a switch in between rewrites STANs toward the host).
+    // The original: same terminal and original STAN (field 90.2, or 56.2 in ISO 8583:1993), else
+    // the last one of the same card and amount (a switch in between rewrites STANs toward the host).
     std::optional<std::size_t> found;
-    if (const auto f90 = req.get(90); f90 && f90->size() >= 10) {
-      const auto it =
-          approved_by_key_.find(std::string(req.get(41).value_or("")) + "|" + std::string(f90->substr(4, 6)));
+    std::optional<std::string_view> original_stan;
+    if (const auto f90 = req.get(90); !v93 && f90 && f90->size() >= 10) original_stan = f90->substr(4, 6);
+    if (v93) original_stan = req.get(std::string_view("56.2"));
+    if (original_stan) {
+      const auto it = approved_by_key_.find(std::string(req.get(41).value_or("")) + "|" + std::string(*original_stan));
       if (it != approved_by_key_.end() && !approved_[it->second].reversed) found = it->second;
     }
     if (!found && amount) {
@@ -365,6 +377,17 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     }
   }
 
+  // ISO 8583:1993: the action code of the decision; a reversal or network request is accepted with
+  // 400 or 800, refused as the authorisation would be.
+  if (v93) {
+    if (network && rc == "00") {
+      rc = "800";
+    } else if (reversal && rc == "00") {
+      rc = "400";
+    } else {
+      rc = std::string(action_code_for(rc).value_or("909"));
+    }
+  }
   ans.set(39, rc);
   d.answer_key = std::string(ans.mti()) + "/" + rc;
   if (cfg_.record_transactions && !network) {
@@ -380,6 +403,11 @@ host_decision issuer::handle(const iso8583::message& req, iso8583::message& ans,
     auto& t = transactions_.back();
     t["transmission"] = std::string(req.get(7).value_or(""));
     if (const auto f90 = req.get(90)) t["original"] = std::string(*f90);
+    if (v93 && req.has(56)) {
+      std::string original;
+      for (const char* sub : {"56.1", "56.2", "56.3", "56.4"}) original += req.get(std::string_view(sub)).value_or("");
+      t["original"] = original;
+    }
     t["fault"] = d.fault ? std::string(fault_name(*d.fault, d.garbage)) : std::string();
   }
   d.answer =

@@ -29,7 +29,7 @@ std::string_view as_text(const crypto::bytes& b) {
 }
 
 struct clock_fields {
-  std::string f7, f12, f13, emv_date;
+  std::string f7, f12, f13, emv_date, f12_1993;
 };
 
 clock_fields now_fields() {
@@ -42,7 +42,7 @@ clock_fields now_fields() {
   std::snprintf(b12, sizeof b12, "%02d%02d%02d", tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
   std::snprintf(b13, sizeof b13, "%02d%02d", (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
   std::snprintf(bd, sizeof bd, "%02d%02d%02d", tm.tm_year % 100, (tm.tm_mon + 1) % 100, tm.tm_mday % 100);
-  return {b7, b12, b13, bd};
+  return {b7, b12, b13, bd, std::string(bd) + b12};
 }
 
 emv::card_profile profile_of(const card_config& c, std::uint16_t atc) {
@@ -75,6 +75,22 @@ bool set_ksn(iso8583::message& m, std::uint32_t field, const crypto::bytes& ksn)
   if (fs->fixed() && v.size() < fs->length)
     v.append(fs->length - v.size(), fs->cls == iso8583::field_class::n ? '0' : 'F');
   return static_cast<bool>(m.set(field, v));
+}
+
+// ISO 8583:1993 field 22, the point of service data code (an 12), for a terminal of this kind: card
+// data input capability (5: ICC, with magnetic stripe), cardholder authentication capability (1:
+// PIN), card capture capability (0: none), operating environment (1: on the card acceptor's
+// premises, attended), cardholder present (0), card present (1), card data input mode (5: ICC, 2:
+// magnetic stripe, 6: key entered), cardholder authentication method (1: PIN, 0: none), its entity
+// (1: ICC or 3: authorising agent online, 0: none), card data output capability (3: ICC), terminal
+// output capability (4: printing and display), PIN capture capability (C: twelve characters).
+std::string pos_data_code_1993(txn_type type, bool pin) {
+  const char input = type == txn_type::magstripe_fallback ? '2' : type == txn_type::refund ? '6' : '5';
+  std::string code = "510101";
+  code += input;
+  code += pin ? "13" : "00";
+  code += "34C";
+  return code;
 }
 
 }  // namespace
@@ -226,8 +242,8 @@ std::string describe_field(const iso8583::field_spec& f) {
 namespace {
 
 // The fields build_request() fills itself: a KSN there would overwrite them or be overwritten.
-constexpr std::array<std::uint32_t, 20> request_fields = {2,  3,  4,  7,  11, 12, 13, 14, 22, 23,
-                                                          25, 35, 37, 41, 42, 49, 52, 55, 64, 90};
+constexpr std::array<std::uint32_t, 22> request_fields = {2,  3,  4,  7,  11, 12, 13, 14, 22, 23, 24,
+                                                          25, 35, 37, 41, 42, 49, 52, 55, 56, 64, 90};
 
 // Why a trial message does not pack, without the "field N at offset M: " of the codec (the offset
 // of a trial message means nothing to the reader); empty when it packs.
@@ -375,30 +391,46 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
   const auto now = now_fields();
   ++term.sequence;
 
+  const bool v93 = cfg.target.edition == iso_edition::v1993;
+  ctx.local_time = v93 ? now.f12_1993 : now.f12;
   if (type == txn_type::reversal) {
     if (original == nullptr) return "nothing to reverse";
-    ctx.mti = "0400";
+    // ISO 8583:1987: a reversal request (0400) names its original in field 90. ISO 8583:1993: a
+    // reversal advice (1420), function code 400 (full reversal), its original in field 56.
+    ctx.mti = mti_of(cfg.target.edition, v93 ? "420" : "400");
     ctx.processing_code = original->processing_code;
     ctx.amount = original->amount;
     ctx.card = original->card;
     ctx.stan = term.next_stan();
     ctx.rrn = original->rrn;
     ctx.transmission_time = now.f7;
-    m.set_mti("0400");
+    m.set_mti(ctx.mti);
     m.set(2, original->card->pan);
     m.set(3, ctx.processing_code);
     m.set(4, ctx.amount);
     m.set(7, now.f7);
     m.set(11, ctx.stan);
-    m.set(12, now.f12);
-    m.set(13, now.f13);
+    m.set(12, ctx.local_time);
+    if (!v93) m.set(13, now.f13);
     m.set(14, original->card->expiry);
-    m.set(22, "051");
-    m.set(25, "00");
+    m.set(22, v93 ? pos_data_code_1993(txn_type::purchase, true) : "051");
+    if (v93) {
+      m.set(24, "400");
+    } else {
+      m.set(25, "00");
+    }
     m.set(37, ctx.rrn);
     m.set(41, term.id());
     m.set(42, term.config().merchant);
     m.set(49, cfg.currency);
+    if (v93) {
+      if (original->local_time.size() != 12)
+        return "an ISO 8583:1993 reversal names its original's local date and time (field 12, 12 digits)";
+      if (!m.set("56.1", original->mti) || !m.set("56.2", original->stan) || !m.set("56.3", original->local_time) ||
+          !m.set("56.4", ""))
+        return "the spec has no field 56 with subfields 1-4";
+      return {};
+    }
     const std::string f90 = original->mti + original->stan + original->transmission_time + std::string(22, '0');
     if (!m.set(90, f90)) return "the spec has no field 90";
     return {};
@@ -412,7 +444,7 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
   if (type == txn_type::atm_withdrawal) pc = "010000", emv_type = "01";
   if (type == txn_type::balance_inquiry) pc = "310000", emv_type = "31", amount = 0;
   if (type == txn_type::refund) pc = "200000", emv_type = "20";
-  ctx.mti = "0200";
+  ctx.mti = mti_of(cfg.target.edition, "200");
   ctx.processing_code = pc;
   ctx.amount = amount_field(amount);
   ctx.stan = term.next_stan();
@@ -420,22 +452,30 @@ std::string build_request(const termsim_config& cfg, terminal_state& term, const
   ctx.rrn = terminal_rrn(term.id(), ctx.stan);
   ctx.atc = static_cast<std::uint16_t>(card.atc + term.sequence);
 
-  m.set_mti("0200");
+  m.set_mti(ctx.mti);
   m.set(2, card.pan);
   m.set(3, pc);
   m.set(4, ctx.amount);
   m.set(7, now.f7);
   m.set(11, ctx.stan);
-  m.set(12, now.f12);
-  m.set(13, now.f13);
+  m.set(12, ctx.local_time);
+  if (!v93) m.set(13, now.f13);  // 1993's field 13 is the card's effective date
   m.set(14, card.expiry);
-  const char* entry = type == txn_type::contactless          ? "071"
-                      : type == txn_type::magstripe_fallback ? "801"
-                      : type == txn_type::refund             ? "901"
-                                                             : "051";
-  m.set(22, std::string(entry).substr(0, 2) + (pin ? "1" : "2"));
+  if (v93) {
+    m.set(22, pos_data_code_1993(type, pin));
+  } else {
+    const char* entry = type == txn_type::contactless          ? "071"
+                        : type == txn_type::magstripe_fallback ? "801"
+                        : type == txn_type::refund             ? "901"
+                                                               : "051";
+    m.set(22, std::string(entry).substr(0, 2) + (pin ? "1" : "2"));
+  }
   if (chip) m.set(23, "0" + card.psn);
-  m.set(25, "00");
+  if (v93) {
+    m.set(24, "200");  // original financial request
+  } else {
+    m.set(25, "00");  // normal presentment (1993's field 25 is a message reason code)
+  }
   m.set(35, track2(card));
   m.set(37, ctx.rrn);
   m.set(41, term.id());
@@ -554,12 +594,12 @@ answer_check check_answer(const terminal_state& term, const txn_context& ctx, co
   if (!ctx.field55.empty() && ctx.card != nullptr) {
     const auto resp = a.get(55);
     if (!resp || resp->empty()) {
-      if (r.rc == "00") flag(mismatch::arpc_missing);
+      if (approves(r.rc)) flag(mismatch::arpc_missing);
     } else {
       const crypto::byte_view rv{reinterpret_cast<const std::uint8_t*>(resp->data()), resp->size()};
       const auto ia = emv::check_issuer_response(profile_of(*ctx.card, ctx.atc), ctx.field55, rv);
       if (!ia) {
-        if (r.rc == "00") flag(mismatch::arpc_missing);
+        if (approves(r.rc)) flag(mismatch::arpc_missing);
       } else if (!ia->valid) {
         flag(mismatch::arpc);
       }

@@ -79,7 +79,9 @@ constexpr int exit_behind = 3;  // open loop: the run could not keep its schedul
 struct run_stats {
   latency_histogram latency;
   std::atomic<std::uint64_t> sent{0}, answered{0}, held{0}, held_peak{0}, connected{0};
-  std::array<std::atomic<std::uint64_t>, 100> by_rc{};  // numeric RCs
+  // Numeric codes of field 39: 0-99 the 2-digit response codes (ISO 8583:1987), 100-1099 the 3-digit
+  // action codes (ISO 8583:1993) 000-999.
+  std::array<std::atomic<std::uint64_t>, 1100> by_rc{};
   std::atomic<std::uint64_t> rc_other{0};
   std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(error_kind::count)> errors{};
   std::array<std::atomic<std::uint64_t>, mismatch_count> mismatches{};
@@ -342,10 +344,11 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         const auto check = check_answer(term, ctx, ans, std::as_bytes(std::span(rr.body.data(), rr.body.size())));
         r->stats.latency.record(static_cast<std::uint64_t>(latency.count()));
         r->stats.answered.fetch_add(1, std::memory_order_relaxed);
-        if (check.rc.size() == 2 && std::isdigit(static_cast<unsigned char>(check.rc[0])) &&
-            std::isdigit(static_cast<unsigned char>(check.rc[1]))) {
-          r->stats.by_rc[static_cast<std::size_t>((check.rc[0] - '0') * 10 + (check.rc[1] - '0'))].fetch_add(
-              1, std::memory_order_relaxed);
+        if ((check.rc.size() == 2 || check.rc.size() == 3) &&
+            std::all_of(check.rc.begin(), check.rc.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+          std::size_t code = 0;
+          for (const char c : check.rc) code = code * 10 + static_cast<std::size_t>(c - '0');
+          r->stats.by_rc[check.rc.size() == 3 ? 100 + code : code].fetch_add(1, std::memory_order_relaxed);
         } else {
           r->stats.rc_other.fetch_add(1, std::memory_order_relaxed);
         }
@@ -355,7 +358,7 @@ asio::awaitable<void> terminal_loop(run* r, std::size_t index) {
         if (!check.ok()) r->stats.sample("answer that does not fit its request: " + iso8583::to_json(ans).dump());
         const bool financial = type == txn_type::purchase || type == txn_type::contactless ||
                                type == txn_type::magstripe_fallback || type == txn_type::atm_withdrawal;
-        if (financial && check.rc == "00") term.reversible = ctx;
+        if (financial && approves(check.rc)) term.reversible = ctx;
         break;
       }
       ++request_gen;
@@ -422,7 +425,11 @@ nlohmann::ordered_json report_json(const run& r, double elapsed) {
   j["latency_ms"] = lat;
   nlohmann::ordered_json rc = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < s.by_rc.size(); ++i) {
-    if (const auto n = s.by_rc[i].load(); n > 0) rc[(i < 10 ? "0" : "") + std::to_string(i)] = n;
+    if (const auto n = s.by_rc[i].load(); n > 0) {
+      std::string code = std::to_string(i < 100 ? i : i - 100);
+      code.insert(0, (i < 100 ? 2 : 3) - code.size(), '0');
+      rc[code] = n;
+    }
   }
   if (s.rc_other > 0) rc["other"] = s.rc_other.load();
   j["answers_by_rc"] = rc;
@@ -656,10 +663,16 @@ int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64
   }
   std::vector<txn_type> steps;
   if (!original_ids.empty()) {
-    // An original sent earlier (another run, before a restart of the switch): MTI n4, STAN n6, field 7 n10.
+    // An original sent earlier (another run, before a restart of the switch): MTI n4, STAN n6, then
+    // field 7 n10 (ISO 8583:1987, whose reversals name it in field 90) or field 12 n12 (ISO
+    // 8583:1993, whose reversals name it in field 56).
     original.mti = original_ids.substr(0, 4);
     original.stan = original_ids.substr(4, 6);
-    original.transmission_time = original_ids.substr(10, 10);
+    if (original_ids.size() == 22) {
+      original.local_time = original_ids.substr(10, 12);
+    } else {
+      original.transmission_time = original_ids.substr(10, 10);
+    }
     original.processing_code = term.config().atm ? "010000" : "000000";
     original.amount = amount_field(amt);
     original.card = &card;
@@ -728,7 +741,7 @@ int run_send(const termsim_config& cfg, txn_type type, std::optional<std::uint64
                 << " ms; checks " << (problems.empty() ? "passed (" + checked + ")" : "FAILED: " + problems) << "\n";
     }
     if (!check.ok()) status = 2;
-    if (check.rc == "00") {
+    if (approves(check.rc)) {
       original = ctx;
       orig = &original;
     }
@@ -760,7 +773,8 @@ int main(int argc, char** argv) {
   std::string original_ids;
   send->add_option("--original", original_ids,
                    "with --type reversal: reverse this earlier transaction of the terminal instead of making one "
-                   "first: its MTI, STAN and transmission time (field 7) as 20 digits, e.g. 02000001231126071500; "
+                   "first: its MTI, STAN and transmission time (field 7) as 20 digits, e.g. 02000001231126071500 "
+                   "(with version: 1993, MTI, STAN and local date and time (field 12) as 22 digits); "
                    "--amount, --card and --terminal as it had them");
 
   run_options opt;
@@ -828,12 +842,14 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    const bool ids_ok = original_ids.size() == 20 && std::all_of(original_ids.begin(), original_ids.end(),
-                                                                 [](char c) { return c >= '0' && c <= '9'; });
+    const bool ids_ok =
+        (original_ids.size() == 20 || original_ids.size() == 22) &&
+        std::all_of(original_ids.begin(), original_ids.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!original_ids.empty() && (*t != txn_type::reversal || !ids_ok)) {
       std::cerr << "termsim: --original '" << original_ids
                 << "' needs --type reversal and 20 digits: the original's MTI, STAN and field 7 "
-                   "(e.g. 02000001231126071500)\n";
+                   "(e.g. 02000001231126071500), or with version: 1993 22 digits: MTI, STAN and field 12 "
+                   "(e.g. 1200000123261126071500)\n";
       return 1;
     }
     return run_send(cfg, *t, amount, card_index, terminal_index, json, original_ids, opt.ksn_counter_start);

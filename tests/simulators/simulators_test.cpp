@@ -221,6 +221,138 @@ TEST_F(Simulators, NetworkManagementAndUnexpectedMessages) {
   EXPECT_EQ(rec["counters"]["echo"], 1);
 }
 
+// ISO 8583:1993 on both simulators: MTIs 1xxx, function codes in field 24, action codes in field 39,
+// a reversal's original in field 56. The expected codes are those of the standard's tables (function
+// codes 200 original financial request, 400 full reversal, 831 echo test; action codes 000 approved,
+// 100 do not honour, 116 not sufficient funds, 117 incorrect PIN, 121 exceeds withdrawal amount
+// limit, 400 and 800 accepted), not read back from the simulators' own table.
+class Simulators1993 : public Simulators {
+ protected:
+  void SetUp() override {
+    Simulators::SetUp();
+    spec = iso8583::load_spec("iso93-ascii");
+    tcfg.target.spec = "iso93-ascii";
+    tcfg.target.edition = iso_edition::v1993;
+  }
+  iso8583::message request(std::size_t card, txn_type type, std::uint64_t amount, const txn_context* original,
+                           txn_context& ctx) {
+    iso8583::message m(*spec);
+    EXPECT_EQ(build_request(tcfg, *term, tcfg.cards[card], type, amount, original, rng, m, ctx), "");
+    return m;
+  }
+};
+
+TEST_F(Simulators1993, PurchasesAreFinancialRequestsAnsweredWithActionCodes) {
+  txn_context ctx;
+  const auto req = request(0, txn_type::purchase, 1234, nullptr, ctx);
+  EXPECT_EQ(req.mti(), "1200");
+  EXPECT_EQ(req.get(24).value_or(""), "200");
+  EXPECT_EQ(req.get(12).value_or("").size(), 12U);        // YYMMDDhhmmss
+  EXPECT_EQ(req.get(22).value_or("").size(), 12U);        // point of service data code
+  EXPECT_EQ(req.get(22).value_or("").substr(6, 1), "5");  // card data input mode: ICC
+  EXPECT_FALSE(req.has(13));  // 1993's field 13 is the effective date, which termsim does not know
+  EXPECT_FALSE(req.has(25));  // 1993's field 25 is a message reason code
+  issuer iss(hcfg);
+  const auto r = round_trip(iss, 0, txn_type::purchase, 1234);
+  EXPECT_EQ(r.rc, "000");
+  EXPECT_TRUE(r.ok()) << "answer MTI 1210, ARPC accepted by the card: " << r.mismatches;
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["answered"]["1210/000"], 1);
+  EXPECT_EQ(rec["counters"]["pin_verified"], 1);
+  EXPECT_EQ(rec["counters"]["arqc_verified"], 1);
+}
+
+TEST_F(Simulators1993, DeclinesCarryTheStandardsActionCodes) {
+  issuer iss(hcfg);
+  EXPECT_EQ(round_trip(iss, 2, txn_type::magstripe_fallback, 100).rc, "100");  // card rule 05: do not honour
+  EXPECT_EQ(round_trip(iss, 1, txn_type::purchase, 5001).rc, "121");           // over the card's limit
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 8000).rc, "000");
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "116");  // not sufficient funds
+  tcfg.cards[0].pin = "9999";
+  const auto wrong = round_trip(iss, 0, txn_type::purchase, 100);
+  EXPECT_EQ(wrong.rc, "117");  // incorrect PIN
+  EXPECT_TRUE(wrong.ok()) << "a decline still carries a valid ARPC: " << wrong.mismatches;
+}
+
+TEST_F(Simulators1993, ReversalsAreAdvicesNamingTheirOriginalInField56) {
+  issuer iss(hcfg);
+  txn_context first;
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 8000, nullptr, &first).rc, "000");  // 100.00 -> 20.00
+  txn_context ctx;
+  const auto req = request(0, txn_type::reversal, 0, &first, ctx);
+  EXPECT_EQ(req.mti(), "1420");
+  EXPECT_EQ(req.get(24).value_or(""), "400");
+  EXPECT_EQ(req.get(std::string_view("56.1")).value_or(""), "1200");
+  EXPECT_EQ(req.get(std::string_view("56.2")).value_or(""), first.stan);
+  EXPECT_EQ(req.get(std::string_view("56.3")).value_or(""), first.local_time);
+  EXPECT_EQ(first.local_time.size(), 12U);
+  EXPECT_FALSE(req.has(90));
+  const auto rev = round_trip(iss, 0, txn_type::reversal, 0, &first);
+  EXPECT_EQ(rev.rc, "400");
+  EXPECT_TRUE(rev.ok()) << rev.mismatches;
+  EXPECT_EQ(round_trip(iss, 0, txn_type::purchase, 3000).rc, "000");  // the reversal gave the 80.00 back
+  const auto rec = iss.record();
+  EXPECT_EQ(rec["counters"]["reversals_applied"], 1);
+  EXPECT_EQ(rec["answered"]["1430/400"], 1);
+}
+
+TEST_F(Simulators1993, NetworkManagementNamesItsFunctionInField24) {
+  issuer iss(hcfg);
+  iso8583::message req(*spec), ans(*spec);
+  req.set_mti("1804");
+  req.set(7, "1126101010");
+  req.set(11, "000777");
+  req.set(24, "831");
+  ASSERT_TRUE(iss.handle(req, ans).answer);
+  EXPECT_EQ(ans.mti(), "1814");
+  EXPECT_EQ(ans.get(39).value_or(""), "800");
+  EXPECT_EQ(ans.get(24).value_or(""), "831");
+  EXPECT_EQ(iss.record()["counters"]["echo"], 1);
+}
+
+TEST(SimulatorConfig, TheEditionMustFitTheSpec) {
+  temp_dir dir;
+  const std::string rest =
+      "terminals:\n"
+      "  - {id: POS1, pin_key: 0123456789ABCDEFFEDCBA9876543210}\n"
+      "cards:\n"
+      "  - {pan: \"4761739001010010\", chip: false}\n";
+  const auto refusal = [](const fs::path& f) -> std::string {
+    try {
+      (void)load_termsim_config(f);
+      return "accepted";
+    } catch (const config::config_error& e) {
+      return e.what();
+    }
+  };
+  const auto v93_on_87 =
+      refusal(dir.write("a.yaml", "target: {port: 5000, spec: iso87-ascii,\n  version: 1993}\n" + rest));
+  EXPECT_NE(v93_on_87.find("a.yaml:2:"), std::string::npos) << v93_on_87;
+  EXPECT_NE(v93_on_87.find("lacks: 12 (local date and time, n 12), 39 (action code, n 3), 56"), std::string::npos)
+      << v93_on_87;
+  EXPECT_NE(v93_on_87.find("use spec: iso93-ascii"), std::string::npos) << v93_on_87;
+  const auto v87_on_93 = refusal(dir.write("b.yaml", "target: {port: 5000, spec: iso93-ascii}\n" + rest));
+  EXPECT_NE(v87_on_93.find("b.yaml:1:"), std::string::npos) << v87_on_93;
+  EXPECT_NE(v87_on_93.find("add version: 1993"), std::string::npos) << v87_on_93;
+  const auto unknown = refusal(dir.write("c.yaml", "target: {port: 5000, version: 2003}\n" + rest));
+  EXPECT_NE(unknown.find("target.version '2003' is unknown"), std::string::npos) << unknown;
+  EXPECT_EQ(refusal(dir.write("d.yaml", "target: {port: 5000, spec: iso93-ascii, version: 1993}\n" + rest)),
+            "accepted");
+  EXPECT_EQ(load_termsim_config(dir.path / "d.yaml").target.edition, iso_edition::v1993);
+  // A host answering in ISO 8583:1993 needs an action code for every response code its rules name.
+  const auto host = dir.write("h.yaml",
+                              "listeners:\n  - {port: 7000, spec: iso93-ascii}\n"
+                              "cards:\n  - {pan: \"4761739001010010\", decline: \"06\"}\n");
+  try {
+    (void)load_hostsim_config(host);
+    FAIL() << "accepted a decline code without an action code";
+  } catch (const config::config_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("h.yaml:4:"), std::string::npos) << m;
+    EXPECT_NE(m.find("'06' has no ISO 8583:1993 action code"), std::string::npos) << m;
+  }
+}
+
 TEST_F(Simulators, FaultRulesApplyToMatchingRequests) {
   fault_rule f;
   f.action = fault_action::no_answer;
@@ -1099,6 +1231,7 @@ TEST(SimulatorConfig, KsnAndPinBlockMustFitTheTargetSpec) {
   const auto write = [&](const std::string& name, const std::string& spec, const std::string& terminal) {
     const auto file = dir / name;
     std::ofstream(file) << "target: {address: 127.0.0.1, port: 5000, spec: " << spec
+                        << (spec.rfind("iso93", 0) == 0 ? ", version: 1993" : "")
                         << "}\n"
                            "terminals:\n"
                            "  - id: POS00001\n"

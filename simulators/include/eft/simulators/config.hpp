@@ -15,6 +15,7 @@
 #include "eft/crypto/bytes.hpp"
 #include "eft/crypto/pin_block.hpp"
 #include "eft/emv/cryptogram.hpp"
+#include "eft/simulators/edition.hpp"
 #include "eft/switch/framing.hpp"
 
 namespace eft::simulators {
@@ -26,7 +27,8 @@ struct endpoint_config {
   switch_core::framing_kind framing = switch_core::framing_kind::len2;
   std::string spec = "iso87-ascii";  ///< built-in dialect name or spec file path
   std::size_t max_frame = 8192;
-  std::optional<switch_core::tpdu> tpdu;  ///< len2+tpdu: the TPDU a terminal sends
+  std::optional<switch_core::tpdu> tpdu;     ///< len2+tpdu: the TPDU a terminal sends
+  iso_edition edition = iso_edition::v1987;  ///< termsim's target: the edition its requests follow
 };
 
 /// How a terminal protects its PIN blocks.

@@ -24,6 +24,7 @@ struct txn_context {
   std::string stan;
   std::string rrn;
   std::string transmission_time;  ///< field 7
+  std::string local_time;         ///< field 12 (hhmmss, or YYMMDDhhmmss in ISO 8583:1993)
   std::string amount;             ///< field 4, 12 digits
   std::string terminal_id;
   const card_config* card = nullptr;
