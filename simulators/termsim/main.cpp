@@ -842,14 +842,18 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
+    // The original as the edition's reversals name it: ISO 8583:1987 by MTI, STAN and field 7 (20
+    // digits), ISO 8583:1993 by MTI, STAN and field 12 (22 digits).
+    const bool v93 = cfg.target.edition == iso_edition::v1993;
     const bool ids_ok =
-        (original_ids.size() == 20 || original_ids.size() == 22) &&
+        original_ids.size() == (v93 ? 22U : 20U) && original_ids.substr(0, 1) == (v93 ? "1" : "0") &&
         std::all_of(original_ids.begin(), original_ids.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!original_ids.empty() && (*t != txn_type::reversal || !ids_ok)) {
-      std::cerr << "termsim: --original '" << original_ids
-                << "' needs --type reversal and 20 digits: the original's MTI, STAN and field 7 "
-                   "(e.g. 02000001231126071500), or with version: 1993 22 digits: MTI, STAN and field 12 "
-                   "(e.g. 1200000123261126071500)\n";
+      std::cerr << "termsim: --original '" << original_ids << "' needs --type reversal and "
+                << (v93 ? "22 digits (the target is ISO 8583:1993): the original's MTI, STAN and field 12, "
+                          "e.g. 1200000123261126071500"
+                        : "20 digits: the original's MTI, STAN and field 7, e.g. 02000001231126071500")
+                << "\n";
       return 1;
     }
     return run_send(cfg, *t, amount, card_index, terminal_index, json, original_ids, opt.ksn_counter_start);

@@ -147,6 +147,24 @@ TEST_F(SimulatorProcesses, TermsimAgainstHostsimInIso8583Of1993) {
   ASSERT_EQ(send.wait_exit(), 0) << send.output();
   EXPECT_NE(send.output().find("purchase 12.34: RC 000"), std::string::npos) << send.output();
   EXPECT_NE(send.output().find("reversal 12.34: RC 400"), std::string::npos) << send.output();
+  // A reversal of an earlier purchase named as 1993 names it: MTI, STAN and field 12.
+  child_process purchase(
+      {EFT_TERMSIM_PATH, "send", "--config", cfg, "--type", "purchase", "--amount", "7.00", "--json"});
+  ASSERT_EQ(purchase.wait_exit(), 0) << purchase.output();
+  const auto sent = nlohmann::json::parse(purchase.output(), nullptr, false);
+  ASSERT_FALSE(sent.is_discarded()) << purchase.output();
+  const auto& req = sent[0]["request"];
+  ASSERT_EQ(req["12"].get<std::string>().size(), 12U) << purchase.output();
+  EXPECT_EQ(sent[0]["answer"]["39"], "000") << purchase.output();
+  const std::string original = "1200" + req["11"].get<std::string>() + req["12"].get<std::string>();
+  child_process later(
+      {EFT_TERMSIM_PATH, "send", "--config", cfg, "--type", "reversal", "--original", original, "--amount", "7.00"});
+  ASSERT_EQ(later.wait_exit(), 0) << later.output();
+  EXPECT_NE(later.output().find("reversal 7.00: RC 400"), std::string::npos) << later.output();
+  child_process old_form({EFT_TERMSIM_PATH, "send", "--config", cfg, "--type", "reversal", "--original",
+                          "02000001231126071500", "--amount", "7.00"});
+  EXPECT_EQ(old_form.wait_exit(), 1);
+  EXPECT_NE(old_form.output().find("22 digits (the target is ISO 8583:1993)"), std::string::npos) << old_form.output();
 
   const auto report = dir / "report.json";
   child_process load({EFT_TERMSIM_PATH, "load", "--config", cfg, "--connections", "10", "--duration", "2",
@@ -160,7 +178,7 @@ TEST_F(SimulatorProcesses, TermsimAgainstHostsimInIso8583Of1993) {
   ASSERT_EQ(host.wait_exit(), 0) << host.output();
   const auto rec = read_json(record);
   ASSERT_FALSE(rec.is_discarded());
-  EXPECT_EQ(rec["answered_total"].get<std::uint64_t>(), r["answered"].get<std::uint64_t>() + 2) << rec.dump();
+  EXPECT_EQ(rec["answered_total"].get<std::uint64_t>(), r["answered"].get<std::uint64_t>() + 4) << rec.dump();
   for (const auto& [mti, n] : rec["received"].items()) EXPECT_EQ(mti[0], '1') << rec.dump();
   EXPECT_GT(rec["received"].value("1200", 0), 0) << rec.dump();
   EXPECT_GT(rec["received"].value("1420", 0), 0) << rec.dump();
