@@ -163,6 +163,7 @@ void dump_node(const message& msg, const message::node& node, const std::string&
   pad_to(line, 14);
   line += node.spec != nullptr ? node.spec->name : std::string("tag ") + std::string(node.tag_view());
   pad_to(line, 56);
+  if (line.back() != ' ') line += ' ';  // a name longer than its column still leaves a gap before the value
   const field_spec* f = node.spec;
   const std::string_view value = msg.value(node);
   const bool masked = show == reveal::no && f != nullptr && f->sensitive != sensitivity::none;

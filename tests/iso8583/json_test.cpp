@@ -342,6 +342,18 @@ TEST(Dump, MaskedDumpNamesFieldsAndNeverShowsCardData) {
   }
 }
 
+// A field name longer than its column (iso93's field 55) is still apart from the value.
+TEST(Dump, ALongFieldNameIsFollowedByASpace) {
+  const auto s = load_spec("iso93-ascii");
+  message m(*s);
+  m.set_mti("1200");
+  ASSERT_TRUE(m.set(55, std::string("\x9F\x36\x02\x00\x01", 5)));
+  ASSERT_TRUE(m.set(41, "TERM0001"));
+  const std::string text = dump(m);
+  EXPECT_NE(text.find("Integrated circuit card (ICC) system related data tags 9F36"), std::string::npos) << text;
+  EXPECT_NE(text.find("Card acceptor terminal identification     'TERM0001'"), std::string::npos) << text;
+}
+
 // A deployment's own dialect that forgets `sensitive:` still never shows card data in a dump.
 TEST(Dump, DialectWithoutSensitiveFlagsStillHidesCardData) {
   const spec s = make_spec(
