@@ -1220,6 +1220,7 @@ TEST(SimulatorConfig, ErrorsNameFileLineAndHint) {
   // The shipped examples load.
   EXPECT_NO_THROW((void)load_termsim_config(EFT_SIM_EXAMPLES_DIR "/termsim.yaml"));
   EXPECT_NO_THROW((void)load_termsim_config(EFT_SIM_EXAMPLES_DIR "/termsim-direct.yaml"));
+  EXPECT_EQ(load_termsim_config(EFT_SIM_EXAMPLES_DIR "/termsim-iso93.yaml").target.edition, iso_edition::v1993);
   EXPECT_NO_THROW((void)load_hostsim_config(EFT_SIM_EXAMPLES_DIR "/hostsim.yaml"));
 }
 
