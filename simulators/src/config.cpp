@@ -97,7 +97,7 @@ void edition_fits_spec(const fs::path& file, const YAML::Node& n, const std::str
   if (e.edition == iso_edition::v1987 && has_action_codes(*spec)) {
     fail(file, at,
          where + ": spec " + spec->name +
-             " has a 3-digit field 39 (ISO 8583:1993 action codes), but the requests follow " + "ISO 8583:1987",
+             " has a 3-digit field 39 (ISO 8583:1993 action codes), but the requests follow ISO 8583:1987",
          "add version: 1993 to " + where + ", or use an ISO 8583:1987 spec");
   }
   if (e.edition == iso_edition::v1993) {
@@ -555,7 +555,7 @@ hostsim_config load_hostsim_config(const fs::path& file) {
   const auto answerable = [&](const YAML::Node& n, const std::string& key, const std::string& code) {
     if (action_codes && !action_code_for(code))
       fail(file, n, key + " '" + code + "' has no ISO 8583:1993 action code in hostsim's table",
-           "use one of 01-05, 07, 12-14, 30, 33, 34, 41, 43, 51, 54-58, 61-63, 65, 75, 91, 96");
+           "use one of " + response_codes_with_action_codes());
   };
   if (const YAML::Node k = root["keys"]) {
     check_keys(file, k, "keys",

@@ -5,10 +5,6 @@
 
 namespace eft::simulators {
 
-std::string_view to_string(iso_edition e) noexcept {
-  return e == iso_edition::v1993 ? "1993" : "1987";
-}
-
 std::optional<iso_edition> edition_of_mti(std::string_view mti) noexcept {
   if (mti.size() != 4) return std::nullopt;
   if (mti[0] == '0') return iso_edition::v1987;
@@ -60,6 +56,12 @@ std::optional<std::string_view> action_code_for(std::string_view response_code) 
     if (rc == response_code) return action;
   }
   return std::nullopt;
+}
+
+std::string response_codes_with_action_codes() {
+  std::string codes;
+  for (const auto& [rc, action] : response_to_action) codes += (codes.empty() ? "" : ", ") + std::string(rc);
+  return codes;
 }
 
 bool approves(std::string_view code) noexcept {

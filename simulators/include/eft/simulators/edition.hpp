@@ -14,9 +14,6 @@ namespace eft::simulators {
 
 enum class iso_edition : std::uint8_t { v1987, v1993 };
 
-/// "1987" or "1993".
-std::string_view to_string(iso_edition e) noexcept;
-
 /// The edition of an MTI, from its version digit; nothing for other versions.
 std::optional<iso_edition> edition_of_mti(std::string_view mti) noexcept;
 
@@ -28,6 +25,9 @@ std::string mti_of(iso_edition edition, std::string_view class_function);
 /// (00 -> 000, 05 -> 100, 51 -> 116, 55 -> 117, ...), from the two standards' tables; nothing when
 /// the table has no counterpart.
 std::optional<std::string_view> action_code_for(std::string_view response_code) noexcept;
+
+/// The 1987 response codes action_code_for() knows, in order, comma-separated: for error hints.
+std::string response_codes_with_action_codes();
 
 /// True when field 39 approves: 1987 "00", or a 1993 action code 000-099.
 bool approves(std::string_view code) noexcept;
