@@ -13,9 +13,11 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_
   -DEFT_FUZZ=ON -DEFT_WARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build build-fuzz -j "$jobs"
 
-# Every test once more under AddressSanitizer and UndefinedBehaviorSanitizer (gcc).
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFT_SANITIZE=address,undefined \
-  -DEFT_WARNINGS_AS_ERRORS=ON -DEFT_BUILD_BENCH=OFF >/dev/null
+# Every test once more under AddressSanitizer and UndefinedBehaviorSanitizer (gcc). -O1 with line
+# tables only (-g1) compiles in half the time of -O2 -g (switch/src/server.cpp: 74 s against 147 s)
+# and still names file and line in every report; the release build below runs the tests at -O2.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  -DEFT_SANITIZE=address,undefined -DEFT_WARNINGS_AS_ERRORS=ON -DEFT_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" --timeout 900)
 
