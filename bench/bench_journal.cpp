@@ -4,7 +4,8 @@
 // in the same program: on a throw-away server it starts on 127.0.0.1 (fsync on, as in production),
 // or on the server of --pg-conninfo=CONNINFO; --backend=sqlite skips it. journal_pipeline_pattern is
 // the switch's own pattern (two awaited commits per transaction); journal_table_shape weighs today's
-// three rows per transaction against one row, the row work alone.
+// three rows per transaction against one row, the row work alone; journal_open_aged what a start
+// costs on a journal with a million transactions against a new one.
 //
 //   bench_journal --benchmark_counters_tabular=true [--backend=sqlite|postgresql|both] [--pg-conninfo=...]
 // Goal: the journal sustains 50,000 transactions/s (150,000 records/s) with durability process_crash.
@@ -193,6 +194,69 @@ void journal_pipeline_pattern(benchmark::State& state, const std::function<std::
   state.SetItemsProcessed(done);
   state.counters["cpu_us/txn"] = done > 0 ? cpu_us / static_cast<double>(done) : 0;
   j->close();
+  remove_all();
+}
+
+// What a start costs against the journal's age: a journal holding `state.range(0)` transactions
+// (three records each, keys spread as the switch writes them, host STANs on link "acq1"; the very
+// first one forwarded on link "backup", silent since), then per iteration what eftswitch does before
+// it listens: open the journal, read each link's newest host STAN, close. Beside it, in the same run,
+// the full check that opening used to run (PRAGMA quick_check of every page): full_check_s.
+void journal_open_aged(benchmark::State& state) {
+  const fs::path path = fresh_path("aged.db");
+  const std::int64_t transactions = state.range(0);
+  {
+    sqlite_journal_options o;
+    o.path = path;
+    o.durability = journal_durability::process_crash;
+    auto j = open_sqlite_journal(o, keys());
+    std::vector<std::string> hashes;
+    for (int c = 0; c < 1000; ++c) hashes.push_back(keys()->pan_hash("47617390010" + std::to_string(10000 + c)));
+    journal_batch b;
+    for (std::int64_t i = 0; i < transactions; ++i) {
+      const std::int64_t id = j->next_txn_id();
+      journal_batch t = transaction_records(id, hashes[static_cast<std::size_t>(id % 1000)], true);
+      const std::int64_t terminal = id % 20000;
+      t.records[0].terminal = "T" + std::to_string(1000000 + terminal);
+      t.records[0].rrn = std::to_string(100000 + terminal * 797 % 900000) + std::to_string(100000 + id / 20000);
+      t.records[1].host_stan = t.records[2].host_stan = std::to_string(100000 + id % 900000);
+      t.records[1].rrn = t.records[2].rrn = "733107" + t.records[1].host_stan;
+      t.records[1].link = t.records[2].link = i == 0 ? "backup" : "acq1";
+      for (auto& r : t.records) b.records.push_back(std::move(r));
+      if (b.records.size() >= 3000) {
+        while (!j->post(std::move(b))) (void)j->flush();
+        b = journal_batch{};
+      }
+    }
+    if (!b.records.empty()) (void)j->post(std::move(b));
+    (void)j->flush();
+  }
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    sqlite_journal_options o;
+    o.path = path;
+    auto j = open_sqlite_journal(o, keys());
+    benchmark::DoNotOptimize(j->last_host_stan("acq1"));
+    benchmark::DoNotOptimize(j->last_host_stan("backup"));
+    j->close();
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  state.counters["file_MB"] = static_cast<double>(fs::file_size(path)) / (1024.0 * 1024.0);
+  state.counters["full_check_s"] = check_sqlite_journal(path).seconds;
+  // The search for a link's newest STAN before link_stan: the records backwards, for the silent
+  // link all of them.
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT host_stan FROM journal WHERE link = 'backup' AND event IN ('forwarded', 'reversed') "
+                     "AND host_stan <> '' ORDER BY id DESC LIMIT 1",
+                     -1, &q, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  benchmark::DoNotOptimize(sqlite3_step(q));
+  state.counters["old_stan_search_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  sqlite3_finalize(q);
+  sqlite3_close(db);
   remove_all();
 }
 
@@ -507,6 +571,12 @@ int main(int argc, char** argv) {
             ->Iterations(1);
       }
     }
+    benchmark::RegisterBenchmark("journal_open_aged", journal_open_aged)
+        ->Arg(0)
+        ->Arg(1000000)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3);
     benchmark::RegisterBenchmark("journal_pipeline_pattern/sqlite", journal_pipeline_pattern,
                                  sqlite_journal(journal_durability::process_crash, std::chrono::seconds(1)))
         ->Arg(10)

@@ -3,6 +3,7 @@
 // purge write to it and so need the switch stopped (the journal's lock file, or the PostgreSQL
 // instance lock, says whether it runs).
 // Nothing printed holds a full PAN: records carry the masked PAN and the PAN's keyed hash only.
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <ctime>
@@ -152,6 +153,28 @@ nlohmann::ordered_json to_json(const sc::saf_item& it, std::int64_t now) {
   return o;
 }
 
+// eftctl journal --check: exit 0 when every page reads back as SQLite expects, 1 when not.
+void check(const eft::config::journal_config& j, bool thorough) {
+  if (j.backend != eft::config::journal_backend::sqlite) {
+    throw bad_input{"--check: the journal is in PostgreSQL; check it with the server's own tools (amcheck)"};
+  }
+  sc::journal_check_result r;
+  try {
+    r = sc::check_sqlite_journal(j.path, thorough);
+  } catch (const sc::journal_open_error& e) {
+    throw bad_input{e.what()};
+  }
+  std::cout << fmt::format("journal {}: {} pages ({:.1f} MB) checked in {:.2f} s ({}): {}\n", j.path.string(), r.pages,
+                           static_cast<double>(r.bytes) / (1024.0 * 1024.0), r.seconds,
+                           thorough ? "integrity_check" : "quick_check", r.ok ? "ok" : "CORRUPT");
+  for (const auto& p : r.problems) std::cout << "  " << p << '\n';
+  if (!r.ok) {
+    throw bad_input{"journal " + j.path.string() +
+                    " is corrupt: restore it from a backup, or stop the switch and move the file aside to start a "
+                    "new one"};
+  }
+}
+
 }  // namespace
 
 void add_journal_command(CLI::App& app, int& exit_status) {
@@ -167,9 +190,15 @@ void add_journal_command(CLI::App& app, int& exit_status) {
     std::int64_t txn = 0;
     std::size_t limit = 1000;
     bool json = false;
+    bool check = false;
+    bool thorough = false;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--config", o->config, "deployment config file with a journal: section")->required();
+  cmd->add_flag("--check", o->check,
+                "check every page of the journal (SQLite) instead of querying it: exit 1 when it is corrupt. "
+                "Runs beside the switch; the switch itself checks only its state tables at start");
+  cmd->add_flag("--thorough", o->thorough, "with --check: also match every index entry with its row (slower)");
   cmd->add_option("--terminal", o->terminal, "terminal id (field 41)");
   cmd->add_option("--rrn", o->rrn, "retrieval reference number: every record of its transaction");
   cmd->add_option("--pan", o->pan,
@@ -183,6 +212,11 @@ void add_journal_command(CLI::App& app, int& exit_status) {
   cmd->callback([o, &exit_status] {
     exit_status = crypto_cli::run([&] {
       const auto j = journal_section(o->config);
+      if (o->check) {
+        check(j, o->thorough);
+        return;
+      }
+      if (o->thorough) throw bad_input{"--thorough goes with --check"};
       sc::journal_query q;
       q.terminal = o->terminal;
       q.rrn = o->rrn;

@@ -639,6 +639,16 @@ TEST_F(JournalIntegration, EftctlQueriesTheJournalByPanAndManagesTheSafQueue) {
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("reversal ready 0400"), std::string::npos) << out;
   EXPECT_NE(out.find("depth acquirer: ready=1"), std::string::npos) << out;
+  // The full check of every page, which the switch does not run at start, beside the live switch.
+  std::tie(out, rc) = eftctl("journal --config " + config + " --check");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("(quick_check): ok"), std::string::npos) << out;
+  std::tie(out, rc) = eftctl("journal --config " + config + " --check --thorough");
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("(integrity_check): ok"), std::string::npos) << out;
+  std::tie(out, rc) = eftctl("journal --config " + config + " --thorough");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("--thorough goes with --check"), std::string::npos) << out;
 
   // Writes need the switch stopped: the journal's lock says it runs.
   std::tie(out, rc) = eftctl("saf purge --config " + config + " --group acquirer --yes");

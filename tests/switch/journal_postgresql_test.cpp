@@ -514,7 +514,7 @@ TEST_F(PostgresJournalTest, AVersionOneJournalMigratesItsArmedReversalsOutOfTheQ
   exec(
       "INSERT INTO saf (txn_id, instance, link_group, kind, state, mti, summary, created_us, message) SELECT txn_id, "
       "instance, link_group, 'reversal', 'armed', mti, summary, created_us, message FROM original; DROP TABLE "
-      "original; DELETE FROM eft_journal_version WHERE version = 2");
+      "original; DELETE FROM eft_journal_version WHERE version >= 2");
   ASSERT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'armed'"), 1);
   // A reader never migrates: it says what to do instead of failing its queries.
   try {
@@ -524,7 +524,7 @@ TEST_F(PostgresJournalTest, AVersionOneJournalMigratesItsArmedReversalsOutOfTheQ
     EXPECT_NE(std::string(e.what()).find("schema version 1"), std::string::npos) << e.what();
   }
   auto j = open("sw1");
-  EXPECT_EQ(count("SELECT MAX(version) FROM eft_journal_version"), 2);
+  EXPECT_EQ(count("SELECT MAX(version) FROM eft_journal_version"), journal_schema_version);
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 1);
   EXPECT_EQ(count("SELECT txn_id FROM saf"), advice);
   EXPECT_EQ(

@@ -285,10 +285,10 @@ TEST_F(JournalTest, MigratesAVersionOneJournalsArmedReversalsToTheirOriginals) {
   exec(
       "INSERT INTO saf (txn_id, link_group, kind, state, mti, summary, created_us, message) SELECT txn_id, link_group, "
       "'reversal', 'armed', mti, summary, created_us, message FROM original; DROP TABLE original; "
-      "DELETE FROM schema_version WHERE version = 2");
+      "DROP TABLE link_stan; DELETE FROM schema_version WHERE version >= 2");
   ASSERT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'armed'"), 1);
   auto j = open();
-  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), 2);
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
   EXPECT_EQ(count("SELECT COUNT(*) FROM saf"), 0);
   EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE state = 'armed'"), 1);
   EXPECT_EQ(j->recover(), 1U);  // still reversed after the upgrade
@@ -781,6 +781,83 @@ TEST_P(JournalBackendTest, TheLastHostStanOfALinkIsItsNewestForwardedOrAcknowled
   EXPECT_FALSE(j->last_host_stan("none").has_value());
 }
 
+journal_record forwarded_on(std::int64_t id, const char* link, const char* stan) {
+  journal_record r;
+  r.txn_id = id;
+  r.event = journal_event::forwarded;
+  r.at_us = journal_now_us();
+  r.link = link;
+  r.host_stan = stan;
+  return r;
+}
+
+// A start reads each link's newest STAN from link_stan, searching only the records after its mark:
+// the records of the last second before a crash.
+TEST_F(JournalTest, EachLinksNewestHostStanIsKeptAndTheRecordsAfterTheKeptOneAreSearchedAfterACrash) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      auto j = open();
+      const auto write = [&](std::vector<journal_record> rs) {
+        journal_batch b;
+        b.records = std::move(rs);
+        return j->post(std::move(b)) && j->flush();
+      };
+      // The first group after the start; then one a second later (kept with it), then one right
+      // after (not kept yet) and the process dies without closing the journal.
+      if (write({forwarded_on(j->next_txn_id(), "issuer", "000005")})) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+        if (write({forwarded_on(j->next_txn_id(), "issuer", "000009")}) &&
+            write({forwarded_on(j->next_txn_id(), "issuer", "000012"),
+                   forwarded_on(j->next_txn_id(), "other", "000077")})) {
+          ::_exit(0);  // with the journal open: no clean stop
+        }
+      }
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the exit code says it
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'issuer'"), "000009");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM link_stan WHERE link = 'other'"), 0);
+  EXPECT_EQ(count("SELECT id FROM link_stan WHERE link = ''"),
+            count("SELECT id FROM journal WHERE host_stan = '000009'"));
+  {
+    auto j = open();
+    EXPECT_EQ(j->last_host_stan("issuer"), 12U);
+    EXPECT_EQ(j->last_host_stan("other"), 77U);
+    EXPECT_FALSE(j->last_host_stan("backup").has_value());
+  }
+  // A clean stop keeps everything: the next start searches no record.
+  EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'issuer'"), "000012");
+  EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'other'"), "000077");
+  EXPECT_EQ(count("SELECT id FROM link_stan WHERE link = ''"), count("SELECT MAX(id) FROM journal"));
+}
+
+TEST_F(JournalTest, MigratingAVersionTwoJournalKeepsEachLinksNewestHostStan) {
+  {
+    auto j = open();
+    journal_batch b;
+    b.records = {forwarded_on(j->next_txn_id(), "issuer", "999998"), forwarded_on(j->next_txn_id(), "other", "000500"),
+                 forwarded_on(j->next_txn_id(), "issuer", "000007")};
+    b.records.back().event = journal_event::reversed;
+    b.records.push_back(forwarded_on(j->next_txn_id(), "issuer", "000900"));
+    b.records.back().event = journal_event::late_answer;  // an answer's STAN: not one the switch sent
+    ASSERT_TRUE(j->post(std::move(b)));
+    ASSERT_TRUE(j->flush());
+  }
+  exec("DROP TABLE link_stan; DELETE FROM schema_version WHERE version >= 3");
+  auto j = open();
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'issuer'"), "000007");
+  EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'other'"), "000500");
+  EXPECT_EQ(count("SELECT id FROM link_stan WHERE link = ''"), 4);
+  EXPECT_EQ(j->last_host_stan("issuer"), 7U);
+}
+
 TEST_P(JournalBackendTest, QueriesByTerminalRrnPanHashAndTime) {
   auto j = open();
   const auto keys = test_keys();
@@ -827,32 +904,99 @@ TEST_F(JournalTest, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), std::string(8192, 'x'));
 }
 
-TEST_F(JournalTest, RefusesACorruptJournal) {
+// A journal with records (2,000) and originals (200 armed reversals), checkpointed into the file.
+void write_history(journal& j) {
+  journal_batch b;
+  for (int i = 0; i < 2000; ++i) b.records.push_back(received(j.next_txn_id(), *test_keys()));
+  for (int i = 0; i < 200; ++i) {
+    saf_item it;
+    it.txn_id = b.records[static_cast<std::size_t>(i)].txn_id;
+    it.link_group = "acquirer";
+    it.mti = "0400";
+    it.summary = "0400 476173******0119 000000001000";
+    it.created_us = journal_now_us();
+    it.message = std::vector<std::uint8_t>(180, 0x30);
+    b.saf_put.push_back(it);
+  }
+  ASSERT_TRUE(j.post(std::move(b)));
+  ASSERT_TRUE(j.flush());
+}
+
+// Writes 0x5A over one page of the database file (pages count from 1).
+void scribble_page(const fs::path& path, std::int64_t page) {
+  ASSERT_GT(page, 1);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp((page - 1) * 4096);
+  const std::string junk(4096, '\x5A');
+  f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+TEST_F(JournalTest, RefusesAJournalWhoseOriginalsAreCorruptAndLeavesItUntouched) {
+  { write_history(*open()); }
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  const std::int64_t page = count("SELECT pageno FROM dbstat WHERE name = 'original' ORDER BY pageno LIMIT 1");
+  scribble_page(path_, page);
+  const auto file_bytes = [&] {
+    std::ifstream in(path_, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = file_bytes();
+  try {
+    (void)open();
+    FAIL() << "opened a journal whose originals are corrupt";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt (quick_check of original"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(file_bytes() == before) << "the database file changed";
+}
+
+TEST_F(JournalTest, RefusesAJournalWhoseLastTransactionIdCannotBeRead) {
+  { write_history(*open()); }
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  // The index the newest id is read through: without it ids would restart from 1.
+  scribble_page(path_, count("SELECT rootpage FROM sqlite_schema WHERE name = 'journal_txn'"));
+  try {
+    (void)open();
+    FAIL() << "opened a journal whose last transaction id cannot be read";
+  } catch (const journal_open_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the last transaction id cannot be read"), std::string::npos) << e.what();
+  }
+}
+
+// The records' history is not read at start (its check grows with the journal's age); the full
+// check, which eftctl journal --check runs, finds a damaged page of it.
+TEST_F(JournalTest, ADamagedPageOfTheHistoryIsLeftToTheFullCheckWhichFindsIt) {
   {
     auto j = open();
-    journal_batch b;
-    for (int i = 0; i < 2000; ++i) b.records.push_back(received(j->next_txn_id(), *test_keys()));
-    ASSERT_TRUE(j->post(std::move(b)));
-    ASSERT_TRUE(j->flush());
+    write_history(*j);
+    const auto clean = check_sqlite_journal(path_);  // beside the open journal, as beside a live switch
+    EXPECT_TRUE(clean.ok);
+    EXPECT_TRUE(clean.problems.empty());
+    EXPECT_GT(clean.pages, 20);
   }
   exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  const std::int64_t oldest =
+      count("SELECT pageno FROM dbstat WHERE name = 'journal' AND pagetype = 'leaf' ORDER BY pageno LIMIT 1");
+  ASSERT_NE(oldest, count("SELECT rootpage FROM sqlite_schema WHERE name = 'journal'"));
+  scribble_page(path_, oldest);
   {
-    // Scribble over pages past the header.
-    std::fstream f(path_, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(4096 * 3);
-    const std::string junk(4096 * 4, '\x5A');
-    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    auto j = open();  // starts: the state tables and the newest ids are sound
+    journal_batch b;
+    b.records.push_back(received(j->next_txn_id(), *test_keys()));
+    EXPECT_EQ(b.records.back().txn_id, 2001);
+    ASSERT_TRUE(j->post(std::move(b)));
+    EXPECT_TRUE(j->flush());
   }
-  EXPECT_THROW(
-      {
-        try {
-          (void)open();
-        } catch (const journal_open_error& e) {
-          EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
-          throw;
-        }
-      },
-      journal_open_error);
+  const auto damaged = check_sqlite_journal(path_);
+  EXPECT_FALSE(damaged.ok);
+  ASSERT_FALSE(damaged.problems.empty());
+  EXPECT_FALSE(check_sqlite_journal(path_, true).ok);
+  {
+    std::ofstream out(dir_ / "other.db", std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  EXPECT_THROW((void)check_sqlite_journal(dir_ / "other.db"), journal_open_error);
+  EXPECT_THROW((void)check_sqlite_journal(dir_ / "missing.db"), journal_open_error);
 }
 
 TEST_P(JournalBackendTest, RefusesASchemaNewerThanThisBuild) {

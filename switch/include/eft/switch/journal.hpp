@@ -400,13 +400,16 @@ struct sqlite_journal_options {
 };
 
 /// The schema version this build writes. 2: the originals (armed and standby reversals) apart from
-/// the SAF queue.
-inline constexpr int journal_schema_version = 2;
+/// the SAF queue. 3: (SQLite) each link's newest host STAN in a table of its own (link_stan).
+inline constexpr int journal_schema_version = 3;
 
 /// Opens (creating when absent) the SQLite journal in WAL mode and starts its writer thread.
 ///
 /// Refuses, with journal_open_error and without writing to the file:
-///  - a file that is not an SQLite database, or fails PRAGMA quick_check (corrupt);
+///  - a file that is not an SQLite database; a journal whose state tables (SAF queue, originals,
+///    schema version: what recovery and terminal reversals read) fail PRAGMA quick_check, or whose
+///    last transaction id cannot be read (corrupt). The records' history is not checked at open
+///    (that grows with the journal's age): see check_sqlite_journal();
 ///  - a database without the journal's schema_version table that holds other tables (not a journal);
 ///  - a schema newer than journal_schema_version (written by a newer build: never downgraded);
 ///  - a journal another process holds: an exclusive lock (flock) on "<path>.lock" is held for the
@@ -416,6 +419,23 @@ inline constexpr int journal_schema_version = 2;
 /// Older schemas are migrated in order, each migration in its own transaction.
 std::unique_ptr<journal> open_sqlite_journal(const sqlite_journal_options& options,
                                              std::shared_ptr<const journal_keys> keys);
+
+/// What check_sqlite_journal() found.
+struct journal_check_result {
+  bool ok = false;
+  std::vector<std::string> problems;  ///< SQLite's own words, at most 100; empty when ok
+  std::int64_t pages = 0;             ///< pages in the database file
+  std::int64_t bytes = 0;             ///< pages times the page size
+  double seconds = 0;                 ///< how long the check took
+};
+
+/// Checks every page of an SQLite journal (PRAGMA quick_check; integrity_check when `thorough`, which
+/// also matches each index entry with its row), the records' history included: what opening the
+/// journal does not do, so that a switch starts in the same time however old its journal is. Reads
+/// one snapshot through its own read-only connection, so it runs beside a live switch; while it runs
+/// the WAL cannot be copied back past that snapshot and grows with the traffic. Throws
+/// journal_open_error for a file that is missing, not an SQLite database or not a journal.
+journal_check_result check_sqlite_journal(const std::filesystem::path& path, bool thorough = false);
 
 /// Opens an SQLite journal read-only for queries (eftctl): no lock file, no writer, no migration.
 /// Writes (async_write, post, recover) are refused. Throws journal_open_error.
