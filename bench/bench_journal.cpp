@@ -333,9 +333,13 @@ void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) 
 // With late keys (the /late_N variants) the look-ups whose keys are spread over their tree (terminal,
 // RRN, PAN hash) are not indexes on the rows: their keys are kept in memory and entered, sorted, into
 // one key table (key, row id) every N commits, inside that commit. Everything else is as without.
+// With `aged`, that many transactions are written the same way before the measured ones, as in a
+// journal with history; `cards` distinct PANs (and a terminal per 50 cards) spread the keys.
 struct table_shape {
   bool one_row = false;
   int late_keys_every = 0;  // commits between two entries of the spread keys; 0: indexed on the rows
+  int cards = 100;
+  std::int64_t aged = 0;
 };
 
 void journal_table_shape(benchmark::State& state, table_shape shape) {
@@ -404,7 +408,8 @@ void journal_table_shape(benchmark::State& state, table_shape shape) {
   };
   const std::vector<std::uint8_t> reversal(180, 0x30);  // a sealed 0400's size
   std::vector<std::string> hashes;
-  for (int c = 0; c < 100; ++c) hashes.push_back(keys()->pan_hash("47617390010" + std::to_string(10000 + c)));
+  for (int c = 0; c < shape.cards; ++c) hashes.push_back(keys()->pan_hash(std::to_string(4761739000000000 + c)));
+  const std::int64_t terminals = std::max(1000, shape.cards / 50);
   const auto text = [](sqlite3_stmt* st, int i, const std::string& v) {
     if (v.empty()) {
       sqlite3_bind_null(st, i);
@@ -417,79 +422,83 @@ void journal_table_shape(benchmark::State& state, table_shape shape) {
   std::int64_t done_n = 0;
   std::int64_t commits = 0;
   double cpu_us = 0;
+  const auto one_commit = [&] {
+    sqlite3_step(begin);
+    sqlite3_reset(begin);
+    for (std::int64_t id = next; id < next + per_commit; ++id) {  // forwarded now
+      const std::size_t card = static_cast<std::size_t>(id * 7919 % static_cast<std::int64_t>(hashes.size()));
+      journal_batch b = transaction_records(id, hashes[card], true);
+      const std::int64_t terminal = id % terminals;
+      journal_record& r = b.records[0];
+      r.terminal = "T" + std::to_string(1000000 + terminal);
+      r.rrn = std::to_string(100000 + terminal * 797 % 900000) + std::to_string(100000 + id / 1000);
+      const std::string host_rrn = "733107" + std::to_string(100000 + id % 900000);
+      if (one_row) {
+        sqlite3_bind_int64(ins, 1, id);
+        sqlite3_bind_int64(ins, 2, r.at_us);
+        const std::string* v[] = {
+            &r.terminal,         &r.pan_masked,     &r.pan_hash,     &r.mti, &r.processing_code,      &r.amount,
+            &r.currency,         &r.terminal_stan,  &r.transmission, &r.rrn, &b.records[1].host_stan, &host_rrn,
+            &b.records[1].route, &b.records[1].link};
+        for (int i = 0; i < 14; ++i) text(ins, 3 + i, *v[i]);
+        sqlite3_bind_blob(ins, 17, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+        keep_key('t', r.terminal, id);
+        keep_key('r', r.rrn, id);
+        keep_key('p', r.pan_hash, id);
+      } else {
+        b.records[1].rrn = host_rrn;
+        insert_journal_row(ins, r);
+        const std::int64_t received_row = sqlite3_last_insert_rowid(db);
+        keep_key('t', r.terminal, received_row);
+        keep_key('r', r.rrn, received_row);
+        keep_key('p', r.pan_hash, received_row);
+        insert_journal_row(ins, b.records[1]);
+        keep_key('r', host_rrn, sqlite3_last_insert_rowid(db));
+        sqlite3_bind_int64(arm, 1, id);
+        sqlite3_bind_text(arm, 2, "0400 476173******0119 000000001000", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(arm, 3, r.at_us);
+        sqlite3_bind_blob(arm, 4, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
+        sqlite3_step(arm);
+        sqlite3_reset(arm);
+      }
+    }
+    for (std::int64_t id = next - per_commit; id < next; ++id) {  // forwarded in the commit before: answered
+      if (id < 1) continue;
+      if (!one_row) {
+        journal_record c = transaction_records(id, hashes[0], true).records[2];
+        c.rrn = "733107" + std::to_string(100000 + id % 900000);
+        insert_journal_row(ins, c);
+        keep_key('r', c.rrn, sqlite3_last_insert_rowid(db));
+      }
+      sqlite3_bind_int64(done, 1, id);
+      if (one_row) sqlite3_bind_int64(done, 2, journal_now_us());
+      sqlite3_step(done);
+      sqlite3_reset(done);
+      ++done_n;
+    }
+    if (late && ++commits % shape.late_keys_every == 0) {
+      std::sort(pending_keys.begin(), pending_keys.end());
+      for (const auto& [k, row] : pending_keys) {
+        sqlite3_bind_text(key, 1, k.c_str(), static_cast<int>(k.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(key, 2, row);
+        sqlite3_step(key);
+        sqlite3_reset(key);
+      }
+      pending_keys.clear();
+    }
+    sqlite3_step(commit);
+    sqlite3_reset(commit);
+    next += per_commit;
+  };
+  while (next <= shape.aged) one_commit();
+  done_n = 0;
   for (auto _ : state) {
     const double cpu0 = process_cpu_us();
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     const auto start = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() < until) {
-      sqlite3_step(begin);
-      sqlite3_reset(begin);
-      for (std::int64_t id = next; id < next + per_commit; ++id) {  // forwarded now
-        journal_batch b = transaction_records(id, hashes[static_cast<std::size_t>(id % 97)], true);
-        const std::int64_t terminal = id % 1000;
-        journal_record& r = b.records[0];
-        r.terminal = "T" + std::to_string(1000000 + terminal);
-        r.rrn = std::to_string(100000 + terminal * 797 % 900000) + std::to_string(100000 + id / 1000);
-        const std::string host_rrn = "733107" + std::to_string(100000 + id % 900000);
-        if (one_row) {
-          sqlite3_bind_int64(ins, 1, id);
-          sqlite3_bind_int64(ins, 2, r.at_us);
-          const std::string* v[] = {
-              &r.terminal,         &r.pan_masked,     &r.pan_hash,     &r.mti, &r.processing_code,      &r.amount,
-              &r.currency,         &r.terminal_stan,  &r.transmission, &r.rrn, &b.records[1].host_stan, &host_rrn,
-              &b.records[1].route, &b.records[1].link};
-          for (int i = 0; i < 14; ++i) text(ins, 3 + i, *v[i]);
-          sqlite3_bind_blob(ins, 17, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
-          sqlite3_step(ins);
-          sqlite3_reset(ins);
-          keep_key('t', r.terminal, id);
-          keep_key('r', r.rrn, id);
-          keep_key('p', r.pan_hash, id);
-        } else {
-          b.records[1].rrn = host_rrn;
-          insert_journal_row(ins, r);
-          const std::int64_t received_row = sqlite3_last_insert_rowid(db);
-          keep_key('t', r.terminal, received_row);
-          keep_key('r', r.rrn, received_row);
-          keep_key('p', r.pan_hash, received_row);
-          insert_journal_row(ins, b.records[1]);
-          keep_key('r', host_rrn, sqlite3_last_insert_rowid(db));
-          sqlite3_bind_int64(arm, 1, id);
-          sqlite3_bind_text(arm, 2, "0400 476173******0119 000000001000", -1, SQLITE_STATIC);
-          sqlite3_bind_int64(arm, 3, r.at_us);
-          sqlite3_bind_blob(arm, 4, reversal.data(), static_cast<int>(reversal.size()), SQLITE_STATIC);
-          sqlite3_step(arm);
-          sqlite3_reset(arm);
-        }
-      }
-      for (std::int64_t id = next - per_commit; id < next; ++id) {  // forwarded in the commit before: answered
-        if (id < 1) continue;
-        if (!one_row) {
-          journal_record c = transaction_records(id, hashes[0], true).records[2];
-          c.rrn = "733107" + std::to_string(100000 + id % 900000);
-          insert_journal_row(ins, c);
-          keep_key('r', c.rrn, sqlite3_last_insert_rowid(db));
-        }
-        sqlite3_bind_int64(done, 1, id);
-        if (one_row) sqlite3_bind_int64(done, 2, journal_now_us());
-        sqlite3_step(done);
-        sqlite3_reset(done);
-        ++done_n;
-      }
-      if (late && ++commits % shape.late_keys_every == 0) {
-        std::sort(pending_keys.begin(), pending_keys.end());
-        for (const auto& [k, row] : pending_keys) {
-          sqlite3_bind_text(key, 1, k.c_str(), static_cast<int>(k.size()), SQLITE_STATIC);
-          sqlite3_bind_int64(key, 2, row);
-          sqlite3_step(key);
-          sqlite3_reset(key);
-        }
-        pending_keys.clear();
-      }
-      sqlite3_step(commit);
-      sqlite3_reset(commit);
-      next += per_commit;
-    }
+    while (std::chrono::steady_clock::now() < until) one_commit();
     state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     cpu_us += process_cpu_us() - cpu0;
   }
@@ -567,6 +576,19 @@ int main(int argc, char** argv) {
         std::string name = one_row ? "journal_table_shape/one_row" : "journal_table_shape/three_rows";
         if (every > 0) name += "/late_" + std::to_string(every);
         benchmark::RegisterBenchmark(name.c_str(), journal_table_shape, table_shape{one_row, every})
+            ->UseManualTime()
+            ->Iterations(1);
+      }
+    }
+    // Keys spread as in production (a million cards, 20,000 terminals), on a new journal and on one
+    // holding a million transactions already.
+    for (const std::int64_t aged : {std::int64_t{0}, std::int64_t{1000000}}) {
+      for (const int every : {0, 100}) {
+        std::string name = "journal_table_shape/three_rows";
+        if (every > 0) name += "/late_" + std::to_string(every);
+        name += "/cards_1m";
+        if (aged > 0) name += "/aged_1m";
+        benchmark::RegisterBenchmark(name.c_str(), journal_table_shape, table_shape{false, every, 1000000, aged})
             ->UseManualTime()
             ->Iterations(1);
       }
