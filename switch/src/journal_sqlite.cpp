@@ -122,6 +122,11 @@ using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_closer>;
   throw journal_open_error("journal " + path.string() + ": " + what);
 }
 
+// A journal that cannot be trusted: `what` says why; it is never written to.
+[[noreturn]] void refuse_corrupt(const std::filesystem::path& path, const std::string& what) {
+  refuse(path, "corrupt (" + what + "); left untouched: restore it from a backup or move it aside to start a new one");
+}
+
 std::string errmsg(sqlite3* db) {
   return db != nullptr ? sqlite3_errmsg(db) : "out of memory";
 }
@@ -427,8 +432,7 @@ class sqlite_journal final : public detail::queued_journal {
     // Ids restarting from 1 would make a terminal's reversal or an operator's look-up find another
     // transaction: a journal whose last id cannot be read is not used.
     if (qrc != SQLITE_OK) {
-      refuse(options_.path, "corrupt (the last transaction id cannot be read: " + errmsg(db_.get()) +
-                                "); left untouched: restore it from a backup or move it aside to start a new one");
+      refuse_corrupt(options_.path, "the last transaction id cannot be read: " + errmsg(db_.get()));
     }
     next_txn_.store(std::max<std::int64_t>(max_txn.value_or(0), 0) + 1);
     load_link_stans();
@@ -454,8 +458,7 @@ class sqlite_journal final : public detail::queued_journal {
       link_stans_[column_text(raw, 0)] = {column_text(raw, 1), sqlite3_column_int64(raw, 2)};
     }
     if (rc != SQLITE_DONE) {
-      refuse(options_.path, "corrupt (its newest records cannot be read: " + errmsg(db) +
-                                "); left untouched: restore it from a backup or move it aside to start a new one");
+      refuse_corrupt(options_.path, "its newest records cannot be read: " + errmsg(db));
     }
   }
 
@@ -488,8 +491,7 @@ class sqlite_journal final : public detail::queued_journal {
     for (const std::string& table : state_tables(db)) {
       const std::string verdict = quick_check(db, table, false, 10).front();
       if (verdict != "ok") {
-        refuse(options_.path, "corrupt (quick_check of " + table + ": " + verdict +
-                                  "); left untouched: restore it from a backup or move it aside to start a new one");
+        refuse_corrupt(options_.path, "quick_check of " + table + ": " + verdict);
       }
     }
     const auto app = single_int(db, "PRAGMA application_id", rc);
