@@ -41,9 +41,11 @@ pids+=("$!")
 wait_for "$run/hostsim.log" "listening on 127.0.0.1:7100" hostsim
 
 # callgrind_run <eftswitch> <config> <name> <seconds>: one eftswitch under callgrind, stopped with
-# SIGTERM after <seconds> of termsim (none for 0); prints the answers.
+# SIGTERM after <seconds> of termsim (none for 0); sets `answered`. Runs in this shell, so that the
+# exit trap stops eftswitch whatever happens.
 callgrind_run() {
-  local exe=$1 cfg=$2 name=$3 s=$4 answered=0
+  local exe=$1 cfg=$2 name=$3 s=$4
+  answered=0
   rm -f "$run/journal.db" "$run/journal.db-wal" "$run/journal.db-shm"
   (cd "$run" && exec valgrind --tool=callgrind --callgrind-out-file="$run/$name.cg" "$exe" --config "$cfg") \
     >"$run/$name.log" 2>&1 &
@@ -61,14 +63,13 @@ callgrind_run() {
     "$bin/termsim" load --config "$run/termsim.yaml" --connections "$conns" --duration "$s" --type purchase \
       --no-progress --json "$run/$name.json" >/dev/null || status=$?
     if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then
-      echo "bench: termsim load for $name failed (exit $status)" >&2
-      return 1
+      echo "bench: termsim load for $name failed (exit $status); see $run/$name.log" >&2
+      exit 1
     fi
     answered=$(jq .answered "$run/$name.json")
   fi
   kill -TERM "$pid"
   wait "$pid" || true
-  echo "$answered"
 }
 
 # total <callgrind file> [function regex]: all instructions, or those of the matching functions
@@ -87,9 +88,9 @@ rows=()
 measure() {
   local label=$1 exe=$2 cfg=$3 tag
   tag=$(echo "$label" | tr -c 'a-z0-9\n' '-')
-  callgrind_run "$exe" "$cfg" "$tag-idle" 0 >/dev/null
-  local n
-  n=$(callgrind_run "$exe" "$cfg" "$tag-load" "$secs")
+  callgrind_run "$exe" "$cfg" "$tag-idle" 0
+  callgrind_run "$exe" "$cfg" "$tag-load" "$secs"
+  local n=$answered
   [ "$n" -gt 0 ] || { echo "bench: no answers in $label" >&2; exit 1; }
   local idle load sql_idle sql_load alloc
   idle=$(total "$run/$tag-idle.cg")
