@@ -31,8 +31,7 @@ fi
 run=$PWD/build/bench-e2e
 rm -rf "$run"
 mkdir -p "$run"
-cp config/examples/demo.yaml "$run/eftswitch.yaml"
-sed -i 's/status_interval_ms: 5000/status_interval_ms: 0/; s/log_level: info/log_level: warn/' "$run/eftswitch.yaml"
+bench_switch_configs "$run"
 cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml simulators/examples/termsim-direct.yaml "$run/"
 
 demo_keys "$bin" "$run" "$run/eftswitch.yaml"
@@ -138,7 +137,6 @@ idle_errors=$(jq '[.errors[]] | add' "$run/idle.json")
 # production setting), to show what the journal's two awaited commits per transaction cost.
 kill "$switch_pid"
 wait "$switch_pid" 2>/dev/null || true
-awk '/^journal:/ { skip = 1; next } skip && /^[^ ]/ { skip = 0 } !skip' "$run/eftswitch.yaml" >"$run/eftswitch-no-journal.yaml"
 start_switch eftswitch-no-journal.yaml
 n100=$(measure switch-no-journal-100 "termsim -> eftswitch without journal (diagnostic)" termsim.yaml 100)
 measure switch-no-journal-rate-low "termsim -> eftswitch without journal (diagnostic)" termsim.yaml 100 \

@@ -30,9 +30,7 @@ require_free_ports
 run=$PWD/build/bench-instructions
 rm -rf "$run"
 mkdir -p "$run"
-cp config/examples/demo.yaml "$run/eftswitch.yaml"
-sed -i 's/status_interval_ms: 5000/status_interval_ms: 0/; s/log_level: info/log_level: warn/' "$run/eftswitch.yaml"
-awk '/^journal:/ { skip = 1; next } skip && /^[^ ]/ { skip = 0 } !skip' "$run/eftswitch.yaml" >"$run/eftswitch-no-journal.yaml"
+bench_switch_configs "$run"
 cp simulators/examples/hostsim.yaml simulators/examples/termsim.yaml "$run/"
 demo_keys "$bin" "$run" "$run/eftswitch.yaml"
 
@@ -83,6 +81,13 @@ total() {
   fi
 }
 
+# allocator <callgrind file>: the instructions of malloc and free themselves (glibc's malloc.c and
+# arena.c), not of what calls them.
+allocator() {
+  callgrind_annotate --threshold=100 "$1" 2>/dev/null |
+    awk '/malloc\/malloc\.c:|malloc\/arena\.c:/ { gsub(",", "", $1); s += $1 } END { print s + 0 }'
+}
+
 rows=()
 # measure <label> <eftswitch> <config>: appends "label answers Ir/answer sqlite3_step/answer malloc/answer".
 measure() {
@@ -92,16 +97,16 @@ measure() {
   callgrind_run "$exe" "$cfg" "$tag-load" "$secs"
   local n=$answered
   [ "$n" -gt 0 ] || { echo "bench: no answers in $label" >&2; exit 1; }
-  local idle load sql_idle sql_load alloc
+  local idle load sql_idle sql_load alloc_idle alloc_load
   idle=$(total "$run/$tag-idle.cg")
   load=$(total "$run/$tag-load.cg")
   sql_idle=$(total "$run/$tag-idle.cg" ':sqlite3_step$' || true)
   sql_load=$(total "$run/$tag-load.cg" ':sqlite3_step$' || true)
-  # malloc and free themselves (glibc's malloc.c and arena.c), not what calls them.
-  alloc=$(callgrind_annotate --threshold=100 "$run/$tag-load.cg" 2>/dev/null |
-    awk '/malloc\/malloc\.c:|malloc\/arena\.c:/ { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+  alloc_idle=$(allocator "$run/$tag-idle.cg")
+  alloc_load=$(allocator "$run/$tag-load.cg")
   rows+=("$(awk -v l="$label" -v n="$n" -v i="$idle" -v L="$load" -v si="${sql_idle:-0}" -v sl="${sql_load:-0}" \
-    -v a="$alloc" 'BEGIN { printf "| %s | %d | %.0f | %.0f | %.0f |", l, n, (L - i) / n, (sl - si) / n, a / n }')")
+    -v ai="$alloc_idle" -v al="$alloc_load" \
+    'BEGIN { printf "| %s | %d | %.0f | %.0f | %.0f |", l, n, (L - i) / n, (sl - si) / n, (al - ai) / n }')")
 }
 
 if [ -n "$baseline" ]; then

@@ -1,5 +1,6 @@
-# Shared by scripts/demo-run.sh and bench/e2e.sh (sourced, not run): the demo's ports, the processes a
-# run starts and stops, and the demo keys. The caller sets `who` (the prefix of its messages).
+# Shared by scripts/demo-run.sh, bench/e2e.sh and bench/instructions.sh (sourced, not run): the demo's
+# ports, the processes a run starts and stops, the demo keys and the benchmarks' switch configs. The
+# caller sets `who` (the prefix of its messages).
 
 demo_ports=(5000 7000 7100 9100)
 
@@ -52,4 +53,14 @@ demo_keys() {
     --component 0123456789ABCDEFFEDCBA9876543210)
   kcv_zpk=$("$bin/eftctl" keys import --config "$config" --name zpk.host --usage P0 --mode B \
     --component 89ABCDEF01234567FEDCBA9876543210)
+}
+
+# bench_switch_configs <run dir>: the benchmarks' eftswitch configs, from the demo's: no status lines,
+# log level warn (eftswitch.yaml), and the same without its journal (eftswitch-no-journal.yaml).
+bench_switch_configs() {
+  local run=$1
+  sed 's/status_interval_ms: 5000/status_interval_ms: 0/; s/log_level: info/log_level: warn/' \
+    config/examples/demo.yaml >"$run/eftswitch.yaml"
+  awk '/^journal:/ { skip = 1; next } skip && /^[^ ]/ { skip = 0 } !skip' "$run/eftswitch.yaml" \
+    >"$run/eftswitch-no-journal.yaml"
 }
