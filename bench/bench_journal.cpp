@@ -15,6 +15,8 @@
 
 #include <sys/resource.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -131,13 +133,29 @@ double process_cpu_us() {
 // its armed reversal (sealed) and awaited, completed written with the reversal put on standby (for a
 // terminal's reversal) and awaited. Groups are as small as the concurrency makes them, as in the
 // switch. Reports transactions per second and the CPU time of the process per transaction (I/O
-// thread and writer together).
-void journal_pipeline_pattern(benchmark::State& state, const std::function<std::unique_ptr<journal>()>& open) {
+// thread and writer together). With `cards` above 100 (cards_1m: a million), the keys spread as in
+// production: that many PAN hashes (a stand-in hash, not the keyed one: the same text shape, no
+// HMAC in the measure) and a terminal per 50 cards.
+void journal_pipeline_pattern(benchmark::State& state, const std::function<std::unique_ptr<journal>()>& open,
+                              std::int64_t cards) {
   namespace asio = boost::asio;
   auto j = open();
   // 100 cards on 1,000 terminals, as a load run spreads them: index entries land all over the trees.
   std::vector<std::string> hashes;
   for (int c = 0; c < 100; ++c) hashes.push_back(keys()->pan_hash("47617390010" + std::to_string(10000 + c)));
+  const std::int64_t terminals = std::max<std::int64_t>(1000, cards / 50);
+  const auto hash_of = [&](std::int64_t id) -> std::string {
+    if (cards <= 100) return hashes[static_cast<std::size_t>(id % 97)];
+    std::uint64_t x = static_cast<std::uint64_t>(id * 7919 % cards);
+    std::string out;
+    for (int i = 0; i < 4; ++i) {  // splitmix64
+      std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
+      out += fmt::format("{:016x}", z ^ (z >> 31U));
+    }
+    return out;
+  };
   const std::vector<std::uint8_t> reversal(180, 0x30);  // a packed 0400's size
   const auto in_flight = static_cast<int>(state.range(0));
   std::int64_t done = 0;
@@ -155,10 +173,10 @@ void journal_pipeline_pattern(benchmark::State& state, const std::function<std::
             constexpr auto tuple = asio::as_tuple(asio::use_awaitable);
             while (std::chrono::steady_clock::now() < until) {
               const std::int64_t id = j->next_txn_id();
-              journal_batch all = transaction_records(id, hashes[static_cast<std::size_t>(id % 97)], true);
+              journal_batch all = transaction_records(id, hash_of(id), true);
               // As the switch writes them: the terminal's own RRN on received (spread over the
               // terminals), the host link's on forwarded and completed (hour, then its STAN: rising).
-              const std::int64_t terminal = id % 1000;
+              const std::int64_t terminal = id % terminals;
               all.records[0].terminal = "T" + std::to_string(1000000 + terminal);
               all.records[0].rrn =
                   std::to_string(100000 + terminal * 797 % 900000) + std::to_string(100000 + id / 1000);
@@ -325,8 +343,8 @@ void raw_sqlite_commit_per_transaction(benchmark::State& state, bool full_sync) 
 // in the commit before (about 100 in flight), with the keys spread as the switch writes them
 // (terminal, terminal RRN and PAN hash over 1,000 terminals and 100 cards; host RRN rising). No
 // sealing, no queue, no threads: what the table shape costs, to weigh a schema change before making it.
-//  - three_rows: today's schema (received, forwarded and completed rows, five indexes; the original
-//    and its armed reversal, then put on standby);
+//  - three_rows: the schema before version 4 (received, forwarded and completed rows, five indexes;
+//    the original and its armed reversal, then put on standby); three_rows/late_N is version 4's;
 //  - one_row: one row per transaction holding the request, the host's ids, the outcome and the sealed
 //    reversal, inserted when forwarded and updated in place when completed; the same look-ups
 //    (transaction id as the row id, time, terminal, RRNs, PAN hash, armed ones).
@@ -371,13 +389,16 @@ void journal_table_shape(benchmark::State& state, table_shape shape) {
                    "CREATE INDEX txn_pan_hash ON txn (pan_hash);",
                    nullptr, nullptr, nullptr);
     }
-  } else if (late) {
-    sqlite3_exec(db, "DROP INDEX journal_terminal; DROP INDEX journal_rrn; DROP INDEX journal_pan_hash", nullptr,
-                 nullptr, nullptr);
-  }
-  if (late) {
+    if (late) {
+      sqlite3_exec(db,
+                   "CREATE TABLE journal_key (k TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (k, id)) WITHOUT ROWID",
+                   nullptr, nullptr, nullptr);
+    }
+  } else if (!late) {  // the journal's schema before version 4: the spread keys indexed on the rows
     sqlite3_exec(db,
-                 "CREATE TABLE journal_key (k TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (k, id)) WITHOUT ROWID",
+                 "CREATE INDEX journal_terminal ON journal (terminal, at_us) WHERE terminal IS NOT NULL;"
+                 "CREATE INDEX journal_rrn ON journal (rrn) WHERE rrn IS NOT NULL;"
+                 "CREATE INDEX journal_pan_hash ON journal (pan_hash) WHERE pan_hash IS NOT NULL;",
                  nullptr, nullptr, nullptr);
   }
   const auto prepare = [db](const char* sql) {
@@ -600,12 +621,17 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->Iterations(3);
     benchmark::RegisterBenchmark("journal_pipeline_pattern/sqlite", journal_pipeline_pattern,
-                                 sqlite_journal(journal_durability::process_crash, std::chrono::seconds(1)))
+                                 sqlite_journal(journal_durability::process_crash, std::chrono::seconds(1)), 100)
         ->Arg(10)
         ->Arg(100)
         ->Arg(1000)
         ->UseManualTime()
         ->Iterations(1);
+    benchmark::RegisterBenchmark("journal_pipeline_pattern/sqlite/cards_1m", journal_pipeline_pattern,
+                                 sqlite_journal(journal_durability::process_crash, std::chrono::seconds(1)), 1000000)
+        ->Arg(100)
+        ->UseManualTime()
+        ->Iterations(3);
   }
   std::unique_ptr<eft::test::pg_server> server;
   if (backend != "sqlite") {
@@ -626,7 +652,7 @@ int main(int argc, char** argv) {
             ->MinTime(2.0);
       }
       benchmark::RegisterBenchmark("journal_pipeline_pattern/postgresql", journal_pipeline_pattern,
-                                   postgresql_journal(conninfo, journal_durability::process_crash))
+                                   postgresql_journal(conninfo, journal_durability::process_crash), 100)
           ->Arg(10)
           ->Arg(100)
           ->Arg(1000)

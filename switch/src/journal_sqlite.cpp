@@ -7,13 +7,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include "eft/switch/journal.hpp"
 #include "eft/switch/sqlite_wal_vfs.hpp"
@@ -84,6 +88,23 @@ INSERT INTO link_stan (link, host_stan, id)
   WHERE (event = 'forwarded' OR event = 'reversed') AND host_stan <> '' AND link <> '' GROUP BY link;
 INSERT INTO link_stan (link, host_stan, id) SELECT '', '', COALESCE(MAX(id), 0) FROM journal;
 )sql",
+    // 4: the look-up keys spread over their trees (terminal, RRN, PAN hash) leave the records'
+    // indexes for a key table the writer fills late, sorted, many keys at a time: each index entry
+    // made at its record's commit rewrote a page of its own. The records after journal_key_mark's id
+    // may not have their keys entered yet; look-ups search those rows too (late_keys below).
+    R"sql(
+CREATE TABLE journal_key (k TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (k, id)) WITHOUT ROWID;
+INSERT INTO journal_key (k, id)
+  SELECT 't' || terminal, id FROM journal WHERE terminal IS NOT NULL
+  UNION ALL SELECT 'r' || rrn, id FROM journal WHERE rrn IS NOT NULL
+  UNION ALL SELECT 'p' || pan_hash, id FROM journal WHERE pan_hash IS NOT NULL
+  ORDER BY 1, 2;
+CREATE TABLE journal_key_mark (id INTEGER NOT NULL);
+INSERT INTO journal_key_mark (id) SELECT COALESCE(MAX(id), 0) FROM journal;
+DROP INDEX journal_terminal;
+DROP INDEX journal_rrn;
+DROP INDEX journal_pan_hash;
+)sql",
 };
 
 // Checkpoints (WAL frames copied back into the database file) run on a thread of their own, so the
@@ -101,6 +122,14 @@ constexpr int wal_limit_frames = 131072;
 // Originals past the reversal window are purged this many at most per commit, so a backlog never
 // holds a commit up for long.
 constexpr int purge_chunk = 2000;
+
+// Late keys (schema version 4) are entered this many per commit at least, and at least twice as many
+// as the commit brought, so the backlog never grows and no commit waits long for a batch.
+constexpr std::size_t key_slice = 64;
+
+// A terminal's originals are searched in the key table from the first record of the reversal window
+// on, less this much: records are timed by the threads that write them, a little out of id order.
+constexpr std::int64_t window_slack_us = 60'000'000;
 
 constexpr int known_version = static_cast<int>(std::size(migrations));
 static_assert(known_version == journal_schema_version);
@@ -210,6 +239,62 @@ std::vector<std::string> quick_check(sqlite3* db, const std::string& table, bool
 
 using detail::queued_write;
 
+// Look-up keys held by the writer until entered ('t' terminal, 'r' RRN, 'p' PAN hash, then the value,
+// with the record id and its transaction's): their text in one buffer, so that holding a key
+// allocates nothing and sorting moves 24 bytes a key.
+class late_key_batch {
+ public:
+  struct entry {
+    std::uint32_t at;
+    std::uint32_t size;
+    std::int64_t id;
+    std::int64_t txn;
+  };
+
+  void add(char kind, std::string_view value, std::int64_t id, std::int64_t txn) {
+    entries_.push_back(
+        entry{static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(value.size() + 1), id, txn});
+    text_ += kind;
+    text_ += value;
+  }
+  std::string_view key(const entry& e) const { return {text_.data() + e.at, e.size}; }
+  // In the key table's order: by key, then record id.
+  void sort() {
+    std::sort(entries_.begin(), entries_.end(), [this](const entry& a, const entry& b) {
+      const int c = key(a).compare(key(b));
+      return c < 0 || (c == 0 && a.id < b.id);
+    });
+  }
+  // The record ids of `k` among entries from `from` on (sorted ones when `sorted`).
+  void ids_of(std::string_view k, std::size_t from, bool sorted, std::vector<std::int64_t>& out) const {
+    auto it = entries_.begin() + static_cast<std::ptrdiff_t>(from);
+    if (sorted) {
+      it = std::lower_bound(it, entries_.end(), k, [this](const entry& e, std::string_view v) { return key(e) < v; });
+    }
+    for (; it != entries_.end(); ++it) {
+      if (key(*it) == k) {
+        out.push_back(it->id);
+      } else if (sorted) {
+        break;
+      }
+    }
+  }
+  const std::vector<entry>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+  void clear() {
+    entries_.clear();
+    text_.clear();
+  }
+  void swap(late_key_batch& o) noexcept {
+    entries_.swap(o.entries_);
+    text_.swap(o.text_);
+  }
+
+ private:
+  std::vector<entry> entries_;
+  std::string text_;
+};
+
 class sqlite_journal final : public detail::queued_journal {
  public:
   sqlite_journal(const sqlite_journal_options& o, std::shared_ptr<const journal_keys> keys, bool read_only)
@@ -239,9 +324,25 @@ class sqlite_journal final : public detail::queued_journal {
     std::string sql =
         "SELECT txn_id, event, at_us, terminal, pan_masked, pan_hash, mti, processing_code, amount, currency, "
         "terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us, detail FROM journal WHERE 1=1";
-    if (!q.terminal.empty()) sql += " AND terminal = :terminal";
-    if (!q.rrn.empty()) sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE rrn = :rrn)";
-    if (!q.pan_hash.empty()) sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE pan_hash = :pan_hash)";
+    if (key_table_) {
+      // The keys entered, and the records after the mark whose keys may wait still in the writer.
+      const auto keyed = [](const char* kind, const char* column, const char* param) {
+        return fmt::format(
+            "SELECT id FROM journal_key WHERE k = '{0}' || {2} UNION ALL SELECT id FROM journal WHERE id > "
+            "(SELECT id FROM journal_key_mark) AND {1} = {2}",
+            kind, column, param);
+      };
+      if (!q.terminal.empty()) sql += " AND id IN (" + keyed("t", "terminal", ":terminal") + ")";
+      if (!q.rrn.empty())
+        sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("r", "rrn", ":rrn") + "))";
+      if (!q.pan_hash.empty()) {
+        sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("p", "pan_hash", ":pan_hash") + "))";
+      }
+    } else {  // a journal of schema version 3 or older opened read-only: its records are indexed
+      if (!q.terminal.empty()) sql += " AND terminal = :terminal";
+      if (!q.rrn.empty()) sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE rrn = :rrn)";
+      if (!q.pan_hash.empty()) sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE pan_hash = :pan_hash)";
+    }
     if (q.txn_id != 0) sql += " AND txn_id = :txn";
     if (q.from_us != 0) sql += " AND at_us >= :from";
     if (q.to_us != 0) sql += " AND at_us < :to";
@@ -418,11 +519,16 @@ class sqlite_journal final : public detail::queued_journal {
     sqlite3_busy_timeout(raw, read_only_ ? 2000 : 200);
     check_readable(exists);
     if (read_only_) {
+      int qrc = 0;
+      key_table_ =
+          single_int(db_.get(), "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal_key_mark'", qrc).value_or(0) >
+          0;
       reader_ = std::move(db_);
       return;
     }
     configure();
     migrate();
+    key_table_ = true;
     int qrc = 0;
     const auto max_txn =
         single_int(db_.get(),
@@ -436,6 +542,7 @@ class sqlite_journal final : public detail::queued_journal {
     }
     next_txn_.store(std::max<std::int64_t>(max_txn.value_or(0), 0) + 1);
     load_link_stans();
+    load_late_keys();
   }
 
   // The host STANs of the records after link_stan's mark (written in the last second before a crash),
@@ -460,6 +567,33 @@ class sqlite_journal final : public detail::queued_journal {
     if (rc != SQLITE_DONE) {
       refuse_corrupt(options_.path, "its newest records cannot be read: " + errmsg(db));
     }
+  }
+
+  // The keys of the records after the key table's mark (not entered before the last stop or crash),
+  // for the writer to enter again (entering is idempotent).
+  void load_late_keys() {
+    sqlite3* db = db_.get();
+    int rc = 0;
+    key_mark_ = single_int(db, "SELECT id FROM journal_key_mark", rc).value_or(0);
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT id, terminal, rrn, pan_hash, txn_id FROM journal WHERE id > ?1 ORDER BY id", -1,
+                           &raw, nullptr) != SQLITE_OK) {
+      refuse(options_.path, "cannot be read: " + errmsg(db));
+    }
+    const stmt_ptr s(raw);
+    sqlite3_bind_int64(raw, 1, key_mark_);
+    journal_record r;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+      r.terminal = column_text(raw, 1);
+      r.rrn = column_text(raw, 2);
+      r.pan_hash = column_text(raw, 3);
+      r.txn_id = sqlite3_column_int64(raw, 4);
+      keep_keys(r, sqlite3_column_int64(raw, 0));
+    }
+    if (rc != SQLITE_DONE) {
+      refuse_corrupt(options_.path, "its newest records cannot be read: " + errmsg(db));
+    }
+    keys_brought_ = 0;
   }
 
   // A second switch on the same journal stops here; the lock goes with the process (even kill -9).
@@ -562,6 +696,8 @@ class sqlite_journal final : public detail::queued_journal {
     }
     if (exec(db, "COMMIT") != SQLITE_OK) refuse(options_.path, "cannot be written: " + errmsg(db));
     for (int v = version; v < known_version; ++v) {
+      // Version 4 enters the look-up keys of the whole history once: about 6 s a million transactions.
+      if (version > 0) spdlog::info("journal {}: migrating to schema version {}", options_.path.string(), v + 1);
       const std::string step = fmt::format("{}\nINSERT INTO schema_version (version, applied_us) VALUES ({}, {});",
                                            migrations[v], v + 1, journal_now_us());
       if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK || exec(db, step.c_str()) != SQLITE_OK) {
@@ -587,6 +723,9 @@ class sqlite_journal final : public detail::queued_journal {
     attempt_saf,
     retry_saf,
     find_original,
+    find_original_at,
+    insert_key,
+    set_key_mark,
     claim_saf,
     claim_original,
     purge_originals,
@@ -626,12 +765,22 @@ class sqlite_journal final : public detail::queued_journal {
     stmts_[remove_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ?");
     stmts_[remove_original] = prepare(db, "DELETE FROM original WHERE txn_id = ? AND state = 'armed'");
     stmts_[acknowledge_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ? AND kind = ?");
-    // A terminal's originals by the ids it gave them, newest first (through journal_terminal).
+    // A terminal's originals by the ids it gave them, newest first: those whose keys are entered
+    // (from the first record of the reversal window on, found through journal_at) ...
     stmts_[find_original] = prepare(db,
-                                    "SELECT j.txn_id, j.amount, o.state FROM journal j JOIN original o ON "
-                                    "o.txn_id = j.txn_id WHERE j.terminal = ?1 AND j.event = 'received' AND "
-                                    "j.terminal_stan = ?2 AND j.transmission = ?3 AND j.at_us >= ?4 "
-                                    "ORDER BY j.at_us DESC, j.id DESC");
+                                    "SELECT j.txn_id, j.amount, o.state FROM journal_key k JOIN journal j ON "
+                                    "j.id = k.id JOIN original o ON o.txn_id = j.txn_id WHERE k.k = ?1 AND "
+                                    "k.id >= (SELECT id FROM journal WHERE at_us >= ?5 ORDER BY at_us LIMIT 1) AND "
+                                    "j.event = 'received' AND j.terminal_stan = ?2 AND j.transmission = ?3 AND "
+                                    "j.at_us >= ?4 ORDER BY k.id DESC");
+    // ... and one whose key waits in the writer, by its record id.
+    stmts_[find_original_at] = prepare(db,
+                                       "SELECT j.txn_id, j.amount, o.state FROM journal j JOIN original o ON "
+                                       "o.txn_id = j.txn_id WHERE j.id = ?1 AND j.terminal = ?5 AND "
+                                       "j.event = 'received' AND j.terminal_stan = ?2 AND j.transmission = ?3 AND "
+                                       "j.at_us >= ?4");
+    stmts_[insert_key] = prepare(db, "INSERT OR IGNORE INTO journal_key (k, id) VALUES (?, ?)");
+    stmts_[set_key_mark] = prepare(db, "UPDATE journal_key_mark SET id = ?");
     // A stand-in approval's advice still queued is replaced by the advice's reversal: sent or not,
     // the host ends with nothing to charge. Any other item of the transaction stays as it is.
     stmts_[claim_saf] = prepare(db,
@@ -683,6 +832,7 @@ class sqlite_journal final : public detail::queued_journal {
       bind_text(ins, 19, r.detail);
       if (!step_reset(ins)) return false;
       newest_id_ = sqlite3_last_insert_rowid(db_.get());
+      keep_keys(r, newest_id_);
       if ((r.event == journal_event::forwarded || r.event == journal_event::reversed) && !r.host_stan.empty() &&
           !r.link.empty()) {
         link_stans_[r.link] = {r.host_stan, newest_id_};
@@ -768,14 +918,74 @@ class sqlite_journal final : public detail::queued_journal {
     return step_reset(s);
   }
 
-  // A terminal reversal's claim, inside the group's transaction; false when the database failed.
-  bool claim(const original_ref& ref, original_claim& out) {
-    out = original_claim{};
-    sqlite3_stmt* find = stmts_[find_original].get();
-    bind_text(find, 1, ref.terminal);
-    bind_text(find, 2, ref.terminal_stan);
-    bind_text(find, 3, ref.transmission);
-    sqlite3_bind_int64(find, 4, journal_now_us() - std::int64_t{options_.reversal_window.count()} * 1000000);
+  // The look-up keys of a record just written (or read back at open), held until entered.
+  void keep_keys(const journal_record& r, std::int64_t id) {
+    const auto keep = [&](char kind, const std::string& value) {
+      if (value.empty()) return;
+      pending_keys_.add(kind, value, id, r.txn_id);
+      ++keys_brought_;
+    };
+    keep('t', r.terminal);
+    keep('r', r.rrn);
+    keep('p', r.pan_hash);
+  }
+
+  // Enters late keys inside the group's transaction: once `late_keys` wait, they are sorted and
+  // entered a slice per commit (all of them when `all`); the mark moves once a sorted batch is in
+  // whole. False when the database failed.
+  bool enter_keys(bool all) {
+    const std::size_t brought = std::exchange(keys_brought_, 0);
+    sqlite3_stmt* ins = stmts_[insert_key].get();
+    for (;;) {
+      if (entered_ == entering_keys_.size()) {
+        if (pending_keys_.size() < std::max<std::size_t>(options_.late_keys, 1) && !(all && key_mark_ < newest_id_)) {
+          return true;
+        }
+        entering_keys_.clear();
+        entering_keys_.swap(pending_keys_);
+        entering_keys_.sort();
+        entered_ = 0;
+        entering_mark_ = newest_id_;
+      }
+      const std::size_t left = entering_keys_.size() - entered_;
+      const std::size_t n = all ? left : std::min(left, std::max(key_slice, 2 * brought));
+      const auto& entries = entering_keys_.entries();
+      for (std::size_t i = entered_; i < entered_ + n; ++i) {
+        const auto& e = entries[i];
+        const std::string_view k = entering_keys_.key(e);
+        // RRN and PAN-hash look-ups find transactions: one record of each is enough (a transaction's
+        // forwarded and completed records carry the same host RRN). A terminal's finds records.
+        if (k.front() != 't' && i > 0 && e.txn != 0 && entries[i - 1].txn == e.txn &&
+            entering_keys_.key(entries[i - 1]) == k) {
+          continue;
+        }
+        sqlite3_bind_text(ins, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, e.id);
+        if (!step_reset(ins)) return false;
+      }
+      entered_ += n;
+      if (entered_ < entering_keys_.size()) return true;
+      sqlite3_bind_int64(stmts_[set_key_mark].get(), 1, entering_mark_);
+      if (!step_reset(stmts_[set_key_mark].get())) return false;
+      key_mark_ = entering_mark_;
+      entering_keys_.clear();
+      entered_ = 0;
+      if (!all) return true;
+    }
+  }
+
+  // The record ids of a key the writer holds (not entered yet, or not known to be), newest first.
+  std::vector<std::int64_t> held_ids(const std::string& key) const {
+    std::vector<std::int64_t> ids;
+    pending_keys_.ids_of(key, 0, false, ids);
+    entering_keys_.ids_of(key, entered_, true, ids);
+    std::sort(ids.begin(), ids.end(), std::greater<>());
+    return ids;
+  }
+
+  // The first of a terminal's originals found by `find` (bound and stepped here) that has a verdict;
+  // false when the database failed.
+  static bool judge_found(sqlite3_stmt* find, const original_ref& ref, original_claim& out) {
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(find)) == SQLITE_ROW) {
       const auto verdict = detail::judge_original(ref, column_text(find, 1), column_text(find, 2));
@@ -787,7 +997,35 @@ class sqlite_journal final : public detail::queued_journal {
     }
     sqlite3_reset(find);
     sqlite3_clear_bindings(find);
-    if (rc != SQLITE_DONE) return false;
+    return rc == SQLITE_DONE;
+  }
+
+  // A terminal reversal's claim, inside the group's transaction; false when the database failed.
+  bool claim(const original_ref& ref, original_claim& out) {
+    out = original_claim{};
+    const std::int64_t window_start = journal_now_us() - std::int64_t{options_.reversal_window.count()} * 1000000;
+    const std::string key = "t" + ref.terminal;
+    const auto bind = [&](sqlite3_stmt* find) {
+      bind_text(find, 2, ref.terminal_stan);
+      bind_text(find, 3, ref.transmission);
+      sqlite3_bind_int64(find, 4, window_start);
+    };
+    bool found = false;
+    for (const std::int64_t id : held_ids(key)) {
+      sqlite3_stmt* find = stmts_[find_original_at].get();
+      sqlite3_bind_int64(find, 1, id);
+      bind(find);
+      bind_text(find, 5, ref.terminal);
+      if (!judge_found(find, ref, out)) return false;
+      if ((found = out.txn_id != 0)) break;
+    }
+    if (!found) {
+      sqlite3_stmt* find = stmts_[find_original].get();
+      sqlite3_bind_text(find, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+      bind(find);
+      sqlite3_bind_int64(find, 5, window_start - window_slack_us);
+      if (!judge_found(find, ref, out)) return false;
+    }
     if (out.status != original_claim_status::claimed) return true;
     sqlite3_stmt* take = stmts_[claim_saf].get();
     sqlite3_bind_int64(take, 1, out.txn_id);
@@ -829,6 +1067,7 @@ class sqlite_journal final : public detail::queued_journal {
           next_purge = purge(ok) ? now : now + std::chrono::seconds(1);
           ok = ok && keep_link_stans();
         }
+        ok = ok && enter_keys(false);
         ok = ok && step_reset(stmts_[commit_group].get());
         if (!ok) {
           spdlog::critical("journal {}: write failed: {}; refusing further transactions", options_.path.string(),
@@ -841,8 +1080,9 @@ class sqlite_journal final : public detail::queued_journal {
       detail::journal_queue::complete(group, result);
     }
     // A clean stop leaves nothing for the next start to search.
-    if (!failed_ && newest_id_ != kept_id_) {
-      bool ok = step_reset(stmts_[begin_group].get()) && keep_link_stans() && step_reset(stmts_[commit_group].get());
+    if (!failed_ && (newest_id_ != kept_id_ || newest_id_ != key_mark_)) {
+      bool ok = step_reset(stmts_[begin_group].get()) && keep_link_stans() && enter_keys(true) &&
+                step_reset(stmts_[commit_group].get());
       if (!ok && sqlite3_get_autocommit(db_.get()) == 0) (void)step_reset(stmts_[rollback_group].get());
     }
   }
@@ -908,6 +1148,16 @@ class sqlite_journal final : public detail::queued_journal {
   std::map<std::string, std::pair<std::string, std::int64_t>> link_stans_;
   std::int64_t newest_id_ = 0;
   std::int64_t kept_id_ = 0;
+  // The writer's late keys ('t' terminal, 'r' RRN, 'p' PAN hash, with the record id): those waiting,
+  // and a sorted batch being entered (entered_ of them so far), which holds every key of the records
+  // up to entering_mark_; the key table holds every key of the records up to key_mark_.
+  late_key_batch pending_keys_;
+  late_key_batch entering_keys_;
+  std::size_t entered_ = 0;
+  std::size_t keys_brought_ = 0;
+  std::int64_t entering_mark_ = 0;
+  std::int64_t key_mark_ = 0;
+  bool key_table_ = false;  // schema version 4 or newer: the spread keys are in journal_key
   std::thread writer_;
   std::thread checkpointer_;
   std::mutex checkpoint_mutex_;

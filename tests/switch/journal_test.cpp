@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <set>
@@ -60,6 +63,39 @@ class JournalTest : public ::testing::Test {
     o.path = path_;
     o.durability = d;
     return open_sqlite_journal(o, test_keys());
+  }
+  // A journal whose writer enters the spread keys once `late_keys` wait.
+  std::unique_ptr<journal> open_late(std::size_t late_keys) {
+    sqlite_journal_options o;
+    o.path = path_;
+    o.durability = journal_durability::process_crash;
+    o.late_keys = late_keys;
+    return open_sqlite_journal(o, test_keys());
+  }
+  // Runs `body` in a child process that dies right after it with the journal `body` returns still
+  // open (as a crash leaves it), and checks that `body` succeeded (returned a journal).
+  static void crash_after(const std::function<std::unique_ptr<journal>()>& body) {
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      try {
+        if (const auto j = body()) ::_exit(0);  // no clean stop
+      } catch (...) {                           // NOLINT(bugprone-empty-catch): the exit code says it
+      }
+      ::_exit(1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  // Back to schema version 3 as an older build left it: the spread keys indexed on the records.
+  void back_to_version_3() const {
+    exec(
+        "DROP TABLE journal_key; DROP TABLE journal_key_mark; "
+        "CREATE INDEX journal_terminal ON journal (terminal, at_us) WHERE terminal IS NOT NULL; "
+        "CREATE INDEX journal_rrn ON journal (rrn) WHERE rrn IS NOT NULL; "
+        "CREATE INDEX journal_pan_hash ON journal (pan_hash) WHERE pan_hash IS NOT NULL; "
+        "DELETE FROM schema_version WHERE version >= 4");
   }
   // A count through the sqlite3 C API, on a connection of its own.
   std::int64_t count(const std::string& sql) const {
@@ -282,6 +318,7 @@ TEST_F(JournalTest, MigratesAVersionOneJournalsArmedReversalsToTheirOriginals) {
     ASSERT_TRUE(j->flush());
   }
   // Back to version 1 as an older build left it: the armed reversal in the SAF queue.
+  back_to_version_3();
   exec(
       "INSERT INTO saf (txn_id, link_group, kind, state, mti, summary, created_us, message) SELECT txn_id, link_group, "
       "'reversal', 'armed', mti, summary, created_us, message FROM original; DROP TABLE original; "
@@ -794,33 +831,22 @@ journal_record forwarded_on(std::int64_t id, const char* link, const char* stan)
 // A start reads each link's newest STAN from link_stan, searching only the records after its mark:
 // the records of the last second before a crash.
 TEST_F(JournalTest, EachLinksNewestHostStanIsKeptAndTheRecordsAfterTheKeptOneAreSearchedAfterACrash) {
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    try {
-      auto j = open();
-      const auto write = [&](std::vector<journal_record> rs) {
-        journal_batch b;
-        b.records = std::move(rs);
-        return j->post(std::move(b)) && j->flush();
-      };
-      // The first group after the start; then one a second later (kept with it), then one right
-      // after (not kept yet) and the process dies without closing the journal.
-      if (write({forwarded_on(j->next_txn_id(), "issuer", "000005")})) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-        if (write({forwarded_on(j->next_txn_id(), "issuer", "000009")}) &&
-            write({forwarded_on(j->next_txn_id(), "issuer", "000012"),
-                   forwarded_on(j->next_txn_id(), "other", "000077")})) {
-          ::_exit(0);  // with the journal open: no clean stop
-        }
-      }
-    } catch (...) {  // NOLINT(bugprone-empty-catch): the exit code says it
-    }
-    ::_exit(1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  crash_after([&] {
+    auto j = open();
+    const auto write = [&](std::vector<journal_record> rs) {
+      journal_batch b;
+      b.records = std::move(rs);
+      return j->post(std::move(b)) && j->flush();
+    };
+    // The first group after the start; then one a second later (kept with it), then one right
+    // after (not kept yet) and the process dies without closing the journal.
+    if (!write({forwarded_on(j->next_txn_id(), "issuer", "000005")})) return std::unique_ptr<journal>();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    const bool ok =
+        write({forwarded_on(j->next_txn_id(), "issuer", "000009")}) &&
+        write({forwarded_on(j->next_txn_id(), "issuer", "000012"), forwarded_on(j->next_txn_id(), "other", "000077")});
+    return ok ? std::move(j) : nullptr;
+  });
   EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'issuer'"), "000009");
   EXPECT_EQ(count("SELECT COUNT(*) FROM link_stan WHERE link = 'other'"), 0);
   EXPECT_EQ(count("SELECT id FROM link_stan WHERE link = ''"),
@@ -849,9 +875,10 @@ TEST_F(JournalTest, MigratingAVersionTwoJournalKeepsEachLinksNewestHostStan) {
     ASSERT_TRUE(j->post(std::move(b)));
     ASSERT_TRUE(j->flush());
   }
+  back_to_version_3();
   exec("DROP TABLE link_stan; DELETE FROM schema_version WHERE version >= 3");
   auto j = open();
-  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), 3);
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
   EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'issuer'"), "000007");
   EXPECT_EQ(text("SELECT host_stan FROM link_stan WHERE link = 'other'"), "000500");
   EXPECT_EQ(count("SELECT id FROM link_stan WHERE link = ''"), 4);
@@ -885,6 +912,172 @@ TEST_P(JournalBackendTest, QueriesByTerminalRrnPanHashAndTime) {
   q = {};
   q.from_us = r2.at_us + 1;
   EXPECT_EQ(j->query(q).size(), 0U);
+}
+
+// A transaction of its own terminal, card and RRNs (`i` picks them from small sets, so that keys
+// repeat): received with the terminal's RRN, forwarded with the host's. Four look-up keys.
+journal_batch keyed_transaction(std::int64_t id, int i, const journal_keys& k) {
+  journal_batch b;
+  journal_record r = received(id, k);
+  r.terminal = fmt::format("T{:07}", i % 7);
+  r.pan_hash = k.pan_hash(fmt::format("47617390010{:05}", i % 5));
+  r.rrn = fmt::format("6123{:08}", i);
+  journal_record f;
+  f.txn_id = id;
+  f.event = journal_event::forwarded;
+  f.at_us = r.at_us;
+  f.rrn = fmt::format("7331{:08}", i);
+  b.records = {r, f};
+  return b;
+}
+
+// What a look-up by each key must find among `n` keyed transactions, counted from how they were made.
+void expect_every_key_found(journal& j, int n, const journal_keys& k) {
+  for (int t = 0; t < 7; ++t) {
+    journal_query q;
+    q.terminal = fmt::format("T{:07}", t);
+    q.limit = 1000;
+    const auto rows = j.query(q);
+    EXPECT_EQ(rows.size(), static_cast<std::size_t>((n + 6 - t) / 7)) << q.terminal;  // received rows only
+  }
+  for (int c = 0; c < 5; ++c) {
+    journal_query q;
+    q.pan_hash = k.pan_hash(fmt::format("47617390010{:05}", c));
+    q.limit = 1000;
+    EXPECT_EQ(j.query(q).size(), static_cast<std::size_t>(2 * ((n + 4 - c) / 5))) << "card " << c;
+  }
+  for (int i = 0; i < n; ++i) {
+    for (const auto& rrn : {fmt::format("6123{:08}", i), fmt::format("7331{:08}", i)}) {
+      journal_query q;
+      q.rrn = rrn;
+      const auto rows = j.query(q);
+      ASSERT_EQ(rows.size(), 2U) << rrn;  // both records of the transaction
+      EXPECT_EQ(rows[0].rrn, fmt::format("6123{:08}", i));
+    }
+  }
+}
+
+TEST_F(JournalTest, SpreadKeysAreEnteredLateAndEveryLookUpFindsThemWaitingOrEntered) {
+  const auto keys = test_keys();
+  constexpr int n = 61;  // four keys each, a commit each: the keys of 60 entered, of one waiting
+  {
+    auto j = open_late(16);
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(j->post(keyed_transaction(j->next_txn_id(), i, *keys)));
+      ASSERT_TRUE(j->flush());
+    }
+    EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4 * (n - 1));
+    EXPECT_EQ(count("SELECT id FROM journal_key_mark"), 2 * (n - 1));
+    EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE id > (SELECT id FROM journal_key_mark)"), 0);
+    expect_every_key_found(*j, n, *keys);
+  }
+  // A clean stop enters what waited.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4 * n);
+  EXPECT_EQ(count("SELECT id FROM journal_key_mark"), 2 * n);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k LIKE 't%'"), n);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('journal_terminal', 'journal_rrn', "
+                  "'journal_pan_hash')"),
+            0);
+  auto reader = open_sqlite_journal_read_only(path_, keys);
+  expect_every_key_found(*reader, n, *keys);
+}
+
+TEST_F(JournalTest, ATransactionsRecordsWithTheSameRrnGiveOneKeyAndAreAllFoundByIt) {
+  const auto keys = test_keys();
+  {
+    auto j = open_late(1000);
+    journal_batch b = keyed_transaction(j->next_txn_id(), 1, *keys);
+    journal_record completed = b.records[1];
+    completed.event = journal_event::completed;
+    completed.rc = "00";
+    b.records.push_back(completed);
+    ASSERT_TRUE(j->post(std::move(b)));
+    ASSERT_TRUE(j->flush());
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4);  // terminal, PAN hash, the two RRNs
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k = 'r733100000001'"), 1);
+  auto reader = open_sqlite_journal_read_only(path_, keys);
+  journal_query q;
+  q.rrn = "733100000001";
+  const auto rows = reader->query(q);
+  ASSERT_EQ(rows.size(), 3U);
+  EXPECT_EQ(rows[2].event, journal_event::completed);
+}
+
+TEST_F(JournalTest, ATerminalReversalFindsItsOriginalWhetherItsKeyWaitsOrIsEntered) {
+  const auto keys = test_keys();
+  auto j = open_late(8);
+  const std::int64_t entered = j->next_txn_id();
+  ASSERT_TRUE(j->post(forwarded_original(entered, *keys, "000201")));
+  ASSERT_TRUE(j->flush());
+  for (int i = 0; i < 4; ++i) {  // 16 keys more: the batch with the original's goes in
+    ASSERT_TRUE(j->post(keyed_transaction(j->next_txn_id(), i + 1, *keys)));
+    ASSERT_TRUE(j->flush());
+  }
+  const std::int64_t waiting = j->next_txn_id();
+  journal_batch b = forwarded_original(waiting, *keys, "000202");
+  b.saf_standby = {entered, waiting};
+  ASSERT_TRUE(j->post(std::move(b)));
+  ASSERT_TRUE(j->flush());
+  const auto mark = count("SELECT id FROM journal_key_mark");
+  EXPECT_GE(mark, count(fmt::format("SELECT id FROM journal WHERE txn_id = {} AND event = 'received'", entered)));
+  EXPECT_LT(mark, count(fmt::format("SELECT id FROM journal WHERE txn_id = {} AND event = 'received'", waiting)));
+  const auto c = claim_all(*j, {ref_of("000202"), ref_of("000201"), ref_of("000203"), ref_of("000201")});
+  EXPECT_EQ(c[0].status, original_claim_status::claimed);
+  EXPECT_EQ(c[0].txn_id, waiting);
+  EXPECT_EQ(c[1].status, original_claim_status::claimed);
+  EXPECT_EQ(c[1].txn_id, entered);
+  EXPECT_EQ(c[2].status, original_claim_status::unknown);
+  EXPECT_EQ(c[3].status, original_claim_status::already);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"), 2);
+}
+
+TEST_F(JournalTest, KeysNotEnteredBeforeACrashAreFoundAndEnteredAfterIt) {
+  const auto keys = test_keys();
+  crash_after([&] {
+    auto j = open_late(100000);
+    journal_batch b = forwarded_original(j->next_txn_id(), *keys, "000301");
+    b.saf_standby = {b.records[0].txn_id};
+    const bool ok = j->post(std::move(b)) && j->post(keyed_transaction(j->next_txn_id(), 3, *keys)) && j->flush();
+    return ok ? std::move(j) : nullptr;
+  });
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 0);
+  EXPECT_EQ(count("SELECT id FROM journal_key_mark"), 0);
+  {
+    auto reader = open_sqlite_journal_read_only(path_, keys);
+    journal_query q;
+    q.rrn = "612300000003";
+    EXPECT_EQ(reader->query(q).size(), 2U);
+  }
+  {
+    auto j = open();
+    const auto c = claim_all(*j, {ref_of("000301")});
+    EXPECT_EQ(c[0].status, original_claim_status::claimed);
+    journal_query q;
+    q.terminal = "TERM0001";
+    EXPECT_EQ(j->query(q).size(), 1U);  // the original's received record (the forwarded one has no terminal)
+  }
+  // received: terminal and PAN hash; the keyed transaction's four
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 6);
+  EXPECT_EQ(count("SELECT id FROM journal_key_mark"), count("SELECT MAX(id) FROM journal"));
+}
+
+TEST_F(JournalTest, MigratingAVersionThreeJournalEntersTheKeysOfItsHistory) {
+  const auto keys = test_keys();
+  constexpr int n = 12;
+  {
+    auto j = open();
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(j->post(keyed_transaction(j->next_txn_id(), i, *keys)));
+    ASSERT_TRUE(j->flush());
+  }
+  back_to_version_3();
+  ASSERT_EQ(count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal_key'"), 0);
+  auto j = open();
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4 * n);
+  EXPECT_EQ(count("SELECT id FROM journal_key_mark"), 2 * n);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal_terminal'"), 0);
+  expect_every_key_found(*j, n, *keys);
 }
 
 TEST_F(JournalTest, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {

@@ -397,11 +397,16 @@ struct sqlite_journal_options {
   std::size_t max_group = 8192;                                    ///< batches per commit at most
   /// How long a terminal may reverse an answered original; older originals are purged by the writer.
   std::chrono::seconds reversal_window{86400};
+  /// The records' look-up keys spread over their trees (terminal, RRN, PAN hash) are held by the
+  /// writer until this many wait, then entered sorted into the key table, a slice per commit (schema
+  /// version 4). Look-ups search the records whose keys wait too; a restart finds them again.
+  std::size_t late_keys = 8192;
 };
 
 /// The schema version this build writes. 2: the originals (armed and standby reversals) apart from
 /// the SAF queue. 3: (SQLite) each link's newest host STAN in a table of its own (link_stan).
-inline constexpr int journal_schema_version = 3;
+/// 4: (SQLite) the terminal, RRN and PAN-hash keys in a key table entered late (journal_key).
+inline constexpr int journal_schema_version = 4;
 
 /// Opens (creating when absent) the SQLite journal in WAL mode and starts its writer thread.
 ///
