@@ -326,15 +326,20 @@ class sqlite_journal final : public detail::queued_journal {
         "terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us, detail FROM journal WHERE 1=1";
     if (key_table_) {
       // The keys entered, and the records after the mark whose keys may wait still in the writer.
-      const auto keyed = [](const char* kind, const char* column, const char* param) {
+      const auto keyed = [](const char* kind, const char* column, const char* param, const char* bound = "") {
         return fmt::format(
-            "SELECT id FROM journal_key WHERE k = '{0}' || {2} UNION ALL SELECT id FROM journal WHERE id > "
-            "(SELECT id FROM journal_key_mark) AND {1} = {2}",
-            kind, column, param);
+            "SELECT id FROM journal_key WHERE k = '{0}' || {2}{3} UNION ALL SELECT id FROM journal WHERE id > "
+            "(SELECT id FROM journal_key_mark) AND {1} = {2}{3}",
+            kind, column, param, bound);
       };
-      if (!q.terminal.empty()) sql += " AND id IN (" + keyed("t", "terminal", ":terminal") + ")";
-      if (!q.rrn.empty())
+      // A terminal's records in a time range: its keys from the first record of the range on, not all
+      // of its history (records are timed a little out of id order: the bound has a margin).
+      const char* from_bound =
+          q.from_us != 0 ? " AND id >= (SELECT id FROM journal WHERE at_us >= :from_bound ORDER BY at_us LIMIT 1)" : "";
+      if (!q.terminal.empty()) sql += " AND id IN (" + keyed("t", "terminal", ":terminal", from_bound) + ")";
+      if (!q.rrn.empty()) {
         sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("r", "rrn", ":rrn") + "))";
+      }
       if (!q.pan_hash.empty()) {
         sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("p", "pan_hash", ":pan_hash") + "))";
       }
@@ -362,6 +367,7 @@ class sqlite_journal final : public detail::queued_journal {
     bind(":pan_hash", q.pan_hash);
     bind_int(":txn", q.txn_id);
     bind_int(":from", q.from_us);
+    bind_int(":from_bound", q.from_us - window_slack_us);
     bind_int(":to", q.to_us);
     bind_int(":limit", static_cast<std::int64_t>(q.limit));
     std::vector<journal_record> out;

@@ -962,10 +962,21 @@ TEST_F(JournalTest, SpreadKeysAreEnteredLateAndEveryLookUpFindsThemWaitingOrEnte
   constexpr int n = 61;  // four keys each, a commit each: the keys of 60 entered, of one waiting
   {
     auto j = open_late(16);
+    std::vector<std::int64_t> at(n);
     for (int i = 0; i < n; ++i) {
-      ASSERT_TRUE(j->post(keyed_transaction(j->next_txn_id(), i, *keys)));
+      journal_batch b = keyed_transaction(j->next_txn_id(), i, *keys);
+      at[i] = b.records[0].at_us;
+      ASSERT_TRUE(j->post(std::move(b)));
       ASSERT_TRUE(j->flush());
     }
+    // A terminal's records from a time on: those entered and the one waiting.
+    journal_query recent;
+    recent.terminal = fmt::format("T{:07}", (n - 1) % 7);
+    recent.from_us = at[n / 2];
+    std::size_t expected = 0;
+    for (int i = 0; i < n; ++i) expected += i % 7 == (n - 1) % 7 && at[i] >= recent.from_us ? 1 : 0;
+    EXPECT_EQ(j->query(recent).size(), expected);
+    EXPECT_GE(expected, 4U);
     EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4 * (n - 1));
     EXPECT_EQ(count("SELECT id FROM journal_key_mark"), 2 * (n - 1));
     EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE id > (SELECT id FROM journal_key_mark)"), 0);
