@@ -127,8 +127,9 @@ constexpr int purge_chunk = 2000;
 // as the commit brought, so the backlog never grows and no commit waits long for a batch.
 constexpr std::size_t key_slice = 64;
 
-// A terminal's originals are searched in the key table from the first record of the reversal window
-// on, less this much: records are timed by the threads that write them, a little out of id order.
+// A terminal's keys are searched from the first record of a time on (its reversal window for a claim,
+// the start of a look-up's range), less this much: records are timed by the threads that write them,
+// a little out of id order.
 constexpr std::int64_t window_slack_us = 60'000'000;
 
 constexpr int known_version = static_cast<int>(std::size(migrations));
