@@ -30,24 +30,25 @@ struct mac_ctx_free {
 
 enum class mode : std::uint8_t { ecb, cbc };
 
-// Fetched once: EVP_CIPHER_fetch is expensive and the results are immutable and thread-safe.
-const EVP_CIPHER* evp_cipher(cipher c, std::size_t key_len, mode m) noexcept {
-  static EVP_CIPHER* table[2][4] = {};
+// AES ciphers, fetched once: EVP_CIPHER_fetch is expensive and the results are immutable and
+// thread-safe. (DES and TDES run on the key schedules below.)
+const EVP_CIPHER* evp_aes(std::size_t key_len, mode m) noexcept {
+  static EVP_CIPHER* table[2][3] = {};
   static const bool fetched = [] {
-    const char* names[2][4] = {{"DES-EDE3-ECB", "AES-128-ECB", "AES-192-ECB", "AES-256-ECB"},
-                               {"DES-EDE3-CBC", "AES-128-CBC", "AES-192-CBC", "AES-256-CBC"}};
+    const char* names[2][3] = {{"AES-128-ECB", "AES-192-ECB", "AES-256-ECB"},
+                               {"AES-128-CBC", "AES-192-CBC", "AES-256-CBC"}};
     for (int mm = 0; mm < 2; ++mm) {
-      for (int i = 0; i < 4; ++i) table[mm][i] = EVP_CIPHER_fetch(nullptr, names[mm][i], nullptr);
+      for (int i = 0; i < 3; ++i) table[mm][i] = EVP_CIPHER_fetch(nullptr, names[mm][i], nullptr);
     }
     return true;
   }();
   (void)fetched;
-  int index = 0;
-  if (c == cipher::aes) index = key_len == 16 ? 1 : key_len == 24 ? 2 : 3;
+  const int index = key_len == 16 ? 0 : key_len == 24 ? 1 : 2;
   return table[m == mode::cbc ? 1 : 0][index];
 }
 
-// DES and 2-key TDES run as 3-key TDES: K -> K K K, K1 K2 -> K1 K2 K1.
+// A key as OpenSSL's EVP takes it (CMAC, AES): DES and 2-key TDES as 3-key TDES, K -> K K K,
+// K1 K2 -> K1 K2 K1.
 struct expanded_key {
   std::array<std::uint8_t, 32> buf{};
   std::size_t size = 0;
@@ -70,21 +71,29 @@ bool expand(cipher c, byte_view key, expanded_key& out) noexcept {
   return true;
 }
 
-// DES and TDES (EDE) in ECB mode; the key length was checked by the caller.
-status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t* out) {
-  struct schedules {
-    DES_key_schedule k[3];
-    ~schedules() { wipe(k, sizeof(k)); }
-  } ks;
-  const std::size_t keys = c == cipher::des ? 1 : 3;
-  for (std::size_t i = 0; i < keys; ++i) {
-    DES_cblock part;
-    // K1 K2 K3; a 16-byte key is K1 K2 K1.
-    const std::size_t at = (i == 2 && key.size() == 16) ? 0 : 8 * i;
-    std::memcpy(part, key.data() + at, 8);
-    DES_set_key_unchecked(&part, &ks.k[i]);
-    wipe(part, sizeof(part));
+// The key schedules of a DES or TDES key (K1 K2 K3; a 16-byte key is K1 K2 K1, whose third schedule
+// is the first one copied rather than computed again: setting a key costs nearly as much as
+// enciphering a block). Wiped on destruction. The key length was checked by the caller.
+struct des_schedules {
+  DES_key_schedule k[3];
+  des_schedules(cipher c, byte_view key) noexcept {
+    const std::size_t keys = c == cipher::des ? 1 : key.size() == 16 ? 2 : 3;
+    for (std::size_t i = 0; i < keys; ++i) {
+      DES_cblock part;
+      std::memcpy(part, key.data() + 8 * i, 8);
+      DES_set_key_unchecked(&part, &k[i]);
+      wipe(part, sizeof(part));
+    }
+    if (c == cipher::tdes && key.size() == 16) k[2] = k[0];
   }
+  des_schedules(const des_schedules&) = delete;
+  des_schedules& operator=(const des_schedules&) = delete;
+  ~des_schedules() { wipe(k, sizeof(k)); }
+};
+
+// DES and TDES (EDE) in ECB mode.
+status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t* out) {
+  des_schedules ks(c, key);
   const int enc = encrypt ? DES_ENCRYPT : DES_DECRYPT;
   for (std::size_t off = 0; off < in.size(); off += 8) {
     DES_cblock block;
@@ -100,19 +109,39 @@ status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t
   return ok();
 }
 
+// DES and TDES (EDE) in CBC mode, on the same key schedules: through EVP a single-DES chain ran as
+// TDES with K K K, three times the work, and every call paid the provider's key set-up. Each block
+// is read before its output is written, so `out` may be `in`.
+status des_cbc(cipher c, byte_view key, bool encrypt, byte_view iv, byte_view in, std::uint8_t* out) {
+  des_schedules ks(c, key);
+  DES_cblock chain{};  // no IV: zeros
+  if (!iv.empty()) std::memcpy(chain, iv.data(), 8);
+  const int enc = encrypt ? DES_ENCRYPT : DES_DECRYPT;
+  const auto length = static_cast<long>(in.size());
+  if (c == cipher::des) {
+    DES_ncbc_encrypt(in.data(), out, length, &ks.k[0], &chain, enc);
+  } else {
+    DES_ede3_cbc_encrypt(in.data(), out, length, &ks.k[0], &ks.k[1], &ks.k[2], &chain, enc);
+  }
+  return ok();
+}
+
 status run(cipher c, mode m, bool encrypt, byte_view key, byte_view iv, byte_view in, std::uint8_t* out) {
-  expanded_key k;
-  if (!expand(c, key, k)) return {errc::bad_key_length, key_length_hint(c)};
+  if (!key_length_ok(c, key.size())) return {errc::bad_key_length, key_length_hint(c)};
   const std::size_t bs = block_size(c);
   if (in.size() % bs != 0) return {errc::bad_data_length, "data is not a whole number of cipher blocks"};
   if (m == mode::cbc && !iv.empty() && iv.size() != bs) return {errc::bad_data_length, "IV is not one block"};
   if (in.empty()) return ok();
-  if (c != cipher::aes && m == mode::ecb) return des_ecb(c, key, encrypt, in, out);
+  if (c != cipher::aes) {
+    return m == mode::ecb ? des_ecb(c, key, encrypt, in, out) : des_cbc(c, key, encrypt, iv, in, out);
+  }
+  expanded_key k;
+  expand(c, key, k);
   thread_local std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_free> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return {errc::backend, "EVP_CIPHER_CTX_new failed"};
   const std::array<std::uint8_t, 16> zero_iv{};
   const std::uint8_t* ivp = m == mode::cbc ? (iv.empty() ? zero_iv.data() : iv.data()) : nullptr;
-  const EVP_CIPHER* evp = evp_cipher(c, k.size, m);
+  const EVP_CIPHER* evp = evp_aes(k.size, m);
   if (evp == nullptr) return {errc::backend, "cipher not available in OpenSSL"};
   // Re-initialising a context with the cipher it already has skips the provider set-up, which
   // costs more than the cipher itself on one block: only the key (and IV, direction) change.

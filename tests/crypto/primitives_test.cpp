@@ -1,7 +1,10 @@
 // Block-cipher building blocks against published vectors.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <atomic>
+#include <memory>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -18,6 +21,71 @@ TEST(Primitives, SingleDesFips81Example) {
   // FIPS 81 (DES modes of operation), ECB example: key 0123456789ABCDEF, "Now is t" -> 3FA40E8A984D4815.
   EXPECT_EQ(to_hex(ecb_encrypt(cipher::des, hex("0123456789ABCDEF"), hex("4E6F772069732074")).value()),
             "3FA40E8A984D4815");
+}
+
+TEST(Primitives, SingleDesCbcFips81Example) {
+  // FIPS 81 appendix C, table C1 (CBC): key 0123456789ABCDEF, IV 1234567890ABCDEF,
+  // "Now is the time for all ".
+  const auto key = hex("0123456789ABCDEF");
+  const auto iv = hex("1234567890ABCDEF");
+  const auto plain = hex("4E6F77206973207468652074696D6520666F7220616C6C20");
+  const auto cipher_text = cbc_encrypt(cipher::des, key, iv, plain).value();
+  EXPECT_EQ(to_hex(cipher_text), "E5C7CDDE872BF27C43E934008C389C0F683788499A7C05F6");
+  EXPECT_EQ(cbc_decrypt(cipher::des, key, iv, cipher_text).value(), plain);
+}
+
+// DES and TDES in ECB and CBC against OpenSSL's EVP implementation of DES-EDE3 (a second
+// implementation; DES as K K K, 2-key TDES as K1 K2 K1): random keys of each length, IVs (or none:
+// zeros) and lengths, both directions, and in place (output over the input).
+TEST(Primitives, DesAndTdesMatchEvpDesEde3InEcbAndCbc) {
+  struct ctx_free {
+    void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
+  };
+  const auto evp = [](bool cbc, bool encrypt, const bytes& key, const bytes& iv, const bytes& in) {
+    bytes k3(24);
+    for (std::size_t i = 0; i < 24; ++i) k3[i] = key[key.size() == 8 ? i % 8 : key.size() == 16 ? i % 16 : i];
+    const bytes zero(8, 0);
+    std::unique_ptr<EVP_CIPHER_CTX, ctx_free> ctx(EVP_CIPHER_CTX_new());
+    EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, cbc ? "DES-EDE3-CBC" : "DES-EDE3-ECB", nullptr);
+    bytes out(in.size());
+    int len = 0;
+    const bool done =
+        c != nullptr &&
+        EVP_CipherInit_ex2(ctx.get(), c, k3.data(), cbc ? (iv.empty() ? zero.data() : iv.data()) : nullptr,
+                           encrypt ? 1 : 0, nullptr) == 1 &&
+        EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 &&
+        EVP_CipherUpdate(ctx.get(), out.data(), &len, in.data(), static_cast<int>(in.size())) == 1;
+    EVP_CIPHER_free(c);
+    EXPECT_TRUE(done);
+    EXPECT_EQ(static_cast<std::size_t>(len), in.size());
+    return out;
+  };
+  std::mt19937 rng(20261129);
+  const auto random = [&](std::size_t n) {
+    bytes b(n);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+    return b;
+  };
+  for (int round = 0; round < 300; ++round) {
+    const std::size_t key_len = round % 3 == 0 ? 8 : round % 3 == 1 ? 16 : 24;
+    const cipher c = key_len == 8 ? cipher::des : cipher::tdes;
+    const bytes key = random(key_len);
+    const bytes iv = round % 4 == 0 ? bytes{} : random(8);
+    const bytes in = random(8 * (1 + rng() % 9));
+    SCOPED_TRACE("round " + std::to_string(round) + ", key length " + std::to_string(key_len));
+    for (const bool encrypt : {true, false}) {
+      const bytes ecb_expected = evp(false, encrypt, key, {}, in);
+      const bytes cbc_expected = evp(true, encrypt, key, iv, in);
+      EXPECT_EQ((encrypt ? ecb_encrypt(c, key, in) : ecb_decrypt(c, key, in)).value(), ecb_expected);
+      EXPECT_EQ((encrypt ? cbc_encrypt(c, key, iv, in) : cbc_decrypt(c, key, iv, in)).value(), cbc_expected);
+      bytes same = in;
+      ASSERT_TRUE(encrypt ? ecb_encrypt(c, key, same, same.data()) : ecb_decrypt(c, key, same, same.data()));
+      EXPECT_EQ(same, ecb_expected);
+      same = in;
+      ASSERT_TRUE(encrypt ? cbc_encrypt(c, key, iv, same, same.data()) : cbc_decrypt(c, key, iv, same, same.data()));
+      EXPECT_EQ(same, cbc_expected);
+    }
+  }
 }
 
 TEST(Primitives, TdesEncryptsZeroBlockToKnownCheckValue) {

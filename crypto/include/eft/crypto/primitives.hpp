@@ -34,7 +34,8 @@ bool key_length_ok(cipher c, std::size_t n) noexcept;
 status ecb_encrypt(cipher c, byte_view key, byte_view in, std::uint8_t* out);
 status ecb_decrypt(cipher c, byte_view key, byte_view in, std::uint8_t* out);
 
-/// CBC encryption or decryption of whole blocks with the given IV (block size; all zeros when empty).
+/// CBC encryption or decryption of whole blocks with the given IV (block size; all zeros when empty);
+/// `out` may equal `in`.
 status cbc_encrypt(cipher c, byte_view key, byte_view iv, byte_view in, std::uint8_t* out);
 status cbc_decrypt(cipher c, byte_view key, byte_view iv, byte_view in, std::uint8_t* out);
 
