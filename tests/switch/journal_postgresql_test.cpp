@@ -451,7 +451,9 @@ TEST_F(PostgresJournalTest, AClaimThatWaitsOnAnotherInstancesClaimOfTheOriginalF
 
 TEST_F(PostgresJournalTest, ThePurgeDropsSettledOriginalsPastTheWindowOfEveryInstanceButNeverArmedOnes) {
   auto o = options("sw1");
-  o.reversal_window = 1s;
+  // Three seconds, not one: `recent` below must stay within the window until the backlog's chunks
+  // are purged, which on a loaded machine took longer than a second.
+  o.reversal_window = 3s;
   auto j = open_postgresql_journal(o, test_keys());
   const std::int64_t in_flight = j->next_txn_id();
   const std::int64_t standby = j->next_txn_id();
@@ -476,7 +478,7 @@ TEST_F(PostgresJournalTest, ThePurgeDropsSettledOriginalsPastTheWindowOfEveryIns
   exec(
       "INSERT INTO original (txn_id, instance, link_group, state, mti, summary, created_us) SELECT n, 'sw8', "
       "'acquirer', 'reversed', '0400', '', 1 FROM generate_series(1000000000000, 1000000024999) n");
-  std::this_thread::sleep_for(2100ms);
+  std::this_thread::sleep_for(3100ms);
   // Settled just now: within the window, kept.
   const std::int64_t recent = j->next_txn_id();
   journal_batch r;
