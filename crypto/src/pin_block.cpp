@@ -239,32 +239,58 @@ outcome<clear_pin> decrypt_pin_block_iso4(byte_view aes_key, byte_view block, st
   return parse_pin_field(pin_field.data(), 4, 16, [](std::uint8_t n) { return n == 0x0A; });
 }
 
+namespace {
+
+// ECB under a PIN key: its prepared schedules when there are, the key otherwise.
+status pin_key_ecb(const pin_key_spec& k, bool encrypt, byte_view in, std::uint8_t* out) {
+  if (k.schedule != nullptr && k.schedule->algorithm() == k.algorithm) {
+    return encrypt ? ecb_encrypt(*k.schedule, in, out) : ecb_decrypt(*k.schedule, in, out);
+  }
+  return encrypt ? ecb_encrypt(k.algorithm, k.key, in, out) : ecb_decrypt(k.algorithm, k.key, in, out);
+}
+
+outcome<bytes> encrypt_pin_with(const pin_key_spec& k, std::string_view pin, std::string_view pan, byte_view fill) {
+  if (k.format == pin_block_format::iso4) {
+    if (k.algorithm != cipher::aes) return failure{errc::bad_format, "format 4 PIN blocks are encrypted with AES"};
+    return encrypt_pin_block_iso4(k.key, pin, pan, fill);
+  }
+  if (!is_tdes_format(k.format)) return failure{errc::bad_format, "unknown PIN block format"};
+  if (k.algorithm != cipher::tdes) {
+    return failure{errc::bad_format, "format 0, 1 and 3 PIN blocks are encrypted with TDES"};
+  }
+  if (!key_length_ok(k.algorithm, k.key.size())) return failure{errc::bad_key_length, key_length_hint(k.algorithm)};
+  auto clear = make_pin_block(k.format, pin, pan, fill);
+  if (!clear) return clear.error();
+  bytes out(block8);
+  if (auto st = pin_key_ecb(k, true, clear->view(), out.data()); !st) return st.error();
+  return out;
+}
+
+outcome<clear_pin> decrypt_pin_with(const pin_key_spec& k, byte_view block, std::string_view pan) {
+  if (k.format == pin_block_format::iso4) {
+    if (k.algorithm != cipher::aes) return failure{errc::bad_format, "format 4 PIN blocks are encrypted with AES"};
+    return decrypt_pin_block_iso4(k.key, block, pan);
+  }
+  if (!is_tdes_format(k.format)) return failure{errc::bad_format, "unknown PIN block format"};
+  if (k.algorithm != cipher::tdes) {
+    return failure{errc::bad_format, "format 0, 1 and 3 PIN blocks are encrypted with TDES"};
+  }
+  if (!key_length_ok(k.algorithm, k.key.size())) return failure{errc::bad_key_length, key_length_hint(k.algorithm)};
+  if (block.size() != block8) return failure{errc::bad_data_length, "a format 0, 1 or 3 PIN block is 8 bytes"};
+  secure_bytes clear(block8);
+  if (auto st = pin_key_ecb(k, false, block, clear.data()); !st) return st.error();
+  return read_pin_block(k.format, clear.view(), pan);
+}
+
+}  // namespace
+
 outcome<bytes> encrypt_pin(pin_block_format f, cipher c, byte_view key, std::string_view pin, std::string_view pan,
                            byte_view fill) {
-  if (f == pin_block_format::iso4) {
-    if (c != cipher::aes) return failure{errc::bad_format, "format 4 PIN blocks are encrypted with AES"};
-    return encrypt_pin_block_iso4(key, pin, pan, fill);
-  }
-  if (!is_tdes_format(f)) return failure{errc::bad_format, "unknown PIN block format"};
-  if (c != cipher::tdes) return failure{errc::bad_format, "format 0, 1 and 3 PIN blocks are encrypted with TDES"};
-  if (!key_length_ok(c, key.size())) return failure{errc::bad_key_length, key_length_hint(c)};
-  auto clear = make_pin_block(f, pin, pan, fill);
-  if (!clear) return clear.error();
-  return ecb_encrypt(c, key, clear->view());
+  return encrypt_pin_with({f, c, key}, pin, pan, fill);
 }
 
 outcome<clear_pin> decrypt_pin(pin_block_format f, cipher c, byte_view key, byte_view block, std::string_view pan) {
-  if (f == pin_block_format::iso4) {
-    if (c != cipher::aes) return failure{errc::bad_format, "format 4 PIN blocks are encrypted with AES"};
-    return decrypt_pin_block_iso4(key, block, pan);
-  }
-  if (!is_tdes_format(f)) return failure{errc::bad_format, "unknown PIN block format"};
-  if (c != cipher::tdes) return failure{errc::bad_format, "format 0, 1 and 3 PIN blocks are encrypted with TDES"};
-  if (!key_length_ok(c, key.size())) return failure{errc::bad_key_length, key_length_hint(c)};
-  if (block.size() != block8) return failure{errc::bad_data_length, "a format 0, 1 or 3 PIN block is 8 bytes"};
-  secure_bytes clear(block8);
-  if (auto st = ecb_decrypt(c, key, block, clear.data()); !st) return st.error();
-  return read_pin_block(f, clear.view(), pan);
+  return decrypt_pin_with({f, c, key}, block, pan);
 }
 
 outcome<bytes> translate_pin_block(const pin_key_spec& from, byte_view block, const pin_key_spec& to,
@@ -274,9 +300,9 @@ outcome<bytes> translate_pin_block(const pin_key_spec& from, byte_view block, co
   if (to.format == pin_block_format::iso1 && from.format != pin_block_format::iso1) {
     return failure{errc::format_not_allowed, "only a format 1 PIN block may be translated into format 1"};
   }
-  auto pin = decrypt_pin(from.format, from.algorithm, from.key, block, pan);
+  auto pin = decrypt_pin_with(from, block, pan);
   if (!pin) return pin.error();
-  return encrypt_pin(to.format, to.algorithm, to.key, as_text(*pin), pan, fill);
+  return encrypt_pin_with(to, as_text(*pin), pan, fill);
 }
 
 }  // namespace eft::crypto

@@ -71,12 +71,14 @@ bool expand(cipher c, byte_view key, expanded_key& out) noexcept {
   return true;
 }
 
+}  // namespace
+
 // The key schedules of a DES or TDES key (K1 K2 K3; a 16-byte key is K1 K2 K1, whose third schedule
 // is the first one copied rather than computed again: setting a key costs nearly as much as
 // enciphering a block). Wiped on destruction. The key length was checked by the caller.
-struct des_schedules {
+struct des_key_schedule::schedules {
   DES_key_schedule k[3];
-  des_schedules(cipher c, byte_view key) noexcept {
+  schedules(cipher c, byte_view key) noexcept {
     const std::size_t keys = c == cipher::des ? 1 : key.size() == 16 ? 2 : 3;
     for (std::size_t i = 0; i < keys; ++i) {
       DES_cblock part;
@@ -86,26 +88,36 @@ struct des_schedules {
     }
     if (c == cipher::tdes && key.size() == 16) k[2] = k[0];
   }
-  des_schedules(const des_schedules&) = delete;
-  des_schedules& operator=(const des_schedules&) = delete;
-  ~des_schedules() { wipe(k, sizeof(k)); }
+  schedules(const schedules&) = delete;
+  schedules& operator=(const schedules&) = delete;
+  ~schedules() { wipe(k, sizeof(k)); }
 };
 
-// DES and TDES (EDE) in ECB mode.
-status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t* out) {
-  des_schedules ks(c, key);
+namespace {
+
+using des_schedules = des_key_schedule::schedules;
+
+// DES and TDES (EDE) in ECB mode on set-up schedules. OpenSSL's functions take the schedules by
+// non-const pointer but only read them.
+void des_ecb_on(const des_schedules& ks, cipher c, bool encrypt, byte_view in, std::uint8_t* out) {
+  auto* k = const_cast<DES_key_schedule*>(ks.k);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
   const int enc = encrypt ? DES_ENCRYPT : DES_DECRYPT;
   for (std::size_t off = 0; off < in.size(); off += 8) {
     DES_cblock block;
     std::memcpy(block, in.data() + off, 8);
     DES_cblock* dst = reinterpret_cast<DES_cblock*>(out + off);
     if (c == cipher::des) {
-      DES_ecb_encrypt(&block, dst, &ks.k[0], enc);
+      DES_ecb_encrypt(&block, dst, &k[0], enc);
     } else {
-      DES_ecb3_encrypt(&block, dst, &ks.k[0], &ks.k[1], &ks.k[2], enc);
+      DES_ecb3_encrypt(&block, dst, &k[0], &k[1], &k[2], enc);
     }
     wipe(block, sizeof(block));
   }
+}
+
+status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t* out) {
+  const des_schedules ks(c, key);
+  des_ecb_on(ks, c, encrypt, in, out);
   return ok();
 }
 
@@ -113,8 +125,8 @@ status des_ecb(cipher c, byte_view key, bool encrypt, byte_view in, std::uint8_t
 // TDES with K K K, three times the work, and every call paid the provider's key set-up. Each block
 // is read before its output is written, so `out` may be `in`.
 status des_cbc(cipher c, byte_view key, bool encrypt, byte_view iv, byte_view in, std::uint8_t* out) {
-  des_schedules ks(c, key);
-  DES_cblock chain{};  // no IV: zeros
+  des_schedules ks(c, key);  // not const: the CBC functions take them by non-const pointer
+  DES_cblock chain{};        // no IV: zeros
   if (!iv.empty()) std::memcpy(chain, iv.data(), 8);
   const int enc = encrypt ? DES_ENCRYPT : DES_DECRYPT;
   const auto length = static_cast<long>(in.size());
@@ -171,6 +183,28 @@ outcome<bytes> run_copy(cipher c, mode m, bool encrypt, byte_view key, byte_view
 }
 
 }  // namespace
+
+des_key_schedule::des_key_schedule(cipher c, std::unique_ptr<schedules> s) noexcept
+    : cipher_(c), schedules_(std::move(s)) {}
+des_key_schedule::~des_key_schedule() = default;
+
+outcome<std::shared_ptr<const des_key_schedule>> des_key_schedule::make(cipher c, byte_view key) {
+  if (c == cipher::aes) return failure{errc::bad_format, "key schedules are made for DES and TDES keys"};
+  if (!key_length_ok(c, key.size())) return failure{errc::bad_key_length, key_length_hint(c)};
+  return std::shared_ptr<const des_key_schedule>(new des_key_schedule(c, std::make_unique<schedules>(c, key)));
+}
+
+status ecb_encrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out) {
+  if (in.size() % 8 != 0) return {errc::bad_data_length, "data is not a whole number of cipher blocks"};
+  des_ecb_on(*k.schedules_, k.cipher_, true, in, out);
+  return ok();
+}
+
+status ecb_decrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out) {
+  if (in.size() % 8 != 0) return {errc::bad_data_length, "data is not a whole number of cipher blocks"};
+  des_ecb_on(*k.schedules_, k.cipher_, false, in, out);
+  return ok();
+}
 
 std::string key_length_hint(cipher c) {
   switch (c) {

@@ -33,6 +33,15 @@ outcome<cipher> cipher_of(const tr31_header& h) {
   }
 }
 
+// The schedules of a stored DES or TDES key, set up once instead of at every use; null for other
+// keys (and for a DES or TDES key of an unusable length, which its use then reports).
+std::shared_ptr<const des_key_schedule> schedule_of(const tr31_header& h, byte_view key) {
+  auto c = cipher_of(h);
+  if (!c || *c == cipher::aes) return nullptr;
+  auto s = des_key_schedule::make(*c, key);
+  return s ? std::move(*s) : nullptr;
+}
+
 bool valid_key_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
@@ -134,7 +143,8 @@ status software_hsm::load() {
     }
     auto kcv = kcv_hex(unwrapped->header, unwrapped->key);
     if (!kcv) return {kcv.error().code, where + ": " + kcv.error().message()};
-    keys_.emplace(name, stored_key{unwrapped->header, std::move(unwrapped->key), *kcv});
+    auto schedule = schedule_of(unwrapped->header, unwrapped->key.view());
+    keys_.emplace(name, stored_key{unwrapped->header, std::move(unwrapped->key), *kcv, std::move(schedule)});
   }
   return ok();
 }
@@ -178,7 +188,8 @@ outcome<key_info> software_hsm::store(const std::string& name, tr31_header heade
   const std::unique_lock lock(mutex_);
   auto previous = keys_.find(name);
   if (previous != keys_.end()) return failure{errc::bad_input, "a key named '" + name + "' exists already"};
-  keys_.emplace(name, stored_key{std::move(header), std::move(key), *kcv});
+  auto schedule = schedule_of(header, key.view());
+  keys_.emplace(name, stored_key{std::move(header), std::move(key), *kcv, std::move(schedule)});
   if (auto st = save_locked(); !st) {
     keys_.erase(name);
     return st.error();
@@ -193,7 +204,7 @@ outcome<software_hsm::usable_key> software_hsm::use_key(std::string_view name, k
   if (auto st = tr31_require(it->second.header, use); !st) {
     return failure{errc::key_usage, "key '" + std::string(name) + "': " + st.error().detail};
   }
-  return usable_key{it->second.header, it->second.key.clone()};
+  return usable_key{it->second.header, it->second.key.clone(), it->second.schedule};
 }
 
 outcome<software_hsm::pin_key> software_hsm::pin_source_key(const pin_source& from) const {
@@ -202,21 +213,21 @@ outcome<software_hsm::pin_key> software_hsm::pin_source_key(const pin_source& fr
     if (!k) return k.error();
     auto c = cipher_of(k->header);
     if (!c) return c.error();
-    return pin_key{*c, std::move(k->key)};
+    return pin_key{*c, std::move(k->key), std::move(k->schedule)};
   }
   auto bdk = use_key(from.key, key_use::derive);
   if (!bdk) return bdk.error();
   if (from.ksn.size() == dukpt_tdes_ksn_size) {
     auto k = dukpt_tdes_key(bdk->key, from.ksn, dukpt_tdes_usage::pin);
     if (!k) return k.error();
-    return pin_key{cipher::tdes, std::move(*k)};
+    return pin_key{cipher::tdes, std::move(*k), nullptr};
   }
   if (from.ksn.size() == dukpt_aes_ksn_size) {
     auto type = dukpt_aes_key_type_for(bdk->key.size());
     if (!type) return type.error();
     auto k = dukpt_aes_key(bdk->key, from.ksn, dukpt_aes_usage::pin_encryption, *type);
     if (!k) return k.error();
-    return pin_key{cipher::aes, std::move(*k)};
+    return pin_key{cipher::aes, std::move(*k), nullptr};
   }
   return failure{errc::bad_ksn, "a KSN is 10 bytes (TDES DUKPT) or 12 bytes (AES DUKPT)"};
 }
@@ -229,7 +240,8 @@ outcome<bytes> software_hsm::translate_pin(const pin_source& from, byte_view pin
   if (!out) return out.error();
   auto out_cipher = cipher_of(out->header);
   if (!out_cipher) return out_cipher.error();
-  return translate_pin_block({from.format, in->algorithm, in->key}, pin_block, {to.format, *out_cipher, out->key}, pan);
+  return translate_pin_block({from.format, in->algorithm, in->key, in->schedule.get()}, pin_block,
+                             {to.format, *out_cipher, out->key, out->schedule.get()}, pan);
 }
 
 outcome<bool> software_hsm::verify_pin_ibm3624(const pin_source& from, byte_view pin_block, std::string_view pan,
@@ -396,7 +408,7 @@ outcome<std::string> software_hsm::export_key(std::string_view name, std::string
     if (it->second.header.exportability != 'E') {
       return failure{errc::key_usage, "key '" + std::string(name) + "' is not exportable"};
     }
-    target = usable_key{it->second.header, it->second.key.clone()};
+    target = usable_key{it->second.header, it->second.key.clone(), it->second.schedule};
   }
   auto wrapping = use_key(kek, key_use::wrap_key);
   if (!wrapping) return wrapping.error();

@@ -267,6 +267,34 @@ TEST(TranslatePinBlock, Iso0ToIso0UnderAnotherKey) {
   EXPECT_EQ(to_hex(ecb_decrypt(cipher::tdes, out_key, out).value()), "041274EDCBA9876F");
 }
 
+TEST(TranslatePinBlock, PreparedKeySchedulesGiveThePublishedBlock) {
+  // The same published translation with both keys' schedules set up beforehand (as the software
+  // HSM's stored keys have them), and with only one side's.
+  const auto in_key = hex(dukpt_pin_key);
+  const auto out_key = hex(zpk);
+  const auto in_schedule = des_key_schedule::make(cipher::tdes, in_key).value();
+  const auto out_schedule = des_key_schedule::make(cipher::tdes, out_key).value();
+  const auto plain = translate_pin_block({pin_block_format::iso0, cipher::tdes, in_key}, hex("1B9C1845EB993A7A"),
+                                         {pin_block_format::iso0, cipher::tdes, out_key}, "4012345678909")
+                         .value();
+  for (const bool in_prepared : {true, false}) {
+    for (const bool out_prepared : {true, false}) {
+      const auto out = translate_pin_block(
+                           {pin_block_format::iso0, cipher::tdes, in_key, in_prepared ? in_schedule.get() : nullptr},
+                           hex("1B9C1845EB993A7A"),
+                           {pin_block_format::iso0, cipher::tdes, out_key, out_prepared ? out_schedule.get() : nullptr},
+                           "4012345678909")
+                           .value();
+      EXPECT_EQ(out, plain);
+      EXPECT_EQ(to_hex(ecb_decrypt(cipher::tdes, out_key, out).value()), "041274EDCBA9876F");
+    }
+  }
+  // A wrong PIN key's schedules give what the wrong key gives: a PIN block that does not read.
+  const auto other = des_key_schedule::make(cipher::tdes, hex("1C1C1C1C1C1C1C1C2A2A2A2A2A2A2A2A")).value();
+  EXPECT_FALSE(translate_pin_block({pin_block_format::iso0, cipher::tdes, in_key, other.get()}, hex("1B9C1845EB993A7A"),
+                                   {pin_block_format::iso0, cipher::tdes, out_key}, "4012345678909"));
+}
+
 TEST(TranslatePinBlock, Iso0ToIso4AndBack) {
   const auto tdes_key = hex(dukpt_pin_key);
   const auto aes = hex(aes_key);

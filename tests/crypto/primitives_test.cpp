@@ -88,6 +88,41 @@ TEST(Primitives, DesAndTdesMatchEvpDesEde3InEcbAndCbc) {
   }
 }
 
+TEST(Primitives, PreparedKeySchedulesMatchTheKeyAndRefuseWhatIsNotDesOrTdes) {
+  // FIPS 81's ECB example and the TDES check value, then random keys of each length both ways.
+  const auto fips = des_key_schedule::make(cipher::des, hex("0123456789ABCDEF")).value();
+  EXPECT_EQ(fips->algorithm(), cipher::des);
+  std::uint8_t block[8];
+  ASSERT_TRUE(ecb_encrypt(*fips, hex("4E6F772069732074"), block));
+  EXPECT_EQ(to_hex(byte_view(block, 8)), "3FA40E8A984D4815");
+  const auto tdes = des_key_schedule::make(cipher::tdes, hex("0123456789ABCDEFFEDCBA9876543210")).value();
+  ASSERT_TRUE(ecb_encrypt(*tdes, hex("0000000000000000"), block));
+  EXPECT_EQ(to_hex(byte_view(block, 3)), "08D7B4");
+  std::mt19937 rng(11292026);
+  for (int round = 0; round < 60; ++round) {
+    const std::size_t key_len = round % 3 == 0 ? 8 : round % 3 == 1 ? 16 : 24;
+    const cipher c = key_len == 8 ? cipher::des : cipher::tdes;
+    bytes key(key_len);
+    bytes in(8 * (1 + rng() % 4));
+    for (auto& x : key) x = static_cast<std::uint8_t>(rng());
+    for (auto& x : in) x = static_cast<std::uint8_t>(rng());
+    const auto k = des_key_schedule::make(c, key).value();
+    bytes out(in.size());
+    ASSERT_TRUE(ecb_encrypt(*k, in, out.data()));
+    EXPECT_EQ(out, ecb_encrypt(c, key, in).value());
+    ASSERT_TRUE(ecb_decrypt(*k, in, out.data()));
+    EXPECT_EQ(out, ecb_decrypt(c, key, in).value());
+    ASSERT_TRUE(ecb_encrypt(*k, out, out.data()));  // in place: back to the input
+    EXPECT_EQ(out, in);
+  }
+  EXPECT_EQ(des_key_schedule::make(cipher::tdes, hex("0123456789ABCDEF")).error().code, errc::bad_key_length);
+  EXPECT_EQ(des_key_schedule::make(cipher::des, hex("0123456789ABCDEFFEDCBA9876543210")).error().code,
+            errc::bad_key_length);
+  EXPECT_EQ(des_key_schedule::make(cipher::aes, hex("000102030405060708090A0B0C0D0E0F")).error().code,
+            errc::bad_format);
+  EXPECT_EQ(ecb_encrypt(*fips, hex("0001020304"), block).error().code, errc::bad_data_length);
+}
+
 TEST(Primitives, TdesEncryptsZeroBlockToKnownCheckValue) {
   // X9.24 key check value of the classic test key: first 3 bytes of E(0) = 08D7B4.
   const auto e = ecb_encrypt(cipher::tdes, hex("0123456789ABCDEFFEDCBA9876543210"), hex("0000000000000000")).value();

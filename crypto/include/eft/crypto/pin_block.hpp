@@ -63,6 +63,9 @@ struct pin_key_spec {
   pin_block_format format;
   cipher algorithm;  ///< tdes for formats 0/1/3, aes for format 4
   byte_view key;
+  /// Optional, for formats 0/1/3: the key's schedules set up beforehand (a stored key's), used
+  /// instead of setting up `key` again; they must be `key`'s.
+  const des_key_schedule* schedule = nullptr;
 };
 
 /// Translates an encrypted PIN block from one key and format to another without the PIN leaving

@@ -63,16 +63,20 @@ class software_hsm final : public hsm {
     tr31_header header;
     secure_bytes key;
     std::string kcv;
+    /// DES and TDES keys: their schedules, set up once when the key is stored (null otherwise).
+    std::shared_ptr<const des_key_schedule> schedule;
   };
   /// A key taken for one operation: a copy in wiped memory, so no lock is held while it is used.
   struct usable_key {
     tr31_header header;
     secure_bytes key;
+    std::shared_ptr<const des_key_schedule> schedule;  ///< the stored key's, shared
   };
   /// The clear working key that decrypts an incoming PIN block.
   struct pin_key {
     cipher algorithm = cipher::tdes;
     secure_bytes key;
+    std::shared_ptr<const des_key_schedule> schedule;  ///< a stored key's; null for a derived one
   };
   struct mac_key {
     secure_bytes key;
