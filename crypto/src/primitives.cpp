@@ -100,12 +100,12 @@ using des_schedules = des_key_schedule::schedules;
 // DES and TDES (EDE) in ECB mode on set-up schedules. OpenSSL's functions take the schedules by
 // non-const pointer but only read them.
 void des_ecb_on(const des_schedules& ks, cipher c, bool encrypt, byte_view in, std::uint8_t* out) {
-  auto* k = const_cast<DES_key_schedule*>(ks.k);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  auto* k = const_cast<DES_key_schedule*>(ks.k);
   const int enc = encrypt ? DES_ENCRYPT : DES_DECRYPT;
   for (std::size_t off = 0; off < in.size(); off += 8) {
     DES_cblock block;
     std::memcpy(block, in.data() + off, 8);
-    DES_cblock* dst = reinterpret_cast<DES_cblock*>(out + off);
+    auto* dst = reinterpret_cast<DES_cblock*>(out + off);
     if (c == cipher::des) {
       DES_ecb_encrypt(&block, dst, &k[0], enc);
     } else {
