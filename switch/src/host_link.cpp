@@ -319,9 +319,10 @@ struct host_link::impl {
     const auto it = pending.find(key);
     if (it == pending.end()) {
       if (recent_timeouts.erase(key) > 0) {
-        link.counters_.late.add();
         spdlog::warn("link {}: late answer {} dropped (its request had timed out)", cfg().name, summary(*msg));
         if (link.late_answer_) link.late_answer_(link, *msg);
+        // Counted once handed on: whoever sees the counter move can find the answer journaled.
+        link.counters_.late.add();
       } else {
         link.counters_.unmatched.add();
         spdlog::warn("link {}: unmatched answer {} dropped", cfg().name, summary(*msg));
