@@ -2,6 +2,10 @@
 // the bound and the count of entries it drops before their window ended.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
+#include <random>
+#include <string>
 #include <thread>
 
 #include "eft/iso8583/codec.hpp"
@@ -141,6 +145,40 @@ TEST(DuplicateCache, TheBoundDropsTheOldestAndCountsThemAsForgottenEarly) {
   EXPECT_FALSE(cache.admit("c", 4).second);
   EXPECT_EQ(forgotten.get(), 2U);
   EXPECT_EQ(cache.size(), 3U);
+}
+
+// Many rounds past the bound, with repeats of recent and long-dropped keys, against a plain model of
+// the same rules (a FIFO of at most `bound` keys; a key in it is a repeat). The cache keeps its order
+// by the keys its table holds, so a wrong erase would show here (and under the sanitizers).
+TEST(DuplicateCache, AtItsBoundItAgreesWithAFifoModelOverManyRounds) {
+  constexpr std::size_t bound = 50;
+  counter forgotten;
+  duplicate_cache cache(300s, bound, &forgotten);
+  std::deque<std::string> model;
+  std::uint64_t dropped = 0;
+  std::mt19937 rng(7);  // NOLINT(cert-msc32-c,cert-msc51-cpp): a fixed sequence, the same each run
+  for (int i = 0; i < 5000; ++i) {
+    // Mostly new keys; some repeat a key of the last 80 (in the cache or dropped already).
+    const int n = (rng() % 4 == 0 && i > 0) ? i - 1 - static_cast<int>(rng() % std::min(i, 80)) : i;
+    const std::string key = "k" + std::to_string(n);
+    const bool in_model = std::find(model.begin(), model.end(), key) != model.end();
+    if (!in_model) {
+      if (model.size() == bound) {
+        model.pop_front();
+        ++dropped;
+      }
+      model.push_back(key);
+    }
+    auto [e, first] = cache.admit(key, n);
+    ASSERT_EQ(first, !in_model) << "request " << i << " key " << key;
+    if (first) {
+      duplicate_cache::complete(*e, nullptr);
+    } else {
+      ASSERT_EQ(e->txn_id, n);  // the first one's
+    }
+  }
+  EXPECT_EQ(cache.size(), bound);
+  EXPECT_EQ(forgotten.get(), dropped);
 }
 
 }  // namespace

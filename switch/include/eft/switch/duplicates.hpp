@@ -69,8 +69,12 @@ class duplicate_cache {
   counter* forgotten_early_;
   std::atomic<std::int64_t> last_warning_s_{-3600};  // steady clock seconds of the last warning
   mutable std::mutex mutex_;
+  // Buckets for `max_entries` (up to 4 million) made at construction: growing the table rehashed
+  // every entry under the mutex that all I/O threads take (70 ms near the default bound).
   std::unordered_map<std::string, std::shared_ptr<duplicate_entry>> entries_;
-  std::deque<std::pair<clock::time_point, std::string>> order_;
+  // Oldest first: when each request came and its key, the one held by its node in `entries_` (node
+  // keys stay where they are; each key is here once, and leaves here when its node is erased).
+  std::deque<std::pair<clock::time_point, const std::string*>> order_;
 };
 
 }  // namespace eft::switch_core
