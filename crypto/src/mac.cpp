@@ -35,13 +35,10 @@ outcome<bytes> mac_iso9797_1_alg1(cipher c, byte_view key, byte_view data, mac_p
 
 outcome<bytes> mac_iso9797_1_alg3(byte_view key, byte_view data, mac_padding p) {
   if (key.size() != 16) return failure{errc::bad_key_length, "retail MAC keys are 16 bytes (K and K')"};
-  const byte_view k1 = key.subspan(0, 8);
-  const byte_view k2 = key.subspan(8, 8);
-  auto h = cbc_last_block(cipher::des, k1, pad_iso9797_1(data, 8, p));
-  if (!h) return h.error();
-  // ISO/IEC 9797-1:2011 output transformation 3 (MAC algorithm 3): G = e_K(d_K'(H_q)).
-  if (auto st = ecb_decrypt(cipher::des, k2, *h, h->data()); !st) return st.error();
-  if (auto st = ecb_encrypt(cipher::des, k1, *h, h->data()); !st) return st.error();
+  // ISO/IEC 9797-1:2011 output transformation 3 (MAC algorithm 3): G = e_K(d_K'(H_q)), done by
+  // retail_mac_chain with two key set-ups (K, K') instead of one per step.
+  bytes h(8);
+  if (auto st = retail_mac_chain(key, pad_iso9797_1(data, 8, p), h.data()); !st) return st.error();
   return h;
 }
 
@@ -76,13 +73,24 @@ outcome<bytes> compute_mac(const mac_options& o, byte_view key, byte_view data) 
     return failure{errc::bad_format, "ISO 9797-1 padding method must be 1 or 2"};
   }
   outcome<bytes> mac = failure{errc::bad_format, "unknown MAC scheme"};
+  const des_key_schedule* ks = o.schedule;
   switch (o.scheme) {
     case mac_scheme::iso9797_1_alg1:
-      mac = mac_iso9797_1_alg1(o.block_cipher, key, data, o.padding);
+      if (ks != nullptr && o.block_cipher != cipher::aes && ks->algorithm() == o.block_cipher) {
+        mac = bytes(8);
+        if (auto st = cbc_mac_chain(*ks, pad_iso9797_1(data, 8, o.padding), mac->data()); !st) mac = st.error();
+      } else {
+        mac = mac_iso9797_1_alg1(o.block_cipher, key, data, o.padding);
+      }
       break;
     case mac_scheme::iso9797_1_alg3:
       if (o.block_cipher == cipher::aes) return failure{errc::bad_format, "MAC algorithm 3 is defined here with DES"};
-      mac = mac_iso9797_1_alg3(key, data, o.padding);
+      if (ks != nullptr && ks->algorithm() == cipher::tdes && key.size() == 16) {
+        mac = bytes(8);
+        if (auto st = retail_mac_chain(*ks, pad_iso9797_1(data, 8, o.padding), mac->data()); !st) mac = st.error();
+      } else {
+        mac = mac_iso9797_1_alg3(key, data, o.padding);
+      }
       break;
     case mac_scheme::cmac:
       mac = cmac(o.block_cipher, key, data);

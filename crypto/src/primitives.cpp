@@ -78,9 +78,9 @@ bool expand(cipher c, byte_view key, expanded_key& out) noexcept {
 // enciphering a block). Wiped on destruction. The key length was checked by the caller.
 struct des_key_schedule::schedules {
   DES_key_schedule k[3];
-  schedules(cipher c, byte_view key) noexcept {
-    const std::size_t keys = c == cipher::des ? 1 : key.size() == 16 ? 2 : 3;
-    for (std::size_t i = 0; i < keys; ++i) {
+  std::size_t parts;  // 1 (DES), 2 (2-key TDES) or 3
+  schedules(cipher c, byte_view key) noexcept : parts(c == cipher::des ? 1 : key.size() == 16 ? 2 : 3) {
+    for (std::size_t i = 0; i < parts; ++i) {
       DES_cblock part;
       std::memcpy(part, key.data() + 8 * i, 8);
       DES_set_key_unchecked(&part, &k[i]);
@@ -203,6 +203,58 @@ status ecb_encrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out) {
 status ecb_decrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out) {
   if (in.size() % 8 != 0) return {errc::bad_data_length, "data is not a whole number of cipher blocks"};
   des_ecb_on(*k.schedules_, k.cipher_, false, in, out);
+  return ok();
+}
+
+namespace {
+
+// The CBC-MAC chain over whole blocks with zero IV: every block but the last under `first` (DES or
+// TDES), the last under `last` (the same, or TDES for algorithm 3's output transformation).
+void mac_chain_on(const des_schedules& ks, cipher first, cipher last, byte_view padded, std::uint8_t* out) {
+  auto* k = const_cast<DES_key_schedule*>(ks.k);
+  DES_cblock chain{};
+  const std::size_t blocks = padded.size() / 8;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    for (std::size_t i = 0; i < 8; ++i) chain[i] ^= padded[8 * b + i];
+    if ((b + 1 < blocks ? first : last) == cipher::des) {
+      DES_ecb_encrypt(&chain, &chain, &k[0], DES_ENCRYPT);
+    } else {
+      DES_ecb3_encrypt(&chain, &chain, &k[0], &k[1], &k[2], DES_ENCRYPT);
+    }
+  }
+  std::memcpy(out, chain, 8);
+  wipe(chain, sizeof(chain));
+}
+
+status check_padded(byte_view padded) {
+  if (padded.empty() || padded.size() % 8 != 0) {
+    return {errc::bad_data_length, "MAC data is not a whole, non-zero number of 8-byte blocks"};
+  }
+  return ok();
+}
+
+}  // namespace
+
+status cbc_mac_chain(const des_key_schedule& k, byte_view padded, std::uint8_t* out) {
+  if (auto st = check_padded(padded); !st) return st;
+  mac_chain_on(*k.schedules_, k.cipher_, k.cipher_, padded, out);
+  return ok();
+}
+
+status retail_mac_chain(const des_key_schedule& k, byte_view padded, std::uint8_t* out) {
+  if (k.cipher_ != cipher::tdes || k.schedules_->parts != 2) {
+    return {errc::bad_key_length, "retail MAC keys are 16 bytes (K and K'): a 2-key TDES key"};
+  }
+  if (auto st = check_padded(padded); !st) return st;
+  mac_chain_on(*k.schedules_, cipher::des, cipher::tdes, padded, out);
+  return ok();
+}
+
+status retail_mac_chain(byte_view key, byte_view padded, std::uint8_t* out) {
+  if (key.size() != 16) return {errc::bad_key_length, "retail MAC keys are 16 bytes (K and K')"};
+  if (auto st = check_padded(padded); !st) return st;
+  const des_schedules ks(cipher::tdes, key);
+  mac_chain_on(ks, cipher::des, cipher::tdes, padded, out);
   return ok();
 }
 

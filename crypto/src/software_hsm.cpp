@@ -295,7 +295,8 @@ outcome<software_hsm::mac_key> software_hsm::resolve_mac_key(const mac_spec& spe
     if (!k) return k.error();
     auto o = mac_options_for(spec, k->header, false);
     if (!o) return o.error();
-    return mac_key{std::move(k->key), *o};
+    o->schedule = k->schedule.get();
+    return mac_key{std::move(k->key), *o, std::move(k->schedule)};
   }
   auto bdk = use_key(spec.key, key_use::derive);
   if (!bdk) return bdk.error();
@@ -305,7 +306,7 @@ outcome<software_hsm::mac_key> software_hsm::resolve_mac_key(const mac_spec& spe
     if (!k) return k.error();
     auto o = mac_options_for(spec, bdk->header, true);
     if (!o) return o.error();
-    return mac_key{std::move(*k), *o};
+    return mac_key{std::move(*k), *o, nullptr};
   }
   auto type = dukpt_aes_key_type_for(bdk->key.size());
   if (!type) return type.error();
@@ -318,7 +319,7 @@ outcome<software_hsm::mac_key> software_hsm::resolve_mac_key(const mac_spec& spe
   auto o = mac_options_for(spec, bdk->header, false);
   if (!o) return o.error();
   o->block_cipher = cipher::aes;
-  return mac_key{std::move(*k), *o};
+  return mac_key{std::move(*k), *o, nullptr};
 }
 
 outcome<bytes> software_hsm::generate_mac(const mac_spec& spec, byte_view data) {

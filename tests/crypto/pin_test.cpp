@@ -2,6 +2,8 @@
 // Each vector names its source; none was computed by this code and pasted back.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
 #include <string>
 
 #include "eft/crypto/kcv.hpp"
@@ -514,6 +516,92 @@ TEST(MacAlgorithms, Iso9797Alg3AnnexB) {
   longer.push_back(0xAB);
   longer.push_back(0xCD);
   EXPECT_EQ(to_hex(mac_iso9797_1_alg3(k, longer, mac_padding::method1).value()), "1C050879D95816B8");
+}
+
+// The published MACs above through prepared key schedules (a stored key's, as the software HSM
+// passes them), and a schedule that does not suit the scheme is not used.
+TEST(MacAlgorithms, PreparedSchedulesGiveThePublishedMacs) {
+  const auto k = hex("0123456789ABCDEFFEDCBA9876543210");
+  const auto tdes = des_key_schedule::make(cipher::tdes, k).value();
+  auto o = alg(mac_scheme::iso9797_1_alg3, cipher::des);
+  o.schedule = tdes.get();
+  EXPECT_EQ(to_hex(compute_mac(o, k, now_all).value()), "A1C72E74EA3FA9B6");
+  EXPECT_TRUE(check_mac(o, k, now_all, hex("A1C72E74EA3FA9B6")).value());
+  EXPECT_FALSE(check_mac(o, k, now_all, hex("A1C72E74EA3FA9B7")).value());
+  bytes longer = now_all;
+  longer.push_back(0xAB);
+  longer.push_back(0xCD);
+  EXPECT_EQ(to_hex(compute_mac(o, k, longer).value()), "1C050879D95816B8");
+  o.padding = mac_padding::method2;
+  o.length = 4;
+  EXPECT_EQ(to_hex(compute_mac(o, k, now_it).value()), "5A692CE6");
+
+  const auto d = hex("0123456789ABCDEF");
+  const auto des = des_key_schedule::make(cipher::des, d).value();
+  auto a1 = alg(mac_scheme::iso9797_1_alg1, cipher::des, mac_padding::method2, 4);
+  a1.schedule = des.get();
+  EXPECT_EQ(to_hex(compute_mac(a1, d, now_all).value()), "10E1F0F1");
+  const auto k2 = hex("AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB");
+  const auto tdes2 = des_key_schedule::make(cipher::tdes, k2).value();
+  auto a1t = alg(mac_scheme::iso9797_1_alg1, cipher::tdes);
+  a1t.schedule = tdes2.get();
+  EXPECT_EQ(to_hex(compute_mac(a1t, k2, ascii("hello world")).value()), "68D9038F23360DF3");
+
+  // A single-DES schedule cannot make a retail MAC: the 16-byte key is used instead.
+  auto wrong = alg(mac_scheme::iso9797_1_alg3, cipher::des);
+  wrong.schedule = des.get();
+  EXPECT_EQ(to_hex(compute_mac(wrong, k, now_all).value()), "A1C72E74EA3FA9B6");
+  // The chain functions themselves refuse what they cannot do.
+  std::array<std::uint8_t, 8> out{};
+  EXPECT_EQ(retail_mac_chain(*des, pad_iso9797_1(now_all, 8, mac_padding::method1), out.data()).error().code,
+            errc::bad_key_length);
+  EXPECT_EQ(retail_mac_chain(*tdes, hex("0011"), out.data()).error().code, errc::bad_data_length);
+  EXPECT_EQ(cbc_mac_chain(*tdes, {}, out.data()).error().code, errc::bad_data_length);
+  EXPECT_EQ(retail_mac_chain(d, pad_iso9797_1(now_all, 8, mac_padding::method1), out.data()).error().code,
+            errc::bad_key_length);
+}
+
+// Random keys, data and lengths: algorithm 3 and algorithm 1 (DES and TDES), with and without
+// prepared schedules, against the same MACs composed from the CBC and ECB primitives (which are
+// checked against OpenSSL's EVP DES-EDE3 in primitives_test): H = last block of DES-CBC under K,
+// then e_K(d_K'(H)).
+TEST(MacAlgorithms, ChainsAgreeWithTheCbcAndEcbPrimitives) {
+  std::mt19937 rng(9797);  // NOLINT(cert-msc32-c,cert-msc51-cpp): a fixed sequence, the same each run
+  const auto random_bytes_of = [&](std::size_t n) {
+    bytes b(n);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+    return b;
+  };
+  for (int i = 0; i < 300; ++i) {
+    const bytes key = random_bytes_of(16);
+    const bytes data = random_bytes_of(rng() % 200);
+    const auto p = rng() % 2 == 0 ? mac_padding::method1 : mac_padding::method2;
+    const bytes padded = pad_iso9797_1(data, 8, p);
+    // Algorithm 3 composed.
+    const byte_view k1 = byte_view(key).subspan(0, 8);
+    const byte_view k2 = byte_view(key).subspan(8, 8);
+    bytes chain = cbc_encrypt(cipher::des, k1, {}, padded).value();
+    bytes h(chain.end() - 8, chain.end());
+    ASSERT_TRUE(ecb_decrypt(cipher::des, k2, h, h.data()));
+    ASSERT_TRUE(ecb_encrypt(cipher::des, k1, h, h.data()));
+    const auto ks = des_key_schedule::make(cipher::tdes, key).value();
+    auto o = alg(mac_scheme::iso9797_1_alg3, cipher::des, p);
+    EXPECT_EQ(compute_mac(o, key, data).value(), h) << i;
+    o.schedule = ks.get();
+    EXPECT_EQ(compute_mac(o, key, data).value(), h) << i;
+    // Algorithm 1 with TDES and with DES (the key's first half) composed.
+    const bytes tdes_chain = cbc_encrypt(cipher::tdes, key, {}, padded).value();
+    const bytes t(tdes_chain.end() - 8, tdes_chain.end());
+    auto a1 = alg(mac_scheme::iso9797_1_alg1, cipher::tdes, p);
+    EXPECT_EQ(compute_mac(a1, key, data).value(), t) << i;
+    a1.schedule = ks.get();
+    EXPECT_EQ(compute_mac(a1, key, data).value(), t) << i;
+    const bytes d(chain.end() - 8, chain.end());
+    const auto kd = des_key_schedule::make(cipher::des, k1).value();
+    auto a1d = alg(mac_scheme::iso9797_1_alg1, cipher::des, p);
+    a1d.schedule = kd.get();
+    EXPECT_EQ(compute_mac(a1d, k1, data).value(), d) << i;
+  }
 }
 
 TEST(MacAlgorithms, TdesCmacSp800_38b) {

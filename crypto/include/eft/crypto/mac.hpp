@@ -49,6 +49,10 @@ struct mac_options {
   cipher block_cipher = cipher::tdes;          ///< algorithm 1 and CMAC; algorithm 3 takes des or tdes (both mean DES)
   mac_padding padding = mac_padding::method1;  ///< algorithms 1 and 3; CMAC and HMAC pad themselves
   std::size_t length = 0;                      ///< MAC length in bytes; 0 = default_mac_length
+  /// Optional: the key's schedules set up beforehand (a stored key's), used instead of the key by
+  /// algorithm 3 (a 2-key TDES schedule) and by algorithm 1 with DES or TDES (a schedule of that
+  /// cipher). It must be the key's own; one that does not suit the scheme is not used.
+  const des_key_schedule* schedule = nullptr;
 };
 
 /// The untruncated MAC length in bytes: the cipher block size (8 for algorithm 3), 32 for HMAC.

@@ -62,6 +62,8 @@ class des_key_schedule {
   des_key_schedule(cipher c, std::unique_ptr<schedules> s) noexcept;
   friend status ecb_encrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out);
   friend status ecb_decrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out);
+  friend status cbc_mac_chain(const des_key_schedule& k, byte_view padded, std::uint8_t* out);
+  friend status retail_mac_chain(const des_key_schedule& k, byte_view padded, std::uint8_t* out);
   cipher cipher_;
   std::unique_ptr<schedules> schedules_;
 };
@@ -70,6 +72,17 @@ class des_key_schedule {
 /// forms above with the key. `out` may equal `in`. Errors: bad_data_length (not whole blocks).
 status ecb_encrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out);
 status ecb_decrypt(const des_key_schedule& k, byte_view in, std::uint8_t* out);
+
+/// The CBC-MAC chains of ISO/IEC 9797-1 over data already padded to whole 8-byte blocks, zero IV;
+/// each writes the 8-byte result (before any truncation) to `out`. Errors: bad_data_length (empty,
+/// or not whole blocks).
+/// MAC algorithm 1 under prepared DES or TDES schedules: the last block of the CBC encryption.
+status cbc_mac_chain(const des_key_schedule& k, byte_view padded, std::uint8_t* out);
+/// MAC algorithm 3 (retail MAC, ANSI X9.19) under a 2-key TDES key K || K' (bad_key_length
+/// otherwise): single-DES CBC under K, the last block then E_K(D_K'(.)), which makes the last step
+/// TDES under K K' K. On prepared schedules, or on the key (its schedules set up for the call).
+status retail_mac_chain(const des_key_schedule& k, byte_view padded, std::uint8_t* out);
+status retail_mac_chain(byte_view key, byte_view padded, std::uint8_t* out);
 
 /// Convenience forms returning a new buffer.
 outcome<bytes> ecb_encrypt(cipher c, byte_view key, byte_view in);

@@ -80,7 +80,8 @@ class software_hsm final : public hsm {
   };
   struct mac_key {
     secure_bytes key;
-    mac_options options;
+    mac_options options;                               ///< options.schedule points into `schedule` when set
+    std::shared_ptr<const des_key_schedule> schedule;  ///< a stored key's; null for a derived one
   };
 
   software_hsm(std::filesystem::path key_file, secure_bytes lmk, bool production)
