@@ -1,8 +1,8 @@
 // The duplicate cache as the pipeline uses it: one admit() per request with a key, then complete()
 // with the packed answer. Two shapes at the default bound (200,000 requests remembered):
 //  - growing: an empty cache fills to the bound, as after each start; max_admit_us is the slowest
-//    single admit of the run (a rehash of the whole table happens under the cache's one mutex,
-//    which every I/O thread waits on);
+//    single admit of the run (a table that grows rehashes every entry under the cache's one mutex,
+//    which every I/O thread waits on; the baseline shows what that costs);
 //  - full: the cache is at its bound and each admit drops the oldest request.
 // Baseline in the same run: the same keys put into a plain std::unordered_map<std::string, int>.
 //
