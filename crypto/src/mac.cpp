@@ -17,6 +17,14 @@ outcome<bytes> cbc_last_block(cipher c, byte_view key, byte_view padded) {
   return bytes(chain->end() - static_cast<std::ptrdiff_t>(bs), chain->end());
 }
 
+// The 8-byte result of a DES or TDES MAC chain (primitives.hpp) over the data padded for it.
+template <typename Chain>
+outcome<bytes> chained(byte_view data, mac_padding p, Chain chain) {
+  bytes h(8);
+  if (auto st = chain(pad_iso9797_1(data, 8, p), h.data()); !st) return st.error();
+  return h;
+}
+
 }  // namespace
 
 bytes pad_iso9797_1(byte_view data, std::size_t block, mac_padding p) {
@@ -34,12 +42,9 @@ outcome<bytes> mac_iso9797_1_alg1(cipher c, byte_view key, byte_view data, mac_p
 }
 
 outcome<bytes> mac_iso9797_1_alg3(byte_view key, byte_view data, mac_padding p) {
-  if (key.size() != 16) return failure{errc::bad_key_length, "retail MAC keys are 16 bytes (K and K')"};
   // ISO/IEC 9797-1:2011 output transformation 3 (MAC algorithm 3): G = e_K(d_K'(H_q)), done by
-  // retail_mac_chain with two key set-ups (K, K') instead of one per step.
-  bytes h(8);
-  if (auto st = retail_mac_chain(key, pad_iso9797_1(data, 8, p), h.data()); !st) return st.error();
-  return h;
+  // retail_mac_chain with two key set-ups (K, K') instead of one per step; it checks the key length.
+  return chained(data, p, [&](byte_view padded, std::uint8_t* out) { return retail_mac_chain(key, padded, out); });
 }
 
 std::size_t full_mac_length(const mac_options& o) noexcept {
@@ -77,8 +82,8 @@ outcome<bytes> compute_mac(const mac_options& o, byte_view key, byte_view data) 
   switch (o.scheme) {
     case mac_scheme::iso9797_1_alg1:
       if (ks != nullptr && o.block_cipher != cipher::aes && ks->algorithm() == o.block_cipher) {
-        mac = bytes(8);
-        if (auto st = cbc_mac_chain(*ks, pad_iso9797_1(data, 8, o.padding), mac->data()); !st) mac = st.error();
+        mac = chained(data, o.padding,
+                      [&](byte_view padded, std::uint8_t* out) { return cbc_mac_chain(*ks, padded, out); });
       } else {
         mac = mac_iso9797_1_alg1(o.block_cipher, key, data, o.padding);
       }
@@ -86,8 +91,8 @@ outcome<bytes> compute_mac(const mac_options& o, byte_view key, byte_view data) 
     case mac_scheme::iso9797_1_alg3:
       if (o.block_cipher == cipher::aes) return failure{errc::bad_format, "MAC algorithm 3 is defined here with DES"};
       if (ks != nullptr && ks->algorithm() == cipher::tdes && key.size() == 16) {
-        mac = bytes(8);
-        if (auto st = retail_mac_chain(*ks, pad_iso9797_1(data, 8, o.padding), mac->data()); !st) mac = st.error();
+        mac = chained(data, o.padding,
+                      [&](byte_view padded, std::uint8_t* out) { return retail_mac_chain(*ks, padded, out); });
       } else {
         mac = mac_iso9797_1_alg3(key, data, o.padding);
       }
