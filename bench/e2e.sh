@@ -53,6 +53,15 @@ start_switch eftswitch.yaml
 # cpu_ticks <pid>: the process's user and system CPU so far, all threads, in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 tick_us=$((1000000 / $(getconf CLK_TCK)))
+# thread_ticks <pid>: eftswitch's CPU so far by thread kind, in clock ticks: "I/O workers, journal
+# writer, checkpoint, the rest" (a thread that ended meanwhile is missing from all four).
+thread_ticks() {
+  { cat "/proc/$1/task/"*/stat 2>/dev/null || true; } | awk '{
+      t = $14 + $15
+      if ($2 ~ /^\(eft-io-/) io += t; else if ($2 == "(eft-journal)") j += t
+      else if ($2 == "(eft-checkpoint)") k += t; else o += t
+    } END { print io + 0, j + 0, k + 0, o + 0 }'
+}
 
 # measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
 # to the table and prints the run's tps. The row's CPU per answer comes from termsim's report and
@@ -61,9 +70,10 @@ measure() {
   local name=$1 label=$2 cfg=$3 n=$4
   shift 4
   local out="$run/$name.json"
-  local host_before switch_before
+  local host_before switch_before threads_before
   host_before=$(cpu_ticks "$host_pid")
   switch_before=$(cpu_ticks "$switch_pid")
+  threads_before=$(thread_ticks "$switch_pid")
   # Exit 2 (errors or mismatches) and 3 (fell behind its schedule) still make a row: the table shows
   # both; 1 means termsim could not run at all.
   local status=0
@@ -75,6 +85,13 @@ measure() {
   fi
   local host_us=$((($(cpu_ticks "$host_pid") - host_before) * tick_us))
   local switch_us=$((($(cpu_ticks "$switch_pid") - switch_before) * tick_us))
+  local threads_after
+  threads_after=$(thread_ticks "$switch_pid")
+  awk -v b="$threads_before" -v a="$threads_after" -v t="$tick_us" -v n="$(jq '.answered' "$out")" 'BEGIN {
+      split(b, x); split(a, y)
+      for (i = 1; i <= 4; i++) printf "%s%.1f", (i > 1 ? " " : ""), (n > 0 ? (y[i] - x[i]) * t / n : 0)
+      print ""
+    }' >"$run/$name.threads"
   jq -r --arg l "$label" --argjson h "$host_us" --argjson s "$switch_us" '
     def per(us): if .answered > 0 then us / .answered | floor else 0 end;
     "| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end)\(if .fell_behind then ", fell behind" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) | \(.cpu.us_per_answer | floor) / \(per($s)) / \(per($h)) |"' \
@@ -166,3 +183,11 @@ read -r _ s_switch _ <"$run/switch-100.cpu"
 read -r _ n_switch _ <"$run/switch-no-journal-100.cpu"
 awk -v t="$d_term" -v h="$d_host" -v s="$s_switch" -v n="$n_switch" \
   'BEGIN { printf "CPU per answer, 100 connections: termsim + hostsim %.1f us (direct path); eftswitch %.1f us, %.1f us without its journal\n", t + h, s, n }'
+# Where eftswitch's CPU goes: at closed loop, and at the fixed rate, where fewer messages share each
+# wake-up and each journal commit.
+for run_name in switch-100 switch-rate; do
+  read -r io writer checkpoint rest <"$run/$run_name.threads"
+  where="100 connections, closed loop"
+  [ "$run_name" = switch-rate ] && where="$rate tps"
+  echo "eftswitch CPU per answer by thread, $where: I/O workers $io us, journal writer $writer us, checkpoint $checkpoint us, other $rest us"
+done
