@@ -1113,7 +1113,13 @@ class sqlite_journal final : public detail::queued_journal {
     const auto log = static_cast<int>(seen >> 32);
     const auto copied = static_cast<int>(seen & 0xFFFFFFFFU);
     const int left = frames >= log ? frames - copied : frames;
-    if (left <= writer_checkpoint_frames || frames >= wal_limit_frames) {
+    if (frames >= wal_limit_frames) {
+      // A checkpoint fails at once (SQLITE_BUSY) while another connection runs one. When commits come
+      // faster than the checkpoint thread copies, it runs nearly all the time, and the WAL grew past
+      // this bound (to 830 MB in a test on a loaded machine): its pass is waited for here.
+      const std::lock_guard run(j->checkpoint_run_mutex_);
+      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (left <= writer_checkpoint_frames) {
       (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else {
       j->checkpoint_wake_.notify_one();
@@ -1142,8 +1148,12 @@ class sqlite_journal final : public detail::queued_journal {
       lock.unlock();
       int log = 0;
       int copied = 0;
-      if (sqlite3_wal_checkpoint_v2(raw, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK && log >= 0 &&
-          copied >= 0) {
+      int rc = SQLITE_OK;
+      {
+        const std::lock_guard run(checkpoint_run_mutex_);
+        rc = sqlite3_wal_checkpoint_v2(raw, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      }
+      if (rc == SQLITE_OK && log >= 0 && copied >= 0) {
         checkpointed_.store((static_cast<std::uint64_t>(log) << 32) | static_cast<std::uint32_t>(copied),
                             std::memory_order_release);
       }
@@ -1178,6 +1188,7 @@ class sqlite_journal final : public detail::queued_journal {
   std::thread checkpointer_;
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
+  std::mutex checkpoint_run_mutex_;  // held by the checkpoint thread while it checkpoints
   bool checkpoint_stop_ = false;
   std::atomic<std::uint64_t> checkpointed_{0};  // (WAL frames << 32) | frames copied, at the last checkpoint
 };
