@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "eft/config/switch.hpp"
 #include "eft/switch/hsm_backend.hpp"
 #include "eft/switch/logging.hpp"
+#include "eft/switch/malloc_tuning.hpp"
 #include "eft/switch/server.hpp"
 
 namespace {
@@ -105,6 +107,9 @@ static int run(int argc, char** argv) {
     std::cerr << "eftswitch: logging: " << e.what() << '\n';
     return 1;
   }
+  if (const char* tunables = std::getenv("GLIBC_TUNABLES"); tunables != nullptr) {
+    spdlog::info("malloc: GLIBC_TUNABLES={}", tunables);
+  }
   try {
     auto hsm = open_hsm(cfg);
     eft::switch_core::switch_server server(std::move(cfg), std::move(hsm));
@@ -131,6 +136,7 @@ static int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+  eft::switch_core::restart_with_malloc_tuning(argv);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -22,6 +23,16 @@ using test::child_process;
 using test::terminal;
 using test::test_host;
 using test::wait_until;
+
+// The value of `name` in a running process's environment (/proc/<pid>/environ), or "(unset)".
+std::string environment_of(pid_t pid, const std::string& name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
+  std::string entry;
+  while (std::getline(in, entry, '\0')) {
+    if (entry.compare(0, name.size() + 1, name + "=") == 0) return entry.substr(name.size() + 1);
+  }
+  return "(unset)";
+}
 
 class Eftswitch : public ::testing::Test {
  protected:
@@ -93,6 +104,12 @@ TEST_F(Eftswitch, ServesAPurchaseAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(r->get(39U), "00");
   EXPECT_EQ(r->get(11U), "000042");
   EXPECT_TRUE(sw.wait_for({"status: connections=1 ", " replies=1"}));
+  // Restarted once with glibc's per-thread cache of 64 blocks per size (same process), when the
+  // environment did not set the tunable already.
+  if (std::getenv("GLIBC_TUNABLES") == nullptr && std::getenv("LD_PRELOAD") == nullptr) {
+    EXPECT_EQ(environment_of(sw.pid(), "GLIBC_TUNABLES"), "glibc.malloc.tcache_count=64");
+    EXPECT_EQ(sw.wait_for({"malloc: GLIBC_TUNABLES=glibc.malloc.tcache_count=64"}, 1000ms), "") << sw.output();
+  }
 
   sw.signal(SIGTERM);
   EXPECT_EQ(sw.wait_exit(), 0) << sw.output();
@@ -102,6 +119,28 @@ TEST_F(Eftswitch, ServesAPurchaseAndStopsCleanlyOnSigterm) {
   EXPECT_NE(out.find("SIGTERM: shutting down"), std::string::npos) << out;
   EXPECT_NE(out.find("link acq1: sign-off answered"), std::string::npos) << out;
   EXPECT_EQ(out.find("4761739001010010"), std::string::npos) << "a full PAN in the log";
+}
+
+// An operator's own thread-cache size stays: eftswitch does not restart with its own.
+TEST_F(Eftswitch, KeepsTheOperatorsMallocTunables) {
+  test_host host;
+  const auto cfg = write_config(host.port());
+  const char* before = std::getenv("GLIBC_TUNABLES");
+  const std::string saved = before != nullptr ? before : "";
+  ::setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2:glibc.malloc.tcache_count=7", 1);
+  child_process sw({EFT_EFTSWITCH_PATH, "--config", cfg.string()});
+  if (before != nullptr) {
+    ::setenv("GLIBC_TUNABLES", saved.c_str(), 1);
+  } else {
+    ::unsetenv("GLIBC_TUNABLES");
+  }
+  ASSERT_TRUE(sw.started());
+  ASSERT_TRUE(sw.wait_for({"listener pos: listening on 127.0.0.1:"})) << sw.output();
+  // (glibc splits the environment's own copy of the value where it parses it: the log says it whole.)
+  EXPECT_EQ(sw.wait_for({"malloc: GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=7"}, 1000ms), "")
+      << sw.output();
+  sw.signal(SIGTERM);
+  EXPECT_EQ(sw.wait_exit(), 0) << sw.output();
 }
 
 // A deployment with the HSM stages: a MACing POS listener, a DUKPT listener (PIN and MAC keys of one
