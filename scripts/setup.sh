@@ -9,7 +9,7 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   libboost1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libsqlite3-dev libpq-dev postgresql prometheus-cpp-dev openssl
-  softhsm2 opensc libp11-kit-dev
+  softhsm2 opensc libp11-kit-dev libcap2-bin
   libgtest-dev libgmock-dev googletest libbenchmark-dev
 )
 

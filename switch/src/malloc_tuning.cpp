@@ -1,5 +1,6 @@
 #include "eft/switch/malloc_tuning.hpp"
 
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,6 +42,9 @@ std::optional<std::string> tuned_glibc_tunables(const char* current, const char*
 }
 
 void restart_with_malloc_tuning(char** argv) noexcept {
+  // A set-user-id program or one with file capabilities (AT_SECURE) has glibc drop such tunables
+  // from its environment: it would find the tunable missing after each restart and never stop.
+  if (::getauxval(AT_SECURE) != 0) return;
   try {
     const auto tuned = tuned_glibc_tunables(std::getenv("GLIBC_TUNABLES"), std::getenv("LD_PRELOAD"));
     if (!tuned || argv == nullptr || argv[0] == nullptr) return;

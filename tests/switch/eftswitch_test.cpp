@@ -143,6 +143,32 @@ TEST_F(Eftswitch, KeepsTheOperatorsMallocTunables) {
   EXPECT_EQ(sw.wait_exit(), 0) << sw.output();
 }
 
+// A program with file capabilities (the usual way to let eftswitch bind a port under 1024) runs
+// with AT_SECURE set, and glibc then drops the tunable from its environment: eftswitch must not
+// restart itself again and again looking for it. Run as nobody (file capabilities raise nothing for
+// root); needs root, setcap and su.
+TEST_F(Eftswitch, StartsOnceWhenItHasFileCapabilities) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "a sanitizer's runtime under AT_SECURE is not what this checks";
+#endif
+  if (::geteuid() != 0 || !std::filesystem::exists("/usr/sbin/setcap") || !std::filesystem::exists("/usr/bin/su")) {
+    GTEST_SKIP() << "needs root, /usr/sbin/setcap and /usr/bin/su";
+  }
+  const auto exe = dir / "eftswitch";
+  std::filesystem::copy_file(EFT_EFTSWITCH_PATH, exe);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                        std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                        std::filesystem::perms::others_exec);
+  child_process setcap({"/usr/sbin/setcap", "cap_net_bind_service+ep", exe.string()});
+  ASSERT_EQ(setcap.wait_exit(), 0) << setcap.output();
+  // --help exits at once after the start-up code: a restart loop would never get there, and
+  // timeout(1) stops it (the test's kill of su would not reach a child running as nobody).
+  child_process sw({"/usr/bin/su", "nobody", "-s", "/bin/sh", "-c", "exec timeout 5 " + exe.string() + " --help"});
+  ASSERT_TRUE(sw.started());
+  EXPECT_EQ(sw.wait_exit(10000ms), 0) << sw.output();
+  EXPECT_NE(sw.output().find("the EFT transaction switch daemon"), std::string::npos) << sw.output();
+}
+
 // A deployment with the HSM stages: a MACing POS listener, a DUKPT listener (PIN and MAC keys of one
 // KSN) and a chip listener; a route that translates PINs to the zone key and acts for the issuer.
 std::filesystem::path write_stage_config(const std::filesystem::path& dir, std::uint16_t host_port) {

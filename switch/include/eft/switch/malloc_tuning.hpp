@@ -24,7 +24,8 @@ std::optional<std::string> tuned_glibc_tunables(const char* current, const char*
 
 /// Restarts the running program with GLIBC_TUNABLES set to tuned_glibc_tunables() (execv of
 /// /proc/self/exe with `argv`). Call it first in main, before any thread or file exists. Returns when
-/// no restart is needed, or when the restart failed (said on stderr; the program then runs with
+/// no restart is needed (also for a set-user-id program or one with file capabilities, whose
+/// tunables glibc ignores), or when the restart failed (said on stderr; the program then runs with
 /// glibc's defaults).
 void restart_with_malloc_tuning(char** argv) noexcept;
 
