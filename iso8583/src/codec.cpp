@@ -731,10 +731,7 @@ struct packer {
 status unpack(std::span<const std::byte> bytes, message& out) {
   out.clear();
   const spec& sp = out.dialect();
-  auto& arena = message_access::arena(out);
-  auto& nodes = message_access::nodes(out);
-  if (arena.capacity() < 2 * bytes.size() + 64) arena.reserve(2 * bytes.size() + 64);
-  if (nodes.capacity() < 64) nodes.reserve(64);
+  message_access::make_room(out, 64, 2 * bytes.size() + 64);
 
   const auto* in = reinterpret_cast<const std::uint8_t*>(bytes.data());
   const std::size_t size = bytes.size();

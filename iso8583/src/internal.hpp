@@ -51,6 +51,7 @@ constexpr bool char_allowed(field_class cls, unsigned char c) noexcept {
 struct message_access {
   static std::vector<message::node>& nodes(message& m) noexcept { return m.nodes_; }
   static std::string& arena(message& m) noexcept { return m.arena_; }
+  static void make_room(message& m, std::size_t nodes, std::size_t arena) { m.make_room(nodes, arena); }
   static std::size_t arena_size(const message& m) noexcept { return m.arena_.size(); }
   static std::int32_t add_node(message& m, std::uint32_t number, const field_spec* s, std::uint32_t offset,
                                std::uint32_t size) {

@@ -1,6 +1,7 @@
 #include "eft/iso8583/message.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace eft::iso8583 {
 
@@ -33,16 +34,77 @@ bool subpath_defined(const field_spec* f, std::string_view rest) noexcept {
   }
   return f != nullptr;
 }
+
+// The buffers of messages destroyed on this thread, for the next messages made on it. A switch makes
+// and drops several messages per transaction; an unpacked message's node array (64 nodes of 48 bytes)
+// is larger than glibc's per-thread cache takes, so each one went to the shared heap's slow path, its
+// lock and its consolidation of small blocks, once when made and once when freed.
+struct spare_buffers {
+  std::vector<message::node> nodes;
+  std::string arena;
+};
+constexpr std::size_t spares_kept = 32;
+constexpr std::size_t spare_max_nodes = 512;
+constexpr std::size_t spare_max_arena = 16384;
+
+// Set once this thread's cache is destroyed (thread exit): messages destroyed after that free their
+// buffers as before. Trivially destructible, so readable until the thread ends.
+thread_local bool spares_gone = false;
+
+struct spare_cache {
+  std::array<spare_buffers, spares_kept> spares;  // [0, count) held
+  std::size_t count = 0;
+  spare_cache() = default;
+  spare_cache(const spare_cache&) = delete;
+  spare_cache& operator=(const spare_cache&) = delete;
+  ~spare_cache() { spares_gone = true; }
+};
+
+spare_cache& spares() {
+  thread_local spare_cache cache;
+  return cache;
+}
 }  // namespace
 
 message::message(const spec& dialect) noexcept : spec_(&dialect) {
   top_.fill(-1);
 }
 
+message::~message() {
+  // The values (PANs, track data, PIN blocks) are wiped before the buffer is freed or kept, as by
+  // clear(). (A buffer that grows is copied by std::string, which frees the old one as it is.)
+  if (!arena_.empty()) ::explicit_bzero(arena_.data(), arena_.size());
+  if (spares_gone || nodes_.capacity() == 0 || nodes_.capacity() > spare_max_nodes ||
+      arena_.capacity() > spare_max_arena) {
+    return;
+  }
+  auto& cache = spares();
+  if (cache.count == spares_kept) return;
+  nodes_.clear();
+  arena_.clear();
+  auto& spare = cache.spares[cache.count++];
+  spare.nodes.swap(nodes_);
+  spare.arena.swap(arena_);
+}
+
+void message::make_room(std::size_t nodes, std::size_t arena) {
+  if (nodes_.capacity() < nodes && nodes_.empty() && arena_.empty() && !spares_gone) {
+    auto& cache = spares();
+    if (cache.count > 0) {
+      auto& spare = cache.spares[--cache.count];
+      nodes_.swap(spare.nodes);
+      arena_.swap(spare.arena);
+    }
+  }
+  if (nodes_.capacity() < nodes) nodes_.reserve(nodes);
+  if (arena_.capacity() < arena) arena_.reserve(arena);
+}
+
 void message::clear() noexcept {
   mti_size_ = 0;
   present_.fill(0);  // top_ entries only count where present_ says so
   nodes_.clear();
+  if (!arena_.empty()) ::explicit_bzero(arena_.data(), arena_.size());
   arena_.clear();
 }
 
@@ -75,7 +137,7 @@ constexpr std::size_t first_nodes = 32;
 constexpr std::size_t first_arena = 512;
 
 std::uint32_t message::store(std::string_view value) {
-  if (arena_.capacity() < first_arena) arena_.reserve(first_arena);
+  if (arena_.capacity() < first_arena) make_room(first_nodes, first_arena);
   const auto offset = static_cast<std::uint32_t>(arena_.size());
   arena_.append(value);
   return offset;
@@ -87,7 +149,7 @@ std::int32_t message::add_node(std::uint32_t number, const field_spec* s, std::s
   n.spec = s;
   n.value_offset = store(value);
   n.value_size = static_cast<std::uint32_t>(value.size());
-  if (nodes_.capacity() < first_nodes) nodes_.reserve(first_nodes);
+  if (nodes_.capacity() < first_nodes) make_room(first_nodes, first_arena);
   nodes_.push_back(n);
   return static_cast<std::int32_t>(nodes_.size() - 1);
 }

@@ -5,12 +5,24 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <new>
+#include <string_view>
+#include <thread>
 
 #include "test_util.hpp"
 
 namespace {
 std::atomic<long> allocations{0};
+// While set, each block freed with its size is searched for these bytes first (found: counted).
+std::atomic<const char*> watched{nullptr};
+std::atomic<long> freed_with_watched{0};
+
+void check_freed(void* p, std::size_t size) noexcept {
+  const char* w = watched.load();
+  if (w == nullptr || p == nullptr) return;
+  if (::memmem(p, size, w, std::strlen(w)) != nullptr) freed_with_watched.fetch_add(1);
+}
 }  // namespace
 
 // The replacement pair below allocates with malloc and frees with free, which GCC cannot see through.
@@ -24,7 +36,8 @@ void* operator new(std::size_t size) {
 void operator delete(void* p) noexcept {
   std::free(p);
 }
-void operator delete(void* p, std::size_t) noexcept {
+void operator delete(void* p, std::size_t size) noexcept {
+  check_freed(p, size);
   std::free(p);
 }
 
@@ -131,6 +144,48 @@ TEST_P(Allocations, PackIntoEmptyBufferAllocatesOnce) {
   ASSERT_TRUE(pack(m, out));
   EXPECT_EQ(allocations.load() - before, 1);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()), wire);
+}
+
+// Messages made and dropped one after another on a thread, as a switch session does per transaction,
+// reuse the buffers of those before them instead of asking the heap each time.
+TEST_P(Allocations, MessagesMadeOneAfterAnotherReuseTheirBuffers) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  const auto fields = purchase_fields();
+  const auto one_transaction = [&] {
+    message request(*s);
+    ASSERT_TRUE(unpack(as_bytes(wire), request));
+    message answer(*s);  // built field by field while the request lives
+    answer.set_mti("0210");
+    for (const auto& [n, v] : fields) ASSERT_TRUE(answer.set(n, v));
+    EXPECT_EQ(request.field_count(), 19U);
+  };
+  one_transaction();  // the first takes its buffers from the heap
+  const long before = allocations.load();
+  for (int i = 0; i < 100; ++i) one_transaction();
+  EXPECT_EQ(allocations.load() - before, 0);
+}
+
+// Field values (a PAN here) do not stay behind in memory given back to the heap, whether a message's
+// buffers are freed at once (more messages dropped than a thread keeps) or kept and freed when the
+// thread ends.
+TEST_P(Allocations, DroppedMessagesLeaveNoValuesInFreedMemory) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  const char* pan = "4761739001010010";
+  std::thread t([&] {
+    std::vector<std::unique_ptr<message>> held;
+    for (int i = 0; i < 100; ++i) {
+      held.push_back(std::make_unique<message>(*s));
+      ASSERT_TRUE(unpack(as_bytes(wire), *held.back()));
+      ASSERT_EQ(held.back()->get(2U).value_or(""), pan);
+    }
+    watched = pan;
+    held.clear();
+  });
+  t.join();
+  watched = nullptr;
+  EXPECT_EQ(freed_with_watched.load(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(BuiltinSpecs, Allocations, ::testing::Values("iso87-binary", "iso87-ascii", "iso87-ebcdic"));

@@ -40,10 +40,16 @@ class message {
 
   /// A message of the given dialect. The spec must outlive the message.
   explicit message(const spec& dialect) noexcept;
+  /// Wipes the field values; the buffers go to a small cache of this thread's, for its next message.
+  ~message();
+  message(const message&) = default;
+  message(message&&) noexcept = default;
+  message& operator=(const message&) = default;
+  message& operator=(message&&) noexcept = default;
 
   const spec& dialect() const noexcept { return *spec_; }
 
-  /// Removes the MTI and every field, keeping the buffers' capacity.
+  /// Removes the MTI and every field (their values wiped), keeping the buffers' capacity.
   void clear() noexcept;
 
   /// The message type indicator ("0200"); empty when unset (see set_mti() for longer values).
@@ -112,6 +118,8 @@ class message {
   std::int32_t add_node(std::uint32_t number, const field_spec* s, std::string_view value);
   void set_top(std::uint32_t field, std::int32_t index) noexcept;
   std::uint32_t store(std::string_view value);
+  // Gives an empty message at least this room, from this thread's spare buffers when it has some.
+  void make_room(std::size_t nodes, std::size_t arena);
 
   const spec* spec_;
   std::array<char, 5> mti_{};  // one more than an MTI: see set_mti()
