@@ -1,7 +1,18 @@
 #include "eft/iso8583/message.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstring>
+#include <mutex>
+#include <new>
+#include <utility>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(addr, size) ((void)0)
+#define ASAN_UNPOISON_MEMORY_REGION(addr, size) ((void)0)
+#endif
 
 namespace eft::iso8583 {
 
@@ -35,35 +46,139 @@ bool subpath_defined(const field_spec* f, std::string_view rest) noexcept {
   return f != nullptr;
 }
 
-// The buffers of messages destroyed on this thread, for the next messages made on it. A switch makes
-// and drops several messages per transaction; an unpacked message's node array (64 nodes of 48 bytes)
-// is larger than glibc's per-thread cache takes, so each one went to the shared heap's slow path, its
-// lock and its consolidation of small blocks, once when made and once when freed.
+// Spares: what destroyed messages leave for the next ones, kept per thread and, beyond that, in one
+// depot shared by all threads. A switch makes and drops several messages per transaction. An unpacked
+// message's node array (64 nodes of 48 bytes) is beyond glibc's per-thread cache, and a host's answer
+// is decoded on its link's thread but dropped on its terminal's: either way each message went to the
+// shared heap's slow path (its lock, its consolidation of small blocks) when made and when freed.
+// A thread that only drops messages fills the depot, 16 at a time under its lock, and a thread that
+// only makes them takes from it.
+template <typename T>
+class recycler {
+ public:
+  static constexpr std::size_t per_thread = 32;
+  static constexpr std::size_t batch = per_thread / 2;
+  static constexpr std::size_t depot_size = 512;
+
+  // Keeps `item` (swapped out; whatever it gets back is the caller's to free): false when full.
+  static bool put(T& item) noexcept {
+    if (stash_gone) return false;
+    stash& s = own();
+    if (s.count == per_thread) move_to_depot(s);
+    if (s.count == per_thread) return false;
+    swap(s.items[s.count], item);
+    s.items[s.count++].poison();
+    return true;
+  }
+
+  // A kept item swapped into `item` (which the recycler frees in turn): false when none.
+  static bool take(T& item) noexcept {
+    if (stash_gone) return false;
+    stash& s = own();
+    if (s.count == 0) move_from_depot(s);
+    if (s.count == 0) return false;
+    s.items[--s.count].unpoison();
+    swap(s.items[s.count], item);
+    return true;
+  }
+
+ private:
+  struct stash {
+    std::array<T, per_thread> items{};  // [0, count) kept; the rest hold nothing worth keeping
+    std::size_t count = 0;
+    stash() = default;
+    stash(const stash&) = delete;
+    stash& operator=(const stash&) = delete;
+    ~stash() {
+      stash_gone = true;
+      for (std::size_t i = 0; i < count; ++i) items[i].unpoison();  // freed now
+    }
+  };
+  struct depot_type {
+    std::mutex mutex;
+    std::array<T, depot_size> items{};
+    std::size_t count = 0;
+    depot_type() = default;
+    depot_type(const depot_type&) = delete;
+    depot_type& operator=(const depot_type&) = delete;
+    ~depot_type() {
+      depot_gone = true;
+      for (std::size_t i = 0; i < count; ++i) items[i].unpoison();  // freed now
+    }
+  };
+
+  static stash& own() noexcept {
+    thread_local stash s;
+    return s;
+  }
+  static depot_type& depot() noexcept {
+    static depot_type d;
+    return d;
+  }
+  static void move_to_depot(stash& s) noexcept {
+    if (depot_gone) return;
+    depot_type& d = depot();
+    const std::lock_guard lock(d.mutex);
+    for (std::size_t i = 0; i < batch && d.count < depot_size; ++i) swap(s.items[--s.count], d.items[d.count++]);
+  }
+  static void move_from_depot(stash& s) noexcept {
+    if (depot_gone) return;
+    depot_type& d = depot();
+    const std::lock_guard lock(d.mutex);
+    for (std::size_t i = 0; i < batch && d.count > 0; ++i) swap(s.items[s.count++], d.items[--d.count]);
+  }
+
+  // Set once this thread's stash, or the depot (at exit), is destroyed: from then on nothing is kept
+  // or taken there. Trivially destructible, so readable until the thread or the program ends.
+  static thread_local inline bool stash_gone = false;
+  static inline bool depot_gone = false;
+};
+
+// Kept memory is poisoned for AddressSanitizer until taken again: a use after delete is reported as
+// it would be without the recycling.
+void poison(const void* p, std::size_t n) noexcept {
+  ASAN_POISON_MEMORY_REGION(p, n);
+  (void)p;
+  (void)n;
+}
+void unpoison(const void* p, std::size_t n) noexcept {
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+  (void)p;
+  (void)n;
+}
+
+// A message's buffers.
 struct spare_buffers {
   std::vector<message::node> nodes;
   std::string arena;
+  // The heap blocks only (a short string's bytes are inside the string).
+  void poison() noexcept {
+    ::eft::iso8583::poison(nodes.data(), nodes.capacity() * sizeof(message::node));
+    if (arena.capacity() > 15) ::eft::iso8583::poison(arena.data(), arena.capacity() + 1);
+  }
+  void unpoison() noexcept {
+    ::eft::iso8583::unpoison(nodes.data(), nodes.capacity() * sizeof(message::node));
+    if (arena.capacity() > 15) ::eft::iso8583::unpoison(arena.data(), arena.capacity() + 1);
+  }
+  friend void swap(spare_buffers& a, spare_buffers& b) noexcept {
+    a.nodes.swap(b.nodes);
+    a.arena.swap(b.arena);
+  }
 };
-constexpr std::size_t spares_kept = 32;
 constexpr std::size_t spare_max_nodes = 512;
 constexpr std::size_t spare_max_arena = 16384;
 
-// Set once this thread's cache is destroyed (thread exit): messages destroyed after that free their
-// buffers as before. Trivially destructible, so readable until the thread ends.
-thread_local bool spares_gone = false;
-
-struct spare_cache {
-  std::array<spare_buffers, spares_kept> spares;  // [0, count) held
-  std::size_t count = 0;
-  spare_cache() = default;
-  spare_cache(const spare_cache&) = delete;
-  spare_cache& operator=(const spare_cache&) = delete;
-  ~spare_cache() { spares_gone = true; }
+// A message object's own memory (make_unique<message> in the switch).
+struct spare_block {
+  void* p = nullptr;
+  spare_block() = default;
+  spare_block(const spare_block&) = delete;
+  spare_block& operator=(const spare_block&) = delete;
+  ~spare_block() { ::operator delete(p); }
+  void poison() const noexcept { ::eft::iso8583::poison(p, sizeof(message)); }
+  void unpoison() const noexcept { ::eft::iso8583::unpoison(p, sizeof(message)); }
+  friend void swap(spare_block& a, spare_block& b) noexcept { std::swap(a.p, b.p); }
 };
-
-spare_cache& spares() {
-  thread_local spare_cache cache;
-  return cache;
-}
 }  // namespace
 
 message::message(const spec& dialect) noexcept : spec_(&dialect) {
@@ -74,24 +189,41 @@ message::~message() {
   // The values (PANs, track data, PIN blocks) are wiped before the buffer is freed or kept, as by
   // clear(). (A buffer that grows is copied by std::string, which frees the old one as it is.)
   if (!arena_.empty()) ::explicit_bzero(arena_.data(), arena_.size());
-  if (spares_gone || nodes_.capacity() == 0 || nodes_.capacity() > spare_max_nodes ||
-      arena_.capacity() > spare_max_arena) {
+  if (nodes_.capacity() == 0 || nodes_.capacity() > spare_max_nodes || arena_.capacity() > spare_max_arena) {
     return;
   }
-  auto& cache = spares();
-  if (cache.count == spares_kept) return;
   nodes_.clear();
   arena_.clear();
-  auto& spare = cache.spares[cache.count++];
-  spare.nodes.swap(nodes_);
-  spare.arena.swap(arena_);
+  spare_buffers kept;
+  kept.nodes.swap(nodes_);
+  kept.arena.swap(arena_);
+  if (recycler<spare_buffers>::put(kept)) return;
+  kept.nodes.swap(nodes_);  // not kept: freed with the message
+  kept.arena.swap(arena_);
+}
+
+void* message::operator new(std::size_t size) {
+  if (size == sizeof(message)) {
+    spare_block b;
+    if (recycler<spare_block>::take(b)) return std::exchange(b.p, nullptr);
+  }
+  return ::operator new(size);
+}
+
+void message::operator delete(void* p, std::size_t size) noexcept {
+  if (p != nullptr && size == sizeof(message)) {
+    spare_block b;
+    b.p = p;
+    (void)recycler<spare_block>::put(b);  // not kept: freed by b
+    return;
+  }
+  ::operator delete(p);
 }
 
 void message::make_room(std::size_t nodes, std::size_t arena) {
-  if (nodes_.capacity() < nodes && nodes_.empty() && arena_.empty() && !spares_gone) {
-    auto& cache = spares();
-    if (cache.count > 0) {
-      auto& spare = cache.spares[--cache.count];
+  if (nodes_.capacity() < nodes && nodes_.empty() && arena_.empty()) {
+    spare_buffers spare;
+    if (recycler<spare_buffers>::take(spare)) {
       nodes_.swap(spare.nodes);
       arena_.swap(spare.arena);
     }

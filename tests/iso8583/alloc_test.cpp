@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string_view>
 #include <thread>
@@ -164,6 +165,38 @@ TEST_P(Allocations, MessagesMadeOneAfterAnotherReuseTheirBuffers) {
   const long before = allocations.load();
   for (int i = 0; i < 100; ++i) one_transaction();
   EXPECT_EQ(allocations.load() - before, 0);
+}
+
+// A host's answers are decoded on its link's thread and dropped on their terminal's: the memory of the
+// messages (objects and buffers) comes back to the decoding thread through the shared depot.
+TEST_P(Allocations, MessagesDecodedOnOneThreadAndDroppedOnAnotherReuseTheirMemory) {
+  const auto s = load_spec(GetParam());
+  const std::string wire = purchase_bytes(*s);
+  long per_thread_start = 0;  // what starting a thread allocates by itself
+  {
+    const long before = allocations.load();
+    std::thread([] {}).join();
+    per_thread_start = allocations.load() - before;
+  }
+  std::vector<std::unique_ptr<message>> decoded;
+  decoded.reserve(64);
+  std::vector<long> made;
+  made.reserve(5);
+  for (int round = 0; round < 5; ++round) {
+    const long before = allocations.load();
+    std::thread link([&] {
+      for (int i = 0; i < 64; ++i) {
+        auto m = std::make_unique<message>(*s);
+        ASSERT_TRUE(unpack(as_bytes(wire), *m));
+        decoded.push_back(std::move(m));
+      }
+    });
+    link.join();
+    made.push_back(allocations.load() - before - per_thread_start);
+    ASSERT_EQ(decoded.size(), 64U);
+    decoded.clear();  // dropped on this thread
+  }
+  EXPECT_EQ(made.back(), 0) << "allocations in the last round";
 }
 
 // Field values (a PAN here) do not stay behind in memory given back to the heap, whether a message's

@@ -46,6 +46,10 @@ class message {
   message(message&&) noexcept = default;
   message& operator=(const message&) = default;
   message& operator=(message&&) noexcept = default;
+  /// Messages made with new (std::make_unique) reuse the memory of those deleted before them, on
+  /// this thread or, through a shared depot, on another.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
 
   const spec& dialect() const noexcept { return *spec_; }
 
