@@ -83,32 +83,28 @@ class recycler {
   }
 
  private:
-  struct stash {
-    std::array<T, per_thread> items{};  // [0, count) kept; the rest hold nothing worth keeping
+  // Kept items [0, count); the other slots hold nothing worth keeping. Its destruction sets `gone`.
+  template <std::size_t N>
+  struct shelf {
+    std::array<T, N> items{};
     std::size_t count = 0;
-    stash() = default;
-    stash(const stash&) = delete;
-    stash& operator=(const stash&) = delete;
-    ~stash() {
-      stash_gone = true;
+    bool* gone;
+    explicit shelf(bool& g) noexcept : gone(&g) {}
+    shelf(const shelf&) = delete;
+    shelf& operator=(const shelf&) = delete;
+    ~shelf() {
+      *gone = true;
       for (std::size_t i = 0; i < count; ++i) items[i].unpoison();  // freed now
     }
   };
+  using stash = shelf<per_thread>;
   struct depot_type {
     std::mutex mutex;
-    std::array<T, depot_size> items{};
-    std::size_t count = 0;
-    depot_type() = default;
-    depot_type(const depot_type&) = delete;
-    depot_type& operator=(const depot_type&) = delete;
-    ~depot_type() {
-      depot_gone = true;
-      for (std::size_t i = 0; i < count; ++i) items[i].unpoison();  // freed now
-    }
+    shelf<depot_size> kept{depot_gone};
   };
 
   static stash& own() noexcept {
-    thread_local stash s;
+    thread_local stash s{stash_gone};
     return s;
   }
   static depot_type& depot() noexcept {
@@ -119,13 +115,15 @@ class recycler {
     if (depot_gone) return;
     depot_type& d = depot();
     const std::lock_guard lock(d.mutex);
-    for (std::size_t i = 0; i < batch && d.count < depot_size; ++i) swap(s.items[--s.count], d.items[d.count++]);
+    auto& k = d.kept;
+    for (std::size_t i = 0; i < batch && k.count < depot_size; ++i) swap(s.items[--s.count], k.items[k.count++]);
   }
   static void move_from_depot(stash& s) noexcept {
     if (depot_gone) return;
     depot_type& d = depot();
     const std::lock_guard lock(d.mutex);
-    for (std::size_t i = 0; i < batch && d.count > 0; ++i) swap(s.items[s.count++], d.items[--d.count]);
+    auto& k = d.kept;
+    for (std::size_t i = 0; i < batch && k.count > 0; ++i) swap(s.items[s.count++], k.items[--k.count]);
   }
 
   // Set once this thread's stash, or the depot (at exit), is destroyed: from then on nothing is kept
