@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -220,6 +221,21 @@ TEST_P(Allocations, DroppedMessagesLeaveNoValuesInFreedMemory) {
   watched = nullptr;
   EXPECT_EQ(freed_with_watched.load(), 0);
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+// Memory kept for reuse is poisoned: a use after delete is reported as without the recycling.
+TEST(RecycledMessages, AUseAfterDeleteIsStillReported) {
+  const auto s = load_spec("iso87-binary");
+  EXPECT_DEATH(
+      {
+        auto* m = new message(*s);
+        ASSERT_TRUE(m->set(11U, "000123"));
+        delete m;
+        std::printf("%zu\n", m->field_count());  // NOLINT: the use after delete under test
+      },
+      "use-after-poison");
+}
+#endif
 
 INSTANTIATE_TEST_SUITE_P(BuiltinSpecs, Allocations, ::testing::Values("iso87-binary", "iso87-ascii", "iso87-ebcdic"));
 
