@@ -201,15 +201,15 @@ TEST_P(Allocations, MessagesDecodedOnOneThreadAndDroppedOnAnotherReuseTheirMemor
 }
 
 // Field values (a PAN here) do not stay behind in memory given back to the heap, whether a message's
-// buffers are freed at once (more messages dropped than a thread keeps) or kept and freed when the
-// thread ends.
+// buffers are freed at once (more messages dropped than a thread and the shared depot keep) or kept
+// and freed when the thread ends.
 TEST_P(Allocations, DroppedMessagesLeaveNoValuesInFreedMemory) {
   const auto s = load_spec(GetParam());
   const std::string wire = purchase_bytes(*s);
   const char* pan = "4761739001010010";
   std::thread t([&] {
     std::vector<std::unique_ptr<message>> held;
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 600; ++i) {
       held.push_back(std::make_unique<message>(*s));
       ASSERT_TRUE(unpack(as_bytes(wire), *held.back()));
       ASSERT_EQ(held.back()->get(2U).value_or(""), pan);
