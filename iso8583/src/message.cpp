@@ -1,5 +1,6 @@
 #include "eft/iso8583/message.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -185,7 +186,7 @@ message::message(const spec& dialect) noexcept : spec_(&dialect) {
 
 message::~message() {
   // The values (PANs, track data, PIN blocks) are wiped before the buffer is freed or kept, as by
-  // clear(). (A buffer that grows is copied by std::string, which frees the old one as it is.)
+  // clear() and when the buffer grows.
   if (!arena_.empty()) ::explicit_bzero(arena_.data(), arena_.size());
   if (nodes_.capacity() == 0 || nodes_.capacity() > spare_max_nodes || arena_.capacity() > spare_max_arena) {
     return;
@@ -269,6 +270,16 @@ constexpr std::size_t first_arena = 512;
 std::uint32_t message::store(std::string_view value) {
   if (arena_.capacity() < first_arena) make_room(first_nodes, first_arena);
   const auto offset = static_cast<std::uint32_t>(arena_.size());
+  if (arena_.size() + value.size() > arena_.capacity()) {
+    // Grown here, not by append(): the old buffer's values are wiped before it is freed. The value
+    // may lie in that buffer, so it is copied first.
+    std::string bigger;
+    bigger.reserve(std::max(2 * arena_.capacity(), arena_.size() + value.size()));
+    bigger.append(arena_).append(value);
+    ::explicit_bzero(arena_.data(), arena_.size());
+    arena_.swap(bigger);
+    return offset;
+  }
   arena_.append(value);
   return offset;
 }

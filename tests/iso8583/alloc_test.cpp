@@ -222,6 +222,26 @@ TEST_P(Allocations, DroppedMessagesLeaveNoValuesInFreedMemory) {
   EXPECT_EQ(freed_with_watched.load(), 0);
 }
 
+// A message built field by field whose values outgrow its buffer wipes the old buffer before freeing it.
+TEST_P(Allocations, AGrowingMessageLeavesNoValuesInFreedMemory) {
+  const auto s = load_spec(GetParam());
+  const char* pan = "4761739001010010";
+  message m(*s);
+  m.set_mti("0200");
+  ASSERT_TRUE(m.set(2U, pan));
+  const long before = freed_with_watched.load();
+  const long allocations_before = allocations.load();
+  watched = pan;
+  for (const std::uint32_t field : {43U, 44U, 48U, 62U, 63U}) {  // private and text fields, 25-999 long
+    const std::size_t length = field == 43U ? 40U : field == 44U ? 25U : 900U;
+    ASSERT_TRUE(m.set(field, std::string(length, 'A'))) << "field " << field;
+  }
+  watched = nullptr;
+  EXPECT_GT(allocations.load() - allocations_before, 0) << "the values must outgrow the first buffer";
+  EXPECT_EQ(freed_with_watched.load() - before, 0);
+  EXPECT_EQ(m.get(2U).value_or(""), pan);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 // Memory kept for reuse is poisoned: a use after delete is reported as without the recycling.
 TEST(RecycledMessages, AUseAfterDeleteIsStillReported) {
