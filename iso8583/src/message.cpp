@@ -185,20 +185,14 @@ message::message(const spec& dialect) noexcept : spec_(&dialect) {
 }
 
 message::~message() {
-  // The values (PANs, track data, PIN blocks) are wiped before the buffer is freed or kept, as by
-  // clear() and when the buffer grows.
-  if (!arena_.empty()) ::explicit_bzero(arena_.data(), arena_.size());
+  clear();  // wipes the values (PANs, track data, PIN blocks) before the buffers are freed or kept
   if (nodes_.capacity() == 0 || nodes_.capacity() > spare_max_nodes || arena_.capacity() > spare_max_arena) {
     return;
   }
-  nodes_.clear();
-  arena_.clear();
   spare_buffers kept;
   kept.nodes.swap(nodes_);
   kept.arena.swap(arena_);
-  if (recycler<spare_buffers>::put(kept)) return;
-  kept.nodes.swap(nodes_);  // not kept: freed with the message
-  kept.arena.swap(arena_);
+  (void)recycler<spare_buffers>::put(kept);  // what `kept` holds now (not kept: the buffers) is freed here
 }
 
 void* message::operator new(std::size_t size) {
