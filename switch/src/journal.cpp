@@ -285,6 +285,20 @@ void journal_queue::complete(std::vector<queued_write>& group, std::error_code r
   complete_waiters(waiters, result);
 }
 
+void queued_journal::finish(std::vector<queued_write>& group, std::error_code result,
+                            std::chrono::steady_clock::time_point began) {
+  const auto now = std::chrono::steady_clock::now();
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  stats_.commits.add();
+  stats_.writes.add(group.size());
+  stats_.commit.record(duration_cast<microseconds>(now - began));
+  for (const auto& q : group) {
+    if (q.waiter || q.claim_waiter) stats_.wait.record(duration_cast<microseconds>(now - q.submitted));
+  }
+  detail::journal_queue::complete(group, result);
+}
+
 bool queued_journal::post(journal_batch batch) {
   queued_write q;
   q.batch = std::move(batch);
@@ -304,6 +318,7 @@ void queued_journal::submit(journal_batch batch, std::unique_ptr<journal_waiter>
   queued_write q;
   q.batch = std::move(batch);
   q.waiter = std::move(waiter);
+  q.submitted = std::chrono::steady_clock::now();
   (void)enqueue(std::move(q));
 }
 
@@ -311,6 +326,7 @@ void queued_journal::submit_claim(original_ref ref, std::unique_ptr<original_cla
   queued_write q;
   q.claim_ref = std::move(ref);
   q.claim_waiter = std::move(waiter);
+  q.submitted = std::chrono::steady_clock::now();
   (void)enqueue(std::move(q));
 }
 

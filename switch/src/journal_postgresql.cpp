@@ -986,6 +986,7 @@ class postgresql_journal final : public detail::queued_journal {
       if (queue_.poked()) reserve_ahead();
       purge();
       if (group.empty()) continue;
+      const auto began = std::chrono::steady_clock::now();
       std::error_code result;
       std::string error;
       if (failed_) {
@@ -998,7 +999,7 @@ class postgresql_journal final : public detail::queued_journal {
                       lost ? " (connection lost; reconnecting)" : "", error);
         result = journal_errc::io;
       }
-      detail::journal_queue::complete(group, result);
+      finish(group, result, began);
     }
   }
 

@@ -25,6 +25,8 @@ struct queued_write {
   std::optional<original_ref> claim_ref;
   std::unique_ptr<original_claim_waiter> claim_waiter;
   original_claim claim;
+  // When an awaited write (waiter or claim_waiter) was queued: its wait goes to journal_stats.
+  std::chrono::steady_clock::time_point submitted{};
 };
 
 class journal_queue {
@@ -80,6 +82,9 @@ class queued_journal : public journal {
   void submit_claim(original_ref ref, std::unique_ptr<original_claim_waiter> waiter) override;
   // False when refused (full, closed, failed or read-only); the waiter is then completed with why.
   bool enqueue(queued_write q, bool force = false);
+  // The writer, after a commit of `group` begun at `began`: counts it in stats_, then completes
+  // every write of the group with `result` (empty: durable).
+  void finish(std::vector<queued_write>& group, std::error_code result, std::chrono::steady_clock::time_point began);
 
   journal_queue queue_;
   const bool read_only_;

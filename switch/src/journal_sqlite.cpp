@@ -1093,7 +1093,7 @@ class sqlite_journal final : public detail::queued_journal {
           result = journal_errc::io;
         }
       }
-      detail::journal_queue::complete(group, result);
+      finish(group, result, now);
     }
     // A clean stop leaves nothing for the next start to search.
     if (!failed_ && (newest_id_ != kept_id_ || newest_id_ != key_mark_)) {

@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <limits>
 #include <sstream>
 
 #include "eft/switch/host_link.hpp"
@@ -50,6 +51,25 @@ double as_double(std::uint64_t v) {
   return static_cast<double>(v);
 }
 
+// A histogram's exposition. Its count is the sum of the buckets read here, so it stays
+// self-consistent while other threads keep recording.
+template <std::size_t N>
+ClientMetric histogram_metric(const duration_histogram<N>& h, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < h.buckets().size(); ++b) {
+    cumulative += h.buckets()[b].get();
+    ClientMetric::Bucket bucket;
+    bucket.cumulative_count = cumulative;
+    bucket.upper_bound = b < N ? h.bounds()[b] : std::numeric_limits<double>::infinity();
+    m.histogram.bucket.push_back(bucket);
+  }
+  m.histogram.sample_count = cumulative;
+  m.histogram.sample_sum = static_cast<double>(h.sum_us()) / 1e6;
+  return m;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -64,12 +84,7 @@ std::size_t route_stats::rc_index(std::string_view rc) noexcept {
 
 void route_stats::record(std::string_view rc, std::chrono::microseconds latency) noexcept {
   by_rc_[rc_index(rc)].add();
-  const double s = static_cast<double>(latency.count()) / 1e6;
-  std::size_t b = 0;
-  while (b < latency_buckets_s.size() && s > latency_buckets_s[b]) ++b;
-  buckets_[b].add();
-  latency_count_.add();
-  latency_sum_us_.add(static_cast<std::uint64_t>(latency.count() > 0 ? latency.count() : 0));
+  latency_.record(latency);
 }
 
 std::uint64_t route_stats::count(std::string_view rc) const noexcept {
@@ -127,6 +142,11 @@ void switch_metrics::set_hsm_queue_depth(std::function<std::size_t()> depth) {
 void switch_metrics::set_saf(const saf_forwarder* saf) {
   const std::lock_guard lock(mutex_);
   saf_ = saf;
+}
+
+void switch_metrics::set_journal(const journal* j) {
+  const std::lock_guard lock(mutex_);
+  journal_ = j;
 }
 
 std::vector<MetricFamily> switch_metrics::Collect() const {
@@ -189,23 +209,8 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
                       MetricType::Histogram);
     for (const auto& r : routes_) {
       for (const auto& [rc, n] : r.by_rc()) add(txn, as_double(n), {{"route", r.route()}, {"rc", rc}});
-      if (r.latency_count() == 0 && &r == unrouted_) continue;
-      ClientMetric m;
-      m.label = {{"route", r.route()}};
-      std::uint64_t cumulative = 0;
-      for (std::size_t b = 0; b < r.buckets().size(); ++b) {
-        cumulative += r.buckets()[b].get();
-        ClientMetric::Bucket bucket;
-        bucket.cumulative_count = cumulative;
-        bucket.upper_bound =
-            b < latency_buckets_s.size() ? latency_buckets_s[b] : std::numeric_limits<double>::infinity();
-        m.histogram.bucket.push_back(bucket);
-      }
-      // The count is the sum of the buckets read here, so the exposition stays self-consistent while
-      // workers keep recording.
-      m.histogram.sample_count = cumulative;
-      m.histogram.sample_sum = static_cast<double>(r.latency_sum_us()) / 1e6;
-      lat.metric.push_back(std::move(m));
+      if (r.latency().count() == 0 && &r == unrouted_) continue;
+      lat.metric.push_back(histogram_metric(r.latency(), {{"route", r.route()}}));
     }
     out.push_back(std::move(txn));
     out.push_back(std::move(lat));
@@ -293,6 +298,17 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
     saf_total("eft_saf_sent_total", "SAF sends to hosts (first sends and repeats)", sc.sent);
     saf_total("eft_saf_acknowledged_total", "SAF items removed on the host's acknowledgement", sc.acknowledged);
     saf_total("eft_saf_expired_total", "SAF items given up (age or attempts): settle them by hand", sc.expired);
+  }
+  if (journal_ != nullptr) {
+    const journal_stats& js = journal_->stats();
+    total("eft_journal_commits_total", "Journal transactions committed by the writer", js.commits);
+    total("eft_journal_commit_writes_total", "Batches and claims those commits carried (group commit)", js.writes);
+    out.push_back(family("eft_journal_commit_seconds", "The journal writer's time per commit", MetricType::Histogram));
+    out.back().metric.push_back(histogram_metric(js.commit));
+    out.push_back(family("eft_journal_wait_seconds",
+                         "Time from an awaited journal write's submission to its durability (queue and commit)",
+                         MetricType::Histogram));
+    out.back().metric.push_back(histogram_metric(js.wait));
   }
   if (hsm_depth_) gauge("eft_hsm_queue_depth", "HSM operations waiting or running", as_double(hsm_depth_()));
   {

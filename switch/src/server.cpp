@@ -906,6 +906,7 @@ void switch_server::open_journal(impl& m) {
   for (const auto& r : m.cfg.routes) timeout = std::max(timeout, r.timeout_ms);
   m.saf = std::make_unique<saf_forwarder>(*m.journal, std::move(groups), jc, timeout);
   m.metrics->set_saf(m.saf.get());
+  m.metrics->set_journal(m.journal.get());
 }
 
 }  // namespace eft::switch_core

@@ -204,6 +204,16 @@ TEST_F(JournalIntegration, AnApprovalIsDurableBeforeTheTerminalGetsItAndHoldsNoF
   // Answered: nothing queued; its reversal waits on standby (sealed) for the terminal's own reversal.
   EXPECT_EQ(value("SELECT COUNT(*) FROM saf"), "0");
   EXPECT_EQ(value("SELECT state FROM original"), "standby");
+  // The metrics count the journal's part: two awaited writes (forwarded, completed: DESIGN.md's
+  // durable steps), each in a commit of its own, the received record riding with the forwarded one
+  // (and the writer's first purge of old originals, at open, in a commit of its own).
+  EXPECT_EQ(metric("eft_journal_wait_seconds_count"), 2);
+  EXPECT_EQ(metric("eft_journal_commit_writes_total"), 3);
+  EXPECT_GE(metric("eft_journal_commits_total"), 2);
+  EXPECT_LE(metric("eft_journal_commits_total"), 3);
+  EXPECT_EQ(metric("eft_journal_commit_seconds_count"), metric("eft_journal_commits_total"));
+  EXPECT_EQ(metric("eft_journal_wait_seconds_bucket{le=\"+Inf\"}"), 2);
+  EXPECT_GT(metric("eft_journal_wait_seconds_sum"), 0);
   server->stop();
   std::string bytes;
   for (const auto* suffix : {"", "-wal"}) {

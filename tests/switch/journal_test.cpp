@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iterator>
 #include <random>
 #include <set>
@@ -479,6 +480,46 @@ TEST_P(JournalBackendTest, GroupCommitPutsManyBatchesInOneTransaction) {
   for (int i = 0; i < 500 && done.load() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(done.load(), n);
   EXPECT_EQ(count("SELECT COUNT(DISTINCT txn_id) FROM journal"), n);
+  // The writer's stats say the same: every write and the flush marker committed, far fewer commits
+  // than writes, a wait for each awaited write and a time for each commit.
+  const journal_stats& st = j->stats();
+  EXPECT_EQ(st.writes.get(), std::uint64_t{n} + 1);
+  EXPECT_LT(st.commits.get(), std::uint64_t{n} / 4);
+  EXPECT_EQ(st.commit.count(), st.commits.get());
+  EXPECT_EQ(st.wait.count(), std::uint64_t{n});
+}
+
+TEST_P(JournalBackendTest, ItsStatsCountEachCommitAndTheWaitOfEachAwaitedWrite) {
+  auto j = open(journal_durability::power_loss);
+  const auto keys = test_keys();
+  // One awaited write at a time, each waited for: a commit each (the SQLite writer also commits
+  // its first purge of old originals on its own, right after open).
+  constexpr int n = 3;
+  for (int i = 0; i < n; ++i) {
+    journal_batch b;
+    b.records.push_back(received(j->next_txn_id(), *keys));
+    std::promise<std::error_code> done;
+    auto f = done.get_future();
+    j->async_write(std::move(b), [&done](std::error_code ec) { done.set_value(ec); });
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_FALSE(f.get());
+  }
+  const journal_stats& st = j->stats();
+  EXPECT_EQ(st.writes.get(), std::uint64_t{n});
+  EXPECT_GE(st.commits.get(), std::uint64_t{n});
+  EXPECT_LE(st.commits.get(), std::uint64_t{n} + 1);
+  EXPECT_EQ(st.commit.count(), st.commits.get());
+  EXPECT_EQ(st.wait.count(), std::uint64_t{n});
+  EXPECT_GT(st.commit.sum_us(), 0U);
+  EXPECT_GT(st.wait.sum_us(), 0U);
+  // A posted batch is a write but nobody's wait; the flush marker is a write as well.
+  journal_batch b;
+  b.records.push_back(received(j->next_txn_id(), *keys));
+  ASSERT_TRUE(j->post(std::move(b)));
+  ASSERT_TRUE(j->flush());
+  EXPECT_EQ(st.writes.get(), std::uint64_t{n} + 2);
+  EXPECT_EQ(st.wait.count(), std::uint64_t{n});
+  EXPECT_EQ(st.commit.count(), st.commits.get());
 }
 
 TEST_P(JournalBackendTest, CompletionsOfAGroupReachEachCallersOwnThreadInSubmissionOrder) {

@@ -2,7 +2,10 @@
 /// Process-wide counters of the switch: plain relaxed atomics, bumped by any worker thread and read
 /// by the status logger (and, later, the metrics endpoint).
 
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -14,6 +17,36 @@ struct counter {
   void add(std::uint64_t n = 1) noexcept { value.fetch_add(n, std::memory_order_relaxed); }
   void sub(std::uint64_t n = 1) noexcept { value.fetch_sub(n, std::memory_order_relaxed); }
   std::uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
+};
+
+/// A histogram of durations over fixed upper bounds in seconds (`bounds`, rising; +Inf follows).
+/// Relaxed atomics: any thread records, a scrape reads.
+template <std::size_t N>
+class duration_histogram {
+ public:
+  /// `bounds` outlives the histogram (a constant).
+  explicit duration_histogram(const std::array<double, N>& bounds) noexcept : bounds_(&bounds) {}
+
+  void record(std::chrono::microseconds d) noexcept {
+    const double seconds = static_cast<double>(d.count()) / 1e6;
+    std::size_t b = 0;
+    while (b < N && seconds > (*bounds_)[b]) ++b;
+    buckets_[b].add();
+    count_.add();
+    sum_us_.add(d.count() > 0 ? static_cast<std::uint64_t>(d.count()) : 0U);
+  }
+
+  const std::array<double, N>& bounds() const noexcept { return *bounds_; }
+  /// Counts per bucket (not cumulative; the last is +Inf).
+  const std::array<counter, N + 1>& buckets() const noexcept { return buckets_; }
+  std::uint64_t count() const noexcept { return count_.get(); }
+  std::uint64_t sum_us() const noexcept { return sum_us_.get(); }
+
+ private:
+  const std::array<double, N>* bounds_;
+  std::array<counter, N + 1> buckets_;
+  counter count_;
+  counter sum_us_;
 };
 
 /// Terminal-side and pipeline counters.

@@ -18,6 +18,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -32,6 +33,7 @@
 
 #include "eft/crypto/bytes.hpp"
 #include "eft/crypto/primitives.hpp"
+#include "eft/switch/counters.hpp"
 
 namespace eft::config {
 struct journal_config;
@@ -309,6 +311,24 @@ class original_claim_waiter_impl final : public original_claim_waiter {
 };
 }  // namespace detail
 
+/// Upper bounds (seconds) of the journal's commit and wait histograms; +Inf follows.
+inline constexpr std::array<double, 13> journal_time_buckets_s = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                                  0.025,  0.05,    0.1,    0.25,  1.0,    5.0};
+
+/// A histogram of the journal's durations.
+using journal_timing = duration_histogram<journal_time_buckets_s.size()>;
+
+/// What a journal's writer did since it was opened (metrics, benchmarks).
+struct journal_stats {
+  counter commits;  ///< database transactions committed (or failed) by the writer
+  counter writes;   ///< batches, claims and flush markers those commits carried
+  /// The writer's time per commit, from taking its group to completing it.
+  journal_timing commit{journal_time_buckets_s};
+  /// Per awaited write (a batch or claim someone waits for): from its submission to its completion,
+  /// the queue's wait included. The part of a transaction's latency that is the journal's.
+  journal_timing wait{journal_time_buckets_s};
+};
+
 /// A journal backend. Writes from any thread through async_write(); the synchronous reads are for
 /// start-up, tests and eftctl (they may block: never call them on an I/O thread).
 ///
@@ -383,7 +403,12 @@ class journal {
   /// Stops the writer after writing what is queued. Later writes complete with journal_errc::closed.
   virtual void close() = 0;
 
+  /// The writer's commits and the waits of awaited writes since open (any thread).
+  const journal_stats& stats() const noexcept { return stats_; }
+
  protected:
+  journal_stats stats_;
+
   virtual void submit(journal_batch batch, std::unique_ptr<journal_waiter> waiter) = 0;
   /// Queues a claim (async_claim_original); a refused one completes at once (busy, closed).
   virtual void submit_claim(original_ref ref, std::unique_ptr<original_claim_waiter> waiter) = 0;

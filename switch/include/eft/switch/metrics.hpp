@@ -26,6 +26,7 @@
 namespace eft::switch_core {
 
 class host_link;
+class journal;
 class link_group;
 class saf_forwarder;
 
@@ -52,10 +53,8 @@ class route_stats {
   std::uint64_t count(std::string_view rc) const noexcept;
   /// Every response code counted at least once, with its count ("other" for unusual codes).
   std::vector<std::pair<std::string, std::uint64_t>> by_rc() const;
-  /// Histogram buckets (not cumulative; the last is +Inf), count and sum (microseconds).
-  const std::array<counter, latency_buckets_s.size() + 1>& buckets() const noexcept { return buckets_; }
-  std::uint64_t latency_count() const noexcept { return latency_count_.get(); }
-  std::uint64_t latency_sum_us() const noexcept { return latency_sum_us_.get(); }
+  /// The latency histogram (buckets not cumulative, the last +Inf; count; sum in microseconds).
+  const duration_histogram<latency_buckets_s.size()>& latency() const noexcept { return latency_; }
   /// Counts one stand-in decision of the route: approved by the switch, or declined by its policy.
   void count_stand_in(bool approved) noexcept { (approved ? stand_in_approved_ : stand_in_declined_).add(); }
   /// Stand-in approvals of the route since start.
@@ -68,9 +67,7 @@ class route_stats {
 
   std::string route_;
   std::array<counter, rc_symbols * rc_symbols> by_rc_;
-  std::array<counter, latency_buckets_s.size() + 1> buckets_;
-  counter latency_count_;
-  counter latency_sum_us_;
+  duration_histogram<latency_buckets_s.size()> latency_{latency_buckets_s};
   counter stand_in_approved_;
   counter stand_in_declined_;
 };
@@ -106,6 +103,8 @@ class switch_metrics : public prometheus::Collectable {
   /// The store-and-forward forwarder to report (depth and oldest age per link group, sends,
   /// acknowledgements, expiries); it outlives this object or is reset to nullptr first.
   void set_saf(const saf_forwarder* saf);
+  /// The journal whose commits to report; it outlives this object or is reset to nullptr first.
+  void set_journal(const journal* j);
   /// Counts a successful and a refused configuration reload.
   void count_reload(bool ok) noexcept { (ok ? reloads_ok_ : reloads_failed_).add(); }
 
@@ -124,6 +123,7 @@ class switch_metrics : public prometheus::Collectable {
   std::vector<listener_view> listeners_;
   std::function<std::size_t()> hsm_depth_;
   const saf_forwarder* saf_ = nullptr;
+  const journal* journal_ = nullptr;
   counter reloads_ok_;
   counter reloads_failed_;
 };
