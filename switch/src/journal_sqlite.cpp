@@ -110,9 +110,11 @@ DROP INDEX journal_pan_hash;
 // Checkpoints (WAL frames copied back into the database file) run on a thread of their own, so the
 // writer does not stall on them. Once the WAL holds this many frames the writer checkpoints the few
 // frames that thread left, which lets the next commit restart the WAL from its beginning. That last
-// step syncs the WAL and the database file while every commit waits (5-12 ms on a virtual disk), so
-// it is rare: at 8,192 frames (32 MB) it came about three times a second at 3,000 tps and set the
-// p99 of the switch path (12-26 ms); at 32,768 frames (128 MB) the p99 was 5.7-7.6 ms.
+// step syncs the WAL and the database file while every commit waits, so it is rare: at 8,192 frames
+// (32 MB) it came about three times a second at 3,000 tps and set the p99 of the switch path (12-26
+// ms); at 32,768 frames (128 MB) the p99 was 5.7-7.6 ms. The checkpoint thread syncs the database
+// file after each of its passes, so that step's sync finds only the pages the writer copied itself
+// (see sync_database_file).
 constexpr int checkpoint_after_frames = 32768;
 // The most the writer checkpoints itself (what the checkpoint thread has not copied yet) ...
 constexpr int writer_checkpoint_frames = 1024;
@@ -1127,6 +1129,21 @@ class sqlite_journal final : public detail::queued_journal {
     return SQLITE_OK;
   }
 
+  // Writes the database file's dirty pages to disk (the checkpoint thread, after a pass that copied
+  // frames). The writer's checkpoint that lets the WAL restart syncs the database file with every
+  // commit waiting; SQLite's passive passes do not sync it (they never reach the WAL's end under
+  // load), so that sync used to write everything copied since the last restart: at 8,000 tps 11-13
+  // commits per 8 s took 5-10 ms. With the passes' pages on disk already, none took over 5 ms.
+  // Power-loss safety is unchanged: SQLite still syncs before the WAL restarts.
+  static void sync_database_file(sqlite3* db) {
+    sqlite3_file* file = nullptr;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr ||
+        file->pMethods == nullptr) {
+      return;
+    }
+    (void)file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
+  }
+
   // The checkpoint thread: on its own connection, copies WAL frames into the database file while
   // the writer goes on committing (a passive checkpoint never blocks the writer).
   void checkpoint_loop() {
@@ -1153,6 +1170,7 @@ class sqlite_journal final : public detail::queued_journal {
         const std::lock_guard run(checkpoint_run_mutex_);
         rc = sqlite3_wal_checkpoint_v2(raw, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       }
+      if (rc == SQLITE_OK && copied > 0) sync_database_file(raw);
       if (rc == SQLITE_OK && log >= 0 && copied >= 0) {
         checkpointed_.store((static_cast<std::uint64_t>(log) << 32) | static_cast<std::uint32_t>(copied),
                             std::memory_order_release);
