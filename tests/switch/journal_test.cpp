@@ -235,6 +235,26 @@ TEST_F(JournalTest, CreatesAWalDatabaseAtTheCurrentSchemaVersion) {
   EXPECT_EQ(count("PRAGMA application_id"), 0x4546544A);
 }
 
+TEST_F(JournalTest, SqliteKeepsNoAllocationStatisticsForTheJournal) {
+  // The statistics cost a global mutex per SQLite malloc and free; the journal turns them off
+  // before SQLite initialises. SQLite then reports no memory in use. In a process of its own (the
+  // threadsafe style runs this test alone in a fresh copy of the binary), so that nothing else
+  // initialised SQLite first.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto j = open();
+        journal_batch b;
+        b.records.push_back(received(j->next_txn_id(), *test_keys()));
+        (void)j->post(std::move(b));
+        const bool flushed = j->flush();
+        const sqlite3_int64 used = sqlite3_memory_used();
+        j->close();
+        std::exit(flushed && used == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 // The names the threads of this process have (/proc/self/task/*/comm).
 std::vector<std::string> thread_names() {
   std::vector<std::string> out;
