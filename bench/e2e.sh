@@ -6,7 +6,8 @@
 # 10 % and at 3 % (diagnostics: the same with less and with hardly any queueing on the shared cores;
 # at 3 % the switch also runs without its journal, to split what it adds between the two), then
 # connection scale: 18,000 idle terminals held by eftswitch while 1,000 others run traffic (connections
-# held, resident memory per idle connection, the active ones' latency).
+# held, resident memory per idle connection, the active ones' latency). After the table: eftswitch's
+# CPU per answer by thread, and from its /metrics the journal's commits and waits in each run.
 #   BENCH_SECONDS=10 ./bench/e2e.sh        (needs a RelWithDebInfo build in build/, ports 5000, 7000, 7100, 9100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,25 @@ thread_ticks() {
     } END { print io + 0, j + 0, k + 0, o + 0 }'
 }
 
+# journal_sample: totals from eftswitch's /metrics (the demo config serves them on 127.0.0.1:9100):
+# "commits writes commit_seconds commits_within_5ms waits wait_seconds waits_within_1ms
+# transactions transactions_within_1ms" (the journal's zero without one; transactions of all routes,
+# timed by the switch from its read of the request to its answer ready).
+journal_sample() {
+  { exec 3<>/dev/tcp/127.0.0.1/9100 && printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 && cat <&3; } \
+    2>/dev/null | awk '
+      $1 == "eft_journal_commits_total" { c = $2 }
+      $1 == "eft_journal_commit_writes_total" { w = $2 }
+      $1 == "eft_journal_commit_seconds_sum" { cs = $2 }
+      $1 == "eft_journal_commit_seconds_bucket{le=\"0.005\"}" { c5 = $2 }
+      $1 == "eft_journal_wait_seconds_count" { n = $2 }
+      $1 == "eft_journal_wait_seconds_sum" { ws = $2 }
+      $1 == "eft_journal_wait_seconds_bucket{le=\"0.001\"}" { w1 = $2 }
+      $1 ~ /^eft_transaction_latency_seconds_count/ { t += $2 }
+      $1 ~ /^eft_transaction_latency_seconds_bucket\{le="0.001",/ { t1 += $2 }
+      END { printf "%d %d %.6f %d %d %.6f %d %d %d\n", c, w, cs, c5, n, ws, w1, t, t1 }'
+}
+
 # measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
 # to the table and prints the run's tps. The row's CPU per answer comes from termsim's report and
 # from the CPU that eftswitch and hostsim used during the run (on the direct path eftswitch idles).
@@ -74,6 +94,8 @@ measure() {
   host_before=$(cpu_ticks "$host_pid")
   switch_before=$(cpu_ticks "$switch_pid")
   threads_before=$(thread_ticks "$switch_pid")
+  local journal_before
+  journal_before=$(journal_sample)
   # Exit 2 (errors or mismatches) and 3 (fell behind its schedule) still make a row: the table shows
   # both; 1 means termsim could not run at all.
   local status=0
@@ -92,6 +114,17 @@ measure() {
       for (i = 1; i <= 4; i++) printf "%s%.1f", (i > 1 ? " " : ""), (n > 0 ? (y[i] - x[i]) * t / n : 0)
       print ""
     }' >"$run/$name.threads"
+  # The journal's part of the run: commits a second, writes per commit (the group commit), the
+  # writer's mean time per commit and how many took over 5 ms, the mean wait of an awaited write
+  # (its queueing and its commit: two per transaction) and the share of waits over 1 ms; and the
+  # share of transactions that took the switch itself over 1 ms.
+  awk -v b="$journal_before" -v a="$(journal_sample)" -v secs="$secs" 'BEGIN {
+      split(b, x); split(a, y)
+      for (i = 1; i <= 9; i++) d[i] = y[i] - x[i]
+      if (d[1] <= 0 || d[5] <= 0 || d[8] <= 0) { print "none"; exit }
+      printf "%.0f %.1f %.0f %d %.0f %.2f %.2f\n", d[1] / secs, d[2] / d[1], 1e6 * d[3] / d[1], d[1] - d[4],
+        1e6 * d[6] / d[5], 100 * (d[5] - d[7]) / d[5], 100 * (d[8] - d[9]) / d[8]
+    }' >"$run/$name.journal"
   jq -r --arg l "$label" --argjson h "$host_us" --argjson s "$switch_us" '
     def per(us): if .answered > 0 then us / .answered | floor else 0 end;
     "| \($l) | \(.connections) | \(.mode | sub("_"; " "))\(if .target_rate > 0 then " \(.target_rate) tps" else "" end)\(if .fell_behind then ", fell behind" else "" end) | \(.tps | floor) | \(.latency_ms.p50) | \(.latency_ms.p90) | \(.latency_ms.p99) | \(.latency_ms["p99.9"]) | \(.latency_ms.max) | \([.errors[]] | add) / \([.mismatches[]] | add) | \(.cpu.us_per_answer | floor) / \(per($s)) / \(per($h)) |"' \
@@ -190,4 +223,17 @@ for run_name in switch-100 switch-rate; do
   where="100 connections, closed loop"
   [ "$run_name" = switch-rate ] && where="$rate tps"
   echo "eftswitch CPU per answer by thread, $where: I/O workers $io us, journal writer $writer us, checkpoint $checkpoint us, other $rest us"
+done
+# The journal's share of the latency (eftswitch's /metrics): at the fixed rates, what each awaited
+# write waited for its commit, and how often a commit held everything up.
+for run_name in switch-100 switch-rate switch-rate-half switch-rate-low; do
+  read -r per_s per_commit commit_us slow wait_us wait_slow own_slow <"$run/$run_name.journal" || continue
+  [ "$per_s" = none ] && continue
+  case $run_name in
+    switch-100) where="100 connections, closed loop" ;;
+    switch-rate) where="$rate tps" ;;
+    switch-rate-half) where="$rate_half tps" ;;
+    *) where="$rate_low tps" ;;
+  esac
+  echo "eftswitch journal, $where: $per_s commits a second, $per_commit writes per commit, commit mean $commit_us us ($slow over 5 ms); awaited write mean $wait_us us ($wait_slow % over 1 ms); transactions over 1 ms in the switch: $own_slow %"
 done

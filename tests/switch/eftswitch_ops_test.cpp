@@ -220,6 +220,10 @@ TEST_F(EftswitchOps, MetricsCountWhatWasSent) {
   EXPECT_GT(m["eft_transaction_latency_seconds_sum{route=\"all\"}"], 0);
   EXPECT_LE(m["eft_transaction_latency_seconds_bucket{le=\"0.001\",route=\"all\"}"],
             m["eft_transaction_latency_seconds_bucket{le=\"30\",route=\"all\"}"]);
+  // Buckets below a millisecond, where the switch's own part of a transaction lies.
+  EXPECT_EQ(m.count("eft_transaction_latency_seconds_bucket{le=\"0.0001\",route=\"all\"}"), 1U);
+  EXPECT_LE(m["eft_transaction_latency_seconds_bucket{le=\"0.0001\",route=\"all\"}"],
+            m["eft_transaction_latency_seconds_bucket{le=\"0.0005\",route=\"all\"}"]);
   EXPECT_EQ(m["eft_requests_total"], 5);
   EXPECT_EQ(m["eft_replies_total"], 5);
   EXPECT_EQ(m["eft_in_flight"], 0);
