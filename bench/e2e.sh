@@ -79,7 +79,7 @@ journal_sample() {
       $1 == "eft_journal_wait_seconds_sum" { ws = $2 }
       $1 == "eft_journal_wait_seconds_bucket{le=\"0.001\"}" { w1 = $2 }
       $1 ~ /^eft_transaction_latency_seconds_count/ { t += $2 }
-      $1 ~ /^eft_transaction_latency_seconds_bucket\{le="0.001",/ { t1 += $2 }
+      $1 ~ /^eft_transaction_latency_seconds_bucket\{/ && $1 ~ /[{,]le="0.001"[,}]/ { t1 += $2 }
       END { printf "%d %d %.6f %d %d %.6f %d %d %d\n", c, w, cs, c5, n, ws, w1, t, t1 }'
 }
 
