@@ -201,6 +201,12 @@ std::optional<std::vector<std::uint8_t>> journal_keys::unseal(crypto::byte_view 
   return std::move(*clear);
 }
 
+std::string journal_stats::status() const {
+  const auto mean = [](const journal_timing& t) { return t.count() > 0 ? t.sum_us() / t.count() : 0U; };
+  return "journal commits=" + std::to_string(commits.get()) + " writes=" + std::to_string(writes.get()) +
+         " commit_mean_us=" + std::to_string(mean(commit)) + " wait_mean_us=" + std::to_string(mean(wait));
+}
+
 namespace detail {
 
 bool journal_queue::push(queued_write q, bool accepting, bool force) {

@@ -513,8 +513,9 @@ class sqlite_journal final : public detail::queued_journal {
 
   // SQLite keeps allocation statistics by default, under a global mutex taken on every one of its
   // mallocs and frees (about 1 us of the writer's 47 per answer at 8,000 tps). Nothing here reads
-  // them (sqlite3_memory_used, sqlite3_status). Set before SQLite initialises, so once per process
-  // before the first open; later it is refused (SQLITE_MISUSE) and the statistics stay on.
+  // them (sqlite3_memory_used, sqlite3_status). Set once per process at the first journal's open,
+  // before SQLite initialises and before any other thread uses it (eftswitch and eftctl open their
+  // journal at start-up); once SQLite runs it is refused (SQLITE_MISUSE) and the statistics stay on.
   static void without_allocation_statistics() {
     static const int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     (void)rc;

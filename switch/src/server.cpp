@@ -485,6 +485,7 @@ struct switch_server::impl {
     std::string s = counters.status();
     for (const auto& l : links) s += " | " + l->status();
     if (saf) s += " | " + saf->status();
+    if (journal) s += " | " + journal->stats().status();
     return s;
   }
 

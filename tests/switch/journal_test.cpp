@@ -532,6 +532,11 @@ TEST_P(JournalBackendTest, ItsStatsCountEachCommitAndTheWaitOfEachAwaitedWrite) 
   EXPECT_EQ(st.wait.count(), std::uint64_t{n});
   EXPECT_GT(st.commit.sum_us(), 0U);
   EXPECT_GT(st.wait.sum_us(), 0U);
+  const std::string line = st.status();
+  EXPECT_NE(line.find("journal commits=" + std::to_string(st.commits.get()) + " writes=3 commit_mean_us="),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find(" wait_mean_us=" + std::to_string(st.wait.sum_us() / n)), std::string::npos) << line;
   // A posted batch is a write but nobody's wait; the flush marker is a write as well.
   journal_batch b;
   b.records.push_back(received(j->next_txn_id(), *keys));

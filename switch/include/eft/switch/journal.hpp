@@ -327,6 +327,10 @@ struct journal_stats {
   /// Per awaited write (a batch or claim someone waits for): from its submission to its completion,
   /// the queue's wait included. The part of a transaction's latency that is the journal's.
   journal_timing wait{journal_time_buckets_s};
+
+  /// For the status line: "journal commits=120 writes=300 commit_mean_us=52 wait_mean_us=88" (means
+  /// since open).
+  std::string status() const;
 };
 
 /// A journal backend. Writes from any thread through async_write(); the synchronous reads are for
