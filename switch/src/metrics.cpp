@@ -301,7 +301,7 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
   }
   if (journal_ != nullptr) {
     const journal_stats& js = journal_->stats();
-    total("eft_journal_commits_total", "Journal transactions committed by the writer", js.commits);
+    total("eft_journal_commits_total", "Journal transactions the writer committed (or failed to)", js.commits);
     total("eft_journal_commit_writes_total", "Batches and claims those commits carried (group commit)", js.writes);
     out.push_back(family("eft_journal_commit_seconds", "The journal writer's time per commit", MetricType::Histogram));
     out.back().metric.push_back(histogram_metric(js.commit));
