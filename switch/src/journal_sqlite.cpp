@@ -105,6 +105,13 @@ DROP INDEX journal_terminal;
 DROP INDEX journal_rrn;
 DROP INDEX journal_pan_hash;
 )sql",
+    // 5: a PAN hash's key holds the hash's first 20 hex digits (80 bits), not all 64: the 'p' keys
+    // were most of the key table's bytes. A look-up by PAN hash compares the records' whole hash.
+    R"sql(
+INSERT OR IGNORE INTO journal_key (k, id)
+  SELECT substr(k, 1, 21), id FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) > 21;
+DELETE FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) > 21;
+)sql",
 };
 
 // Checkpoints (WAL frames copied back into the database file) run on a thread of their own, so the
@@ -120,6 +127,10 @@ constexpr int checkpoint_after_frames = 32768;
 constexpr int writer_checkpoint_frames = 1024;
 // ... unless the WAL grew past this: then it checkpoints whatever is left, so the WAL stays bounded.
 constexpr int wal_limit_frames = 131072;
+
+// A PAN hash's look-up key holds this many of its hex digits (schema version 5 and newer): 80 bits
+// tell the cards of any journal apart; a look-up still compares each found record's whole hash.
+constexpr std::size_t pan_key_digits = 20;
 
 // Originals past the reversal window are purged this many at most per commit, so a backlog never
 // holds a commit up for long.
@@ -329,11 +340,12 @@ class sqlite_journal final : public detail::queued_journal {
         "terminal_stan, transmission, host_stan, rrn, route, link, rc, latency_us, detail FROM journal WHERE 1=1";
     if (key_table_) {
       // The keys entered, and the records after the mark whose keys may wait still in the writer.
-      const auto keyed = [](const char* kind, const char* column, const char* param, const char* bound = "") {
+      const auto keyed = [](const char* kind, const char* column, const char* param, const char* bound = "",
+                            const std::string& key = {}) {
         return fmt::format(
-            "SELECT id FROM journal_key WHERE k = '{0}' || {2}{3} UNION ALL SELECT id FROM journal WHERE id > "
+            "SELECT id FROM journal_key WHERE k = '{0}' || {4}{3} UNION ALL SELECT id FROM journal WHERE id > "
             "(SELECT id FROM journal_key_mark) AND {1} = {2}{3}",
-            kind, column, param, bound);
+            kind, column, param, bound, key.empty() ? std::string(param) : key);
       };
       // A terminal's records in a time range: its keys from the first record of the range on, not all
       // of its history (records are timed a little out of id order: the bound has a margin).
@@ -344,7 +356,11 @@ class sqlite_journal final : public detail::queued_journal {
         sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("r", "rrn", ":rrn") + "))";
       }
       if (!q.pan_hash.empty()) {
-        sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("p", "pan_hash", ":pan_hash") + "))";
+        // The key holds the hash's first digits (schema version 5): the records' whole hash decides.
+        const std::string key =
+            short_pan_keys_ ? fmt::format("substr(:pan_hash, 1, {})", pan_key_digits) : std::string(":pan_hash");
+        sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" +
+               keyed("p", "pan_hash", ":pan_hash", "", key) + ") AND pan_hash = :pan_hash)";
       }
     } else {  // a journal of schema version 3 or older opened read-only: its records are indexed
       if (!q.terminal.empty()) sql += " AND terminal = :terminal";
@@ -543,12 +559,14 @@ class sqlite_journal final : public detail::queued_journal {
       key_table_ =
           single_int(db_.get(), "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal_key_mark'", qrc).value_or(0) >
           0;
+      short_pan_keys_ = single_int(db_.get(), "SELECT MAX(version) FROM schema_version", qrc).value_or(0) >= 5;
       reader_ = std::move(db_);
       return;
     }
     configure();
     migrate();
     key_table_ = true;
+    short_pan_keys_ = true;
     int qrc = 0;
     const auto max_txn =
         single_int(db_.get(),
@@ -717,13 +735,15 @@ class sqlite_journal final : public detail::queued_journal {
     if (exec(db, "COMMIT") != SQLITE_OK) refuse(options_.path, "cannot be written: " + errmsg(db));
     for (int v = version; v < known_version; ++v) {
       // Version 4 enters the look-up keys of the whole history once (6 s for a million
-      // transactions, 3 million records, on 2 vCPUs); the switch listens only after it.
-      const auto records = v + 1 == 4 ? single_int(db, "SELECT MAX(id) FROM journal", rc).value_or(0) : 0;
+      // transactions, 3 million records, on 2 vCPUs), version 5 rewrites the PAN-hash keys among them
+      // (1.5 s for a million transactions); the switch listens only after it.
+      const auto records = v + 1 == 4 || v + 1 == 5 ? single_int(db, "SELECT MAX(id) FROM journal", rc).value_or(0) : 0;
       if (version > 0 && records > 0) {
         spdlog::warn(
-            "journal {}: migrating to schema version 4: entering the look-up keys of up to {} records "
-            "(about 2 s a million records); the switch listens once this is done",
-            options_.path.string(), records);
+            "journal {}: migrating to schema version {}: {} the look-up keys of up to {} records ({}); the "
+            "switch listens once this is done",
+            options_.path.string(), v + 1, v + 1 == 4 ? "entering" : "shortening the PAN-hash keys among", records,
+            v + 1 == 4 ? "about 2 s a million records" : "about 0.5 s a million records");
       } else if (version > 0) {
         spdlog::info("journal {}: migrating to schema version {}", options_.path.string(), v + 1);
       }
@@ -949,14 +969,14 @@ class sqlite_journal final : public detail::queued_journal {
 
   // The look-up keys of a record just written (or read back at open), held until entered.
   void keep_keys(const journal_record& r, std::int64_t id) {
-    const auto keep = [&](char kind, const std::string& value) {
+    const auto keep = [&](char kind, std::string_view value) {
       if (value.empty()) return;
       pending_keys_.add(kind, value, id, r.txn_id);
       ++keys_brought_;
     };
     keep('t', r.terminal);
     keep('r', r.rrn);
-    keep('p', r.pan_hash);
+    keep('p', std::string_view(r.pan_hash).substr(0, pan_key_digits));
   }
 
   // Enters late keys inside the group's transaction: once `late_keys` wait, they are sorted and
@@ -1212,7 +1232,8 @@ class sqlite_journal final : public detail::queued_journal {
   std::size_t keys_brought_ = 0;
   std::int64_t entering_mark_ = 0;
   std::int64_t key_mark_ = 0;
-  bool key_table_ = false;  // schema version 4 or newer: the spread keys are in journal_key
+  bool key_table_ = false;       // schema version 4 or newer: the spread keys are in journal_key
+  bool short_pan_keys_ = false;  // schema version 5 or newer: PAN-hash keys hold pan_key_digits
   std::thread writer_;
   std::thread checkpointer_;
   std::mutex checkpoint_mutex_;

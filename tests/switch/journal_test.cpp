@@ -1157,6 +1157,79 @@ TEST_F(JournalTest, MigratingAVersionThreeJournalEntersTheKeysOfItsHistory) {
   expect_every_key_found(*j, n, *keys);
 }
 
+TEST_F(JournalTest, APanHashKeyHoldsTheHashsFirstDigitsAndALookUpComparesTheWholeHash) {
+  const auto keys = test_keys();
+  const std::string hash = keys->pan_hash(test_pan);
+  ASSERT_EQ(hash.size(), 64U);
+  // A second card whose hash shares all the key's digits (a collision in the key), and a third whose
+  // hash differs in the last of them.
+  std::string twin = hash;
+  twin.back() = twin.back() == '0' ? '1' : '0';
+  std::string near = hash;
+  near[19] = near[19] == '0' ? '1' : '0';
+  const auto write = [&](journal& j, const std::string& h) {
+    journal_batch b;
+    b.records.push_back(received(j.next_txn_id(), *keys));
+    b.records.back().pan_hash = h;
+    ASSERT_TRUE(j.post(std::move(b)));
+  };
+  const auto expect_found = [&](journal& j) {
+    for (const auto& h : {hash, twin, near}) {
+      journal_query q;
+      q.pan_hash = h;
+      const auto rows = j.query(q);
+      ASSERT_EQ(rows.size(), 1U);
+      EXPECT_EQ(rows[0].pan_hash, h);
+    }
+    journal_query none;
+    none.pan_hash = std::string(64, 'f');
+    EXPECT_TRUE(j.query(none).empty());
+  };
+  {
+    auto j = open_late(1000);
+    write(*j, hash);
+    write(*j, twin);
+    write(*j, near);
+    ASSERT_TRUE(j->flush());
+    EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 0);
+    expect_found(*j);  // keys waiting in the writer: the records after the mark are searched
+  }
+  // Entered at the clean stop: the two keys alike are one key of two records.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k >= 'p' AND k < 'q'"), 3);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) = 21"), 3);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT k) FROM journal_key WHERE k >= 'p' AND k < 'q'"), 2);
+  EXPECT_EQ(text("SELECT MIN(k) FROM journal_key WHERE k >= 'p' AND k < 'q'").substr(1),
+            std::min(hash, near).substr(0, 20));
+  auto j = open();
+  expect_found(*j);
+  auto reader = open_sqlite_journal_read_only(path_, keys);
+  expect_found(*reader);
+}
+
+TEST_F(JournalTest, MigratingAVersionFourJournalShortensItsPanHashKeys) {
+  const auto keys = test_keys();
+  constexpr int n = 12;
+  {
+    auto j = open();
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(j->post(keyed_transaction(j->next_txn_id(), i, *keys)));
+    ASSERT_TRUE(j->flush());
+  }
+  // As a version 4 build left it: each PAN-hash key holds the whole hash.
+  exec(
+      "UPDATE journal_key SET k = 'p' || (SELECT pan_hash FROM journal j WHERE j.id = journal_key.id) "
+      "WHERE k >= 'p' AND k < 'q'; DELETE FROM schema_version WHERE version >= 5");
+  ASSERT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) = 65"), n);
+  {
+    auto reader = open_sqlite_journal_read_only(path_, keys);  // read-only: not migrated, still found
+    expect_every_key_found(*reader, n, *keys);
+  }
+  auto j = open();
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) = 21"), n);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4 * n);
+  expect_every_key_found(*j, n, *keys);
+}
+
 TEST_F(JournalTest, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {
   {
     std::ofstream out(path_, std::ios::binary);
