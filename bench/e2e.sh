@@ -66,8 +66,8 @@ thread_ticks() {
 
 # journal_sample: totals from eftswitch's /metrics (the demo config serves them on 127.0.0.1:9100):
 # "commits writes commit_seconds commits_within_5ms waits wait_seconds waits_within_1ms
-# transactions transactions_within_1ms" (the journal's zero without one; transactions of all routes,
-# timed by the switch from its read of the request to its answer ready).
+# transactions transactions_within_1ms wal_bytes" (the journal's zero without one; transactions of all
+# routes, timed by the switch from its read of the request to its answer ready).
 journal_sample() {
   { exec 3<>/dev/tcp/127.0.0.1/9100 && printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 && cat <&3; } \
     2>/dev/null | awk '
@@ -80,7 +80,8 @@ journal_sample() {
       $1 == "eft_journal_wait_seconds_bucket{le=\"0.001\"}" { w1 = $2 }
       $1 ~ /^eft_transaction_latency_seconds_count/ { t += $2 }
       $1 ~ /^eft_transaction_latency_seconds_bucket\{/ && $1 ~ /[{,]le="0.001"[,}]/ { t1 += $2 }
-      END { printf "%d %d %.6f %d %d %.6f %d %d %d\n", c, w, cs, c5, n, ws, w1, t, t1 }'
+      $1 == "eft_journal_wal_bytes_total" { wb = $2 }
+      END { printf "%d %d %.6f %d %d %.6f %d %d %d %d\n", c, w, cs, c5, n, ws, w1, t, t1, wb }'
 }
 
 # measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
@@ -117,13 +118,15 @@ measure() {
   # The journal's part of the run: commits a second, writes per commit (the group commit), the
   # writer's mean time per commit and how many took over 5 ms, the mean wait of an awaited write
   # (its queueing and its commit: two per transaction) and the share of waits over 1 ms; and the
-  # share of transactions that took the switch itself over 1 ms.
+  # share of transactions that took the switch itself over 1 ms; the WAL bytes per commit and per
+  # transaction.
   awk -v b="$journal_before" -v a="$(journal_sample)" -v secs="$secs" 'BEGIN {
       split(b, x); split(a, y)
-      for (i = 1; i <= 9; i++) d[i] = y[i] - x[i]
+      for (i = 1; i <= 10; i++) d[i] = y[i] - x[i]
       if (d[1] <= 0 || d[5] <= 0 || d[8] <= 0) { print "none"; exit }
-      printf "%.0f %.1f %.0f %d %.0f %.2f %.2f\n", d[1] / secs, d[2] / d[1], 1e6 * d[3] / d[1], d[1] - d[4],
-        1e6 * d[6] / d[5], 100 * (d[5] - d[7]) / d[5], 100 * (d[8] - d[9]) / d[8]
+      printf "%.0f %.1f %.0f %d %.0f %.2f %.2f %.1f %.1f\n", d[1] / secs, d[2] / d[1], 1e6 * d[3] / d[1], d[1] - d[4],
+        1e6 * d[6] / d[5], 100 * (d[5] - d[7]) / d[5], 100 * (d[8] - d[9]) / d[8], d[10] / d[1] / 1024,
+        d[10] / d[8] / 1024
     }' >"$run/$name.journal"
   jq -r --arg l "$label" --argjson h "$host_us" --argjson s "$switch_us" '
     def per(us): if .answered > 0 then us / .answered | floor else 0 end;
@@ -227,7 +230,8 @@ done
 # The journal's share of the latency (eftswitch's /metrics): at the fixed rates, what each awaited
 # write waited for its commit, and how often a commit held everything up.
 for run_name in switch-100 switch-rate switch-rate-half switch-rate-low; do
-  read -r per_s per_commit commit_us slow wait_us wait_slow own_slow <"$run/$run_name.journal" || continue
+  read -r per_s per_commit commit_us slow wait_us wait_slow own_slow wal_commit wal_txn <"$run/$run_name.journal" ||
+    continue
   [ "$per_s" = none ] && continue
   case $run_name in
     switch-100) where="100 connections, closed loop" ;;
@@ -235,5 +239,5 @@ for run_name in switch-100 switch-rate switch-rate-half switch-rate-low; do
     switch-rate-half) where="$rate_half tps" ;;
     *) where="$rate_low tps" ;;
   esac
-  echo "eftswitch journal, $where: $per_s commits a second, $per_commit writes per commit, commit mean $commit_us us ($slow over 5 ms); awaited write mean $wait_us us ($wait_slow % over 1 ms); transactions over 1 ms in the switch: $own_slow %"
+  echo "eftswitch journal, $where: $per_s commits a second, $per_commit writes per commit, commit mean $commit_us us ($slow over 5 ms); awaited write mean $wait_us us ($wait_slow % over 1 ms); transactions over 1 ms in the switch: $own_slow %; WAL $wal_commit KB a commit, $wal_txn KB a transaction"
 done

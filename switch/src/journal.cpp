@@ -204,7 +204,8 @@ std::optional<std::vector<std::uint8_t>> journal_keys::unseal(crypto::byte_view 
 std::string journal_stats::status() const {
   const auto mean = [](const journal_timing& t) { return t.count() > 0 ? t.sum_us() / t.count() : 0U; };
   return "journal commits=" + std::to_string(commits.get()) + " writes=" + std::to_string(writes.get()) +
-         " commit_mean_us=" + std::to_string(mean(commit)) + " wait_mean_us=" + std::to_string(mean(wait));
+         " commit_mean_us=" + std::to_string(mean(commit)) + " wait_mean_us=" + std::to_string(mean(wait)) +
+         (counts_wal_bytes ? " wal_mb=" + std::to_string(wal_bytes.get() >> 20U) : std::string());
 }
 
 namespace detail {

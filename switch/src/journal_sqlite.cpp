@@ -581,6 +581,8 @@ class sqlite_journal final : public detail::queued_journal {
     next_txn_.store(std::max<std::int64_t>(max_txn.value_or(0), 0) + 1);
     load_link_stans();
     load_late_keys();
+    wal_bytes_seen_ = detail::wal_bytes_written(db_.get());  // the migrations' are not the writer's
+    stats_.counts_wal_bytes = true;
   }
 
   // The host STANs of the records after link_stan's mark (written in the last second before a crash),
@@ -1126,6 +1128,7 @@ class sqlite_journal final : public detail::queued_journal {
           result = journal_errc::io;
         }
       }
+      count_wal_bytes();
       finish(group, result, now);
     }
     // A clean stop leaves nothing for the next start to search.
@@ -1133,7 +1136,16 @@ class sqlite_journal final : public detail::queued_journal {
       bool ok = step_reset(stmts_[begin_group].get()) && keep_link_stans() && enter_keys(true) &&
                 step_reset(stmts_[commit_group].get());
       if (!ok && sqlite3_get_autocommit(db_.get()) == 0) (void)step_reset(stmts_[rollback_group].get());
+      count_wal_bytes();
     }
+  }
+
+  // The WAL bytes of the writer's commits since the last call go to stats_ (the layer counts them
+  // from the WAL's opening; its restarts do not reset that count).
+  void count_wal_bytes() {
+    const std::uint64_t written = detail::wal_bytes_written(db_.get());
+    stats_.wal_bytes.add(written >= wal_bytes_seen_ ? written - wal_bytes_seen_ : written);
+    wal_bytes_seen_ = written;
   }
 
   // After each commit, on the writer thread, with the number of frames in the WAL.
@@ -1230,6 +1242,7 @@ class sqlite_journal final : public detail::queued_journal {
   late_key_batch entering_keys_;
   std::size_t entered_ = 0;
   std::size_t keys_brought_ = 0;
+  std::uint64_t wal_bytes_seen_ = 0;  // the layer's count of WAL bytes at the last count_wal_bytes()
   std::int64_t entering_mark_ = 0;
   std::int64_t key_mark_ = 0;
   bool key_table_ = false;       // schema version 4 or newer: the spread keys are in journal_key

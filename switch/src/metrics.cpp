@@ -303,6 +303,11 @@ std::vector<MetricFamily> switch_metrics::Collect() const {
     const journal_stats& js = journal_->stats();
     total("eft_journal_commits_total", "Journal transactions the writer committed (or failed to)", js.commits);
     total("eft_journal_commit_writes_total", "Batches and claims those commits carried (group commit)", js.writes);
+    if (js.counts_wal_bytes) {
+      total("eft_journal_wal_bytes_total",
+            "Bytes those commits wrote to the SQLite WAL (each changed page whole, with its frame header)",
+            js.wal_bytes);
+    }
     out.push_back(family("eft_journal_commit_seconds", "The journal writer's time per commit", MetricType::Histogram));
     out.back().metric.push_back(histogram_metric(js.commit));
     out.push_back(family("eft_journal_wait_seconds",

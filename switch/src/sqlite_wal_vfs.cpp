@@ -44,6 +44,7 @@ constexpr sqlite3_int64 writeback_every = 128 << 10;
 constexpr sqlite3_int64 preallocate_chunk = 16 << 20;
 
 std::atomic<std::uint64_t> received_writes{0};
+std::atomic<std::uint64_t> received_bytes{0};
 std::atomic<std::uint64_t> issued_writes{0};
 std::atomic<std::uint64_t> writebacks{0};
 std::atomic<std::uint64_t> writeback_bytes{0};
@@ -58,6 +59,7 @@ struct layer_file {
   std::vector<unsigned char> pending;  // a WAL: the writes not issued yet ...
   sqlite3_int64 pending_at = 0;        // ... from this offset
   bool commit_page_next = false;       // a WAL: the last write was a commit frame's header
+  std::uint64_t wal_bytes = 0;         // a WAL: the bytes SQLite wrote to it through this file
   int writeback_fd = -1;               // a WAL: a descriptor of its own for sync_file_range, or -1
   sqlite3_int64 writeback_from = 0;    // a WAL: the written bytes whose disk write is not started yet
   sqlite3_int64 writeback_to = 0;      // ... up to here (from == to: none)
@@ -165,6 +167,8 @@ int x_write(sqlite3_file* f, const void* p, int n, sqlite3_int64 off) {
   layer_file* l = self(f);
   if (!l->is_wal || n <= 0) return l->real->pMethods->xWrite(l->real, p, n, off);
   received_writes.fetch_add(1, std::memory_order_relaxed);
+  received_bytes.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+  l->wal_bytes += static_cast<std::uint64_t>(n);
   if (!l->pending.empty() && off != l->pending_at + static_cast<sqlite3_int64>(l->pending.size())) {
     if (const int rc = flush(l); rc != SQLITE_OK) return rc;
   }
@@ -436,8 +440,20 @@ const char* wal_coalescing_vfs() {
 }
 
 wal_write_counts wal_write_totals() {
-  return {received_writes.load(std::memory_order_relaxed), issued_writes.load(std::memory_order_relaxed),
-          writebacks.load(std::memory_order_relaxed), writeback_bytes.load(std::memory_order_relaxed)};
+  return {received_writes.load(std::memory_order_relaxed), received_bytes.load(std::memory_order_relaxed),
+          issued_writes.load(std::memory_order_relaxed), writebacks.load(std::memory_order_relaxed),
+          writeback_bytes.load(std::memory_order_relaxed)};
+}
+
+std::uint64_t wal_bytes_written(sqlite3* db) {
+  sqlite3_file* f = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || f == nullptr ||
+      f->pMethods != &layer_methods) {
+    return 0;
+  }
+  const std::lock_guard lock(registry_mutex);
+  const layer_file* wal = self(f)->wal;
+  return wal != nullptr ? wal->wal_bytes : 0;
 }
 
 }  // namespace eft::switch_core::detail

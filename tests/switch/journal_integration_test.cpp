@@ -214,6 +214,9 @@ TEST_F(JournalIntegration, AnApprovalIsDurableBeforeTheTerminalGetsItAndHoldsNoF
   EXPECT_EQ(metric("eft_journal_commit_seconds_count"), metric("eft_journal_commits_total"));
   EXPECT_EQ(metric("eft_journal_wait_seconds_bucket{le=\"+Inf\"}"), 2);
   EXPECT_GT(metric("eft_journal_wait_seconds_sum"), 0);
+  // Whole 4 KB pages with their 24-byte frame headers: each of those commits changed a few.
+  EXPECT_GE(metric("eft_journal_wal_bytes_total"), 2 * (24 + 4096));
+  EXPECT_EQ(static_cast<std::int64_t>(metric("eft_journal_wal_bytes_total")) % (24 + 4096), 0);
   server->stop();
   std::string bytes;
   for (const auto* suffix : {"", "-wal"}) {

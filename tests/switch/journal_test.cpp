@@ -515,6 +515,9 @@ TEST_P(JournalBackendTest, ItsStatsCountEachCommitAndTheWaitOfEachAwaitedWrite) 
   // One awaited write at a time, each waited for: a commit each (the SQLite writer also commits
   // its first purge of old originals on its own, right after open).
   constexpr int n = 3;
+  const journal_stats& st = j->stats();
+  std::uint64_t layer_bytes = 0;  // the WAL layer's count for the whole process, after the first write
+  std::uint64_t counted = 0;
   for (int i = 0; i < n; ++i) {
     journal_batch b;
     b.records.push_back(received(j->next_txn_id(), *keys));
@@ -523,8 +526,24 @@ TEST_P(JournalBackendTest, ItsStatsCountEachCommitAndTheWaitOfEachAwaitedWrite) 
     j->async_write(std::move(b), [&done](std::error_code ec) { done.set_value(ec); });
     ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     EXPECT_FALSE(f.get());
+    if (i == 0) {
+      layer_bytes = detail::wal_write_totals().received_bytes;
+      counted = st.wal_bytes.get();
+    }
   }
-  const journal_stats& st = j->stats();
+  if (GetParam() == backend::sqlite) {
+    // The last two commits' WAL bytes: whole frames of a 4 KB page and its 24-byte header.
+    EXPECT_TRUE(st.counts_wal_bytes);
+    const std::uint64_t two = st.wal_bytes.get() - counted;
+    EXPECT_EQ(two, detail::wal_write_totals().received_bytes - layer_bytes);
+    EXPECT_GE(two, 2U * (24U + 4096U));
+    EXPECT_EQ(two % (24U + 4096U), 0U);
+    EXPECT_NE(st.status().find(" wal_mb=" + std::to_string(st.wal_bytes.get() >> 20U)), std::string::npos);
+  } else {
+    EXPECT_FALSE(st.counts_wal_bytes);
+    EXPECT_EQ(st.wal_bytes.get(), 0U);
+    EXPECT_EQ(st.status().find(" wal_mb="), std::string::npos);
+  }
   EXPECT_EQ(st.writes.get(), std::uint64_t{n});
   EXPECT_GE(st.commits.get(), std::uint64_t{n});
   EXPECT_LE(st.commits.get(), std::uint64_t{n} + 1);

@@ -111,6 +111,27 @@ TEST_F(WalVfsTest, ACommitsFramesReachTheFileInAsFewWritesAsTheBaseVfsTakes) {
   EXPECT_EQ(check, "ok");
 }
 
+TEST_F(WalVfsTest, CountsTheBytesSqliteWroteToEachConnectionsWal) {
+  open_layered();
+  // SQLite's own count: a 32-byte WAL header, then each frame's 24-byte header and page.
+  const auto wal_bytes = [](int frames) { return 32U + static_cast<std::uint64_t>(frames) * (24U + 4096U); };
+  ASSERT_GT(wal_frames_, 0);
+  EXPECT_EQ(detail::wal_bytes_written(db_), wal_bytes(wal_frames_));
+  ASSERT_EQ(insert(300), SQLITE_OK);
+  EXPECT_EQ(detail::wal_bytes_written(db_), wal_bytes(wal_frames_));
+  // The WAL restarts from its beginning: the count goes on.
+  const std::uint64_t before_restart = detail::wal_bytes_written(db_);
+  ASSERT_EQ(exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+  ASSERT_EQ(insert(50), SQLITE_OK);
+  EXPECT_EQ(detail::wal_bytes_written(db_) - before_restart, wal_bytes(wal_frames_));
+  // A connection through SQLite's own VFS is not counted.
+  sqlite3* plain = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &plain, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(plain, "INSERT INTO t (v) VALUES (randomblob(200))", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(detail::wal_bytes_written(plain), 0U);
+  sqlite3_close_v2(plain);
+}
+
 // Descriptors of this process open on `file` (from /proc/self/fd), and all of them.
 std::pair<int, int> open_descriptors(const fs::path& file) {
   int on_file = 0;

@@ -327,9 +327,13 @@ struct journal_stats {
   /// Per awaited write (a batch or claim someone waits for): from its submission to its completion,
   /// the queue's wait included. The part of a transaction's latency that is the journal's.
   journal_timing wait{journal_time_buckets_s};
+  /// SQLite: the bytes those commits wrote to the WAL (frame headers and pages: each page a commit
+  /// changes is written whole). Counted only where counts_wal_bytes.
+  counter wal_bytes;
+  bool counts_wal_bytes = false;  ///< set by the backend before its writer starts
 
   /// For the status line: "journal commits=120 writes=300 commit_mean_us=52 wait_mean_us=88" (means
-  /// since open).
+  /// since open), then " wal_mb=12" where counted.
   std::string status() const;
 };
 

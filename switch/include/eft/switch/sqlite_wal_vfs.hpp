@@ -21,6 +21,8 @@
 
 #include <cstdint>
 
+struct sqlite3;
+
 namespace eft::switch_core::detail {
 
 /// The VFS's name, registered (not as the default) on first use; pass it to sqlite3_open_v2.
@@ -30,10 +32,16 @@ const char* wal_coalescing_vfs();
 /// disk writes started (sync_file_range calls) with the bytes they covered.
 struct wal_write_counts {
   std::uint64_t received = 0;
+  std::uint64_t received_bytes = 0;
   std::uint64_t issued = 0;
   std::uint64_t writebacks = 0;
   std::uint64_t writeback_bytes = 0;
 };
 wal_write_counts wal_write_totals();
+
+/// The bytes (frame headers, pages, the WAL header) SQLite wrote to the WAL of connection `db` since
+/// that connection opened its WAL, or 0 when `db` was not opened through this layer or its WAL is
+/// not open. Call it on the thread that uses `db`.
+std::uint64_t wal_bytes_written(sqlite3* db);
 
 }  // namespace eft::switch_core::detail
