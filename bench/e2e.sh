@@ -81,7 +81,7 @@ journal_sample() {
       $1 ~ /^eft_transaction_latency_seconds_count/ { t += $2 }
       $1 ~ /^eft_transaction_latency_seconds_bucket\{/ && $1 ~ /[{,]le="0.001"[,}]/ { t1 += $2 }
       $1 == "eft_journal_wal_bytes_total" { wb = $2 }
-      END { printf "%d %d %.6f %d %d %.6f %d %d %d %d\n", c, w, cs, c5, n, ws, w1, t, t1, wb }'
+      END { printf "%.0f %.0f %.6f %.0f %.0f %.6f %.0f %.0f %.0f %.0f\n", c, w, cs, c5, n, ws, w1, t, t1, wb }'
 }
 
 # measure <name> <label> <config> <connections> [termsim options...]: one termsim run; appends a row
