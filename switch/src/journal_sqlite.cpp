@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -111,6 +112,17 @@ DROP INDEX journal_pan_hash;
 INSERT OR IGNORE INTO journal_key (k, id)
   SELECT substr(k, 1, 21), id FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) > 21;
 DELETE FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) > 21;
+)sql",
+    // 6: the armed originals are found from original_mark's txn_id on (every armed one has that id
+    // or a later one), not through an index: the index took an entry when a request was forwarded and
+    // lost it when answered, a page of its own in nearly every commit. The writer knows which
+    // originals it armed; it lowers the mark in the commit that arms an earlier one, and raises it
+    // about once a second.
+    R"sql(
+CREATE TABLE original_mark (txn_id INTEGER NOT NULL);
+INSERT INTO original_mark (txn_id)
+  SELECT COALESCE((SELECT MIN(txn_id) FROM original WHERE state = 'armed'), (SELECT MAX(txn_id) + 1 FROM original), 0);
+DROP INDEX original_armed;
 )sql",
 };
 
@@ -223,7 +235,7 @@ std::vector<std::string> state_tables(sqlite3* db) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db,
                          "SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('schema_version', "
-                         "'saf', 'original', 'sqlite_sequence') ORDER BY name",
+                         "'saf', 'original', 'original_mark', 'sqlite_sequence') ORDER BY name",
                          -1, &raw, nullptr) != SQLITE_OK) {
     return {"sqlite_schema"};  // the check of it reports what is wrong
   }
@@ -411,13 +423,14 @@ class sqlite_journal final : public detail::queued_journal {
     const char* sql =
         "SELECT seq, txn_id, link_group, kind, state, mti, summary, created_us, attempts, next_attempt_us, message "
         "FROM saf WHERE (?1 IS NULL OR link_group = ?1) ORDER BY seq";
-    const char* armed_sql =
+    const std::string armed_sql =
         "SELECT 0, txn_id, link_group, 'reversal', 'armed', mti, summary, created_us, 0, 0, NULL FROM original "
-        "WHERE state = 'armed' AND (?1 IS NULL OR link_group = ?1) ORDER BY txn_id";
+        "WHERE " +
+        armed_originals() + " AND (?1 IS NULL OR link_group = ?1) ORDER BY txn_id";
     const std::lock_guard lock(read_mutex_);
     std::vector<saf_item> out;
     const std::string group(link_group);  // bound without a copy: must outlive the steps
-    for (const char* q : {sql, armed_sql}) {
+    for (const char* q : {sql, armed_sql.c_str()}) {
       sqlite3_stmt* raw = nullptr;
       if (sqlite3_prepare_v2(reader(), q, -1, &raw, nullptr) != SQLITE_OK) return out;
       const stmt_ptr s(raw);
@@ -428,15 +441,15 @@ class sqlite_journal final : public detail::queued_journal {
   }
 
   std::vector<saf_stats> saf_depth() override {
-    const char* sql =
+    const std::string sql =
         "SELECT link_group, SUM(ready), SUM(armed), MIN(oldest) FROM ("
         "SELECT link_group, state = 'ready' AS ready, 0 AS armed, "
         "CASE WHEN state = 'ready' THEN created_us END AS oldest FROM saf "
-        "UNION ALL SELECT link_group, 0, 1, NULL FROM original WHERE state = 'armed') "
-        "GROUP BY link_group ORDER BY link_group";
+        "UNION ALL SELECT link_group, 0, 1, NULL FROM original WHERE " +
+        armed_originals() + ") GROUP BY link_group ORDER BY link_group";
     const std::lock_guard lock(read_mutex_);
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(reader(), sql, -1, &raw, nullptr) != SQLITE_OK) return {};
+    if (sqlite3_prepare_v2(reader(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) return {};
     const stmt_ptr s(raw);
     std::vector<saf_stats> out;
     while (sqlite3_step(raw) == SQLITE_ROW) {
@@ -493,6 +506,12 @@ class sqlite_journal final : public detail::queued_journal {
   }
 
  private:
+  // The condition that finds the armed originals: from the mark on (schema version 6 and newer), or
+  // through the index of an older journal opened read-only.
+  std::string armed_originals() const {
+    return armed_mark_ ? "txn_id >= (SELECT txn_id FROM original_mark) AND state = 'armed'" : "state = 'armed'";
+  }
+
   void read_saf_rows(sqlite3_stmt* raw, bool with_messages, std::vector<saf_item>& out) const {
     while (sqlite3_step(raw) == SQLITE_ROW) {
       saf_item it;
@@ -559,7 +578,9 @@ class sqlite_journal final : public detail::queued_journal {
       key_table_ =
           single_int(db_.get(), "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'journal_key_mark'", qrc).value_or(0) >
           0;
-      short_pan_keys_ = single_int(db_.get(), "SELECT MAX(version) FROM schema_version", qrc).value_or(0) >= 5;
+      const auto version = single_int(db_.get(), "SELECT MAX(version) FROM schema_version", qrc).value_or(0);
+      short_pan_keys_ = version >= 5;
+      armed_mark_ = version >= 6;
       reader_ = std::move(db_);
       return;
     }
@@ -567,6 +588,7 @@ class sqlite_journal final : public detail::queued_journal {
     migrate();
     key_table_ = true;
     short_pan_keys_ = true;
+    armed_mark_ = true;
     int qrc = 0;
     const auto max_txn =
         single_int(db_.get(),
@@ -581,6 +603,7 @@ class sqlite_journal final : public detail::queued_journal {
     next_txn_.store(std::max<std::int64_t>(max_txn.value_or(0), 0) + 1);
     load_link_stans();
     load_late_keys();
+    load_armed();
     wal_bytes_seen_ = detail::wal_bytes_written(db_.get());  // the migrations' are not the writer's
     stats_.counts_wal_bytes = true;
   }
@@ -634,6 +657,24 @@ class sqlite_journal final : public detail::queued_journal {
       refuse_corrupt(options_.path, "its newest records cannot be read: " + errmsg(db));
     }
     keys_brought_ = 0;
+  }
+
+  // The armed originals (from the mark on), for the writer to follow from the start.
+  void load_armed() {
+    sqlite3* db = db_.get();
+    int rc = 0;
+    armed_mark_at_ = single_int(db, "SELECT txn_id FROM original_mark", rc).value_or(0);
+    if (rc != SQLITE_OK) refuse_corrupt(options_.path, "its armed originals' mark cannot be read: " + errmsg(db));
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT txn_id FROM original WHERE txn_id >= ?1 AND state = 'armed'", -1, &raw,
+                           nullptr) != SQLITE_OK) {
+      refuse(options_.path, "cannot be read: " + errmsg(db));
+    }
+    const stmt_ptr s(raw);
+    sqlite3_bind_int64(raw, 1, armed_mark_at_);
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) armed_.insert(armed_.end(), sqlite3_column_int64(raw, 0));
+    if (rc != SQLITE_DONE) refuse_corrupt(options_.path, "its armed originals cannot be read: " + errmsg(db));
+    newest_armed_ = armed_.empty() ? armed_mark_at_ - 1 : *armed_.rbegin();
   }
 
   // A second switch on the same journal stops here; the lock goes with the process (even kill -9).
@@ -777,6 +818,7 @@ class sqlite_journal final : public detail::queued_journal {
     find_original_at,
     insert_key,
     set_key_mark,
+    set_armed_mark,
     claim_saf,
     claim_original,
     purge_originals,
@@ -832,6 +874,7 @@ class sqlite_journal final : public detail::queued_journal {
                                        "j.at_us >= ?4");
     stmts_[insert_key] = prepare(db, "INSERT OR IGNORE INTO journal_key (k, id) VALUES (?, ?)");
     stmts_[set_key_mark] = prepare(db, "UPDATE journal_key_mark SET id = ?");
+    stmts_[set_armed_mark] = prepare(db, "UPDATE original_mark SET txn_id = ?");
     // A stand-in approval's advice still queued is replaced by the advice's reversal: sent or not,
     // the host ends with nothing to charge. Any other item of the transaction stays as it is.
     stmts_[claim_saf] = prepare(db,
@@ -901,7 +944,7 @@ class sqlite_journal final : public detail::queued_journal {
         sqlite3_bind_text(arm, 4, it.summary.data(), static_cast<int>(it.summary.size()), SQLITE_STATIC);
         sqlite3_bind_int64(arm, 5, it.created_us);
         sqlite3_bind_blob(arm, 6, sealed.data(), static_cast<int>(sealed.size()), SQLITE_STATIC);
-        if (!step_reset(arm)) return false;
+        if (!step_reset(arm) || !note_armed(it.txn_id)) return false;
         continue;
       }
       const std::string kind(to_string(it.kind));
@@ -920,9 +963,11 @@ class sqlite_journal final : public detail::queued_journal {
     }
     for (const auto id : b.saf_make_ready) {
       if (!step_with_id(ready_saf, id) || !step_with_id(reverse_original, id)) return false;
+      armed_.erase(id);
     }
     for (const auto id : b.saf_standby) {
       if (!step_with_id(standby_original, id)) return false;
+      armed_.erase(id);
     }
     for (const auto& [id, next] : b.saf_attempts) {
       sqlite3_bind_int64(stmts_[attempt_saf].get(), 1, next);
@@ -935,6 +980,7 @@ class sqlite_journal final : public detail::queued_journal {
     }
     for (const auto id : b.saf_remove) {
       if (!step_with_id(remove_saf, id) || !step_with_id(remove_original, id)) return false;
+      armed_.erase(id);
     }
     for (const auto& [id, kind] : b.saf_acknowledged) {
       sqlite3_stmt* s = stmts_[acknowledge_saf].get();
@@ -944,6 +990,25 @@ class sqlite_journal final : public detail::queued_journal {
       if (!step_reset(s)) return false;
     }
     return true;
+  }
+
+  // An original just armed, inside the group's transaction: an id before the mark moves the mark to it
+  // (an earlier transaction forwarded late). False when the database failed.
+  bool note_armed(std::int64_t txn_id) {
+    armed_.insert(txn_id);
+    newest_armed_ = std::max(newest_armed_, txn_id);
+    if (txn_id >= armed_mark_at_) return true;
+    armed_mark_at_ = txn_id;
+    return step_with_id(set_armed_mark, txn_id);
+  }
+
+  // Raises the armed originals' mark to the oldest one still armed (past the newest one armed when
+  // none is), inside the group's transaction; false when the database failed.
+  bool keep_armed_mark() {
+    const std::int64_t mark = armed_mark_wanted();
+    if (mark <= armed_mark_at_) return true;
+    armed_mark_at_ = mark;
+    return step_with_id(set_armed_mark, mark);
   }
 
   // Each link's newest host STAN seen since the last call, and the newest record id as the mark,
@@ -1116,7 +1181,7 @@ class sqlite_journal final : public detail::queued_journal {
         if (ok && purge_due) {
           // A full chunk: more is due at the next commit, else in a second.
           next_purge = purge(ok) ? now : now + std::chrono::seconds(1);
-          ok = ok && keep_link_stans();
+          ok = ok && keep_link_stans() && keep_armed_mark();
         }
         ok = ok && enter_keys(false);
         ok = ok && step_reset(stmts_[commit_group].get());
@@ -1132,13 +1197,15 @@ class sqlite_journal final : public detail::queued_journal {
       finish(group, result, now);
     }
     // A clean stop leaves nothing for the next start to search.
-    if (!failed_ && (newest_id_ != kept_id_ || newest_id_ != key_mark_)) {
-      bool ok = step_reset(stmts_[begin_group].get()) && keep_link_stans() && enter_keys(true) &&
+    if (!failed_ && (newest_id_ != kept_id_ || newest_id_ != key_mark_ || armed_mark_wanted() > armed_mark_at_)) {
+      bool ok = step_reset(stmts_[begin_group].get()) && keep_link_stans() && enter_keys(true) && keep_armed_mark() &&
                 step_reset(stmts_[commit_group].get());
       if (!ok && sqlite3_get_autocommit(db_.get()) == 0) (void)step_reset(stmts_[rollback_group].get());
       count_wal_bytes();
     }
   }
+
+  std::int64_t armed_mark_wanted() const { return armed_.empty() ? newest_armed_ + 1 : *armed_.begin(); }
 
   // The WAL bytes of the writer's commits since the last call go to stats_ (the layer counts them
   // from the WAL's opening; its restarts do not reset that count).
@@ -1247,6 +1314,12 @@ class sqlite_journal final : public detail::queued_journal {
   std::int64_t key_mark_ = 0;
   bool key_table_ = false;       // schema version 4 or newer: the spread keys are in journal_key
   bool short_pan_keys_ = false;  // schema version 5 or newer: PAN-hash keys hold pan_key_digits
+  bool armed_mark_ = false;      // schema version 6 or newer: armed originals from original_mark's txn_id on
+  // The writer's: the originals armed (exactly those of the database), the newest id ever armed, and
+  // original_mark's txn_id (at most the first of armed_).
+  std::set<std::int64_t> armed_;
+  std::int64_t newest_armed_ = 0;
+  std::int64_t armed_mark_at_ = 0;
   std::thread writer_;
   std::thread checkpointer_;
   std::mutex checkpoint_mutex_;

@@ -89,8 +89,15 @@ class JournalTest : public ::testing::Test {
     ASSERT_EQ(::waitpid(child, &status, 0), child);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
+  // Back to schema version 5 as an older build left it: the armed originals indexed, no mark.
+  void back_to_version_5() const {
+    exec(
+        "DROP TABLE original_mark; CREATE INDEX original_armed ON original (txn_id) WHERE state = 'armed'; "
+        "DELETE FROM schema_version WHERE version >= 6");
+  }
   // Back to schema version 3 as an older build left it: the spread keys indexed on the records.
   void back_to_version_3() const {
+    back_to_version_5();
     exec(
         "DROP TABLE journal_key; DROP TABLE journal_key_mark; "
         "CREATE INDEX journal_terminal ON journal (terminal, at_us) WHERE terminal IS NOT NULL; "
@@ -1234,6 +1241,7 @@ TEST_F(JournalTest, MigratingAVersionFourJournalShortensItsPanHashKeys) {
     ASSERT_TRUE(j->flush());
   }
   // As a version 4 build left it: each PAN-hash key holds the whole hash.
+  back_to_version_5();
   exec(
       "UPDATE journal_key SET k = 'p' || (SELECT pan_hash FROM journal j WHERE j.id = journal_key.id) "
       "WHERE k >= 'p' AND k < 'q'; DELETE FROM schema_version WHERE version >= 5");
@@ -1247,6 +1255,127 @@ TEST_F(JournalTest, MigratingAVersionFourJournalShortensItsPanHashKeys) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key WHERE k >= 'p' AND k < 'q' AND length(k) = 21"), n);
   EXPECT_EQ(count("SELECT COUNT(*) FROM journal_key"), 4 * n);
   expect_every_key_found(*j, n, *keys);
+}
+
+// An armed original of transaction `id`, as the pipeline posts it before forwarding.
+saf_item armed_original(std::int64_t id) {
+  saf_item it;
+  it.txn_id = id;
+  it.link_group = "acquirer";
+  it.mti = "0400";
+  it.summary = "0400 476173******0119 000000001000";
+  it.created_us = journal_now_us();
+  it.message = std::vector<std::uint8_t>(120, 0x30);
+  return it;
+}
+
+std::set<std::int64_t> armed_ids(journal& j) {
+  std::set<std::int64_t> out;
+  for (const auto& it : j.saf_items({}, false)) {
+    if (it.state == saf_state::armed) out.insert(it.txn_id);
+  }
+  return out;
+}
+
+// Originals armed in any order (a transaction received first may be forwarded last) and settled in
+// any order, against a model of which are armed: the switch's own listing (from the mark on) and
+// recovery after a stop find exactly the armed ones, and no armed original lies before the mark.
+TEST_F(JournalTest, TheArmedOriginalsAreFoundFromTheirMarkWhateverOrderTheyAreArmedAndSettledIn) {
+  std::mt19937 rng(20261129);
+  std::set<std::int64_t> model;
+  std::int64_t timed_out = 0;
+  {
+    auto j = open();
+    std::vector<std::int64_t> ids(60);
+    for (auto& id : ids) id = j->next_txn_id();
+    std::shuffle(ids.begin(), ids.end(), rng);
+    std::size_t next = 0;
+    for (int round = 0; round < 3; ++round) {
+      for (int step = 0; step < 6; ++step) {
+        journal_batch b;
+        for (int k = 0; k < 3 && next < ids.size(); ++k) {
+          b.saf_put.push_back(armed_original(ids[next]));
+          model.insert(ids[next++]);
+        }
+        std::vector<std::int64_t> settle;
+        for (const auto id : model) {
+          if (rng() % 3 == 0) settle.push_back(id);
+        }
+        for (const auto id : settle) {
+          if (std::find_if(b.saf_put.begin(), b.saf_put.end(), [&](const saf_item& it) { return it.txn_id == id; }) !=
+              b.saf_put.end()) {
+            continue;  // armed in this very batch: settled in a later one
+          }
+          switch (rng() % 3) {
+            case 0:
+              b.saf_standby.push_back(id);
+              break;  // answered
+            case 1:   // timed out
+              b.saf_make_ready.push_back(id);
+              ++timed_out;
+              break;
+            default:
+              b.saf_remove.push_back(id);
+              break;  // not sent after all
+          }
+          model.erase(id);
+        }
+        ASSERT_TRUE(j->post(std::move(b)));
+        ASSERT_TRUE(j->flush());
+        EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE state = 'armed' AND txn_id < "
+                        "(SELECT txn_id FROM original_mark)"),
+                  0)
+            << "round " << round << " step " << step;
+        EXPECT_EQ(armed_ids(*j), model) << "round " << round << " step " << step;
+      }
+      // The writer raises the mark about once a second: to the oldest original still armed.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+      journal_batch b;
+      b.records.push_back(received(j->next_txn_id(), *test_keys()));
+      ASSERT_TRUE(j->post(std::move(b)));
+      ASSERT_TRUE(j->flush());
+      if (!model.empty()) {
+        EXPECT_EQ(count("SELECT txn_id FROM original_mark"), *model.begin()) << "round " << round;
+      }
+      EXPECT_EQ(armed_ids(*j), model);
+    }
+    ASSERT_FALSE(model.empty());
+  }
+  EXPECT_EQ(count("SELECT COUNT(*) FROM original WHERE state = 'armed'"), static_cast<std::int64_t>(model.size()));
+  auto j = open();
+  EXPECT_EQ(armed_ids(*j), model);
+  EXPECT_EQ(j->recover(), model.size());
+  EXPECT_TRUE(armed_ids(*j).empty());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM saf WHERE state = 'ready'"),
+            timed_out + static_cast<std::int64_t>(model.size()));
+}
+
+TEST_F(JournalTest, MigratingAVersionFiveJournalMarksItsArmedOriginalsAndDropsTheirIndex) {
+  std::set<std::int64_t> armed;
+  {
+    auto j = open();
+    journal_batch b;
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 6; ++i) ids.push_back(j->next_txn_id());
+    for (const auto id : ids) b.saf_put.push_back(armed_original(id));
+    ASSERT_TRUE(j->post(std::move(b)));
+    journal_batch settle;
+    settle.saf_standby = {ids[0], ids[3]};
+    ASSERT_TRUE(j->post(std::move(settle)));
+    ASSERT_TRUE(j->flush());
+    armed = {ids[1], ids[2], ids[4], ids[5]};
+  }
+  back_to_version_5();
+  {
+    auto reader = open_sqlite_journal_read_only(path_, test_keys());  // read-only: not migrated, still found
+    EXPECT_EQ(armed_ids(*reader), armed);
+  }
+  auto j = open();
+  EXPECT_EQ(count("SELECT MAX(version) FROM schema_version"), journal_schema_version);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'original_armed'"), 0);
+  EXPECT_EQ(count("SELECT txn_id FROM original_mark"), *armed.begin());
+  EXPECT_EQ(armed_ids(*j), armed);
+  EXPECT_EQ(j->recover(), armed.size());
 }
 
 TEST_F(JournalTest, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {

@@ -440,7 +440,8 @@ struct sqlite_journal_options {
 /// the SAF queue. 3: (SQLite) each link's newest host STAN in a table of its own (link_stan).
 /// 4: (SQLite) the terminal, RRN and PAN-hash keys in a key table entered late (journal_key).
 /// 5: (SQLite) a PAN-hash key holds the hash's first 20 hex digits.
-inline constexpr int journal_schema_version = 5;
+/// 6: (SQLite) the armed originals found from a mark (original_mark), without an index.
+inline constexpr int journal_schema_version = 6;
 
 /// Opens (creating when absent) the SQLite journal in WAL mode and starts its writer thread.
 ///
