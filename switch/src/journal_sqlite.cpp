@@ -13,6 +13,7 @@
 #include <cstring>
 #include <functional>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -124,6 +125,21 @@ INSERT INTO original_mark (txn_id)
   SELECT COALESCE((SELECT MIN(txn_id) FROM original WHERE state = 'armed'), (SELECT MAX(txn_id) + 1 FROM original), 0);
 DROP INDEX original_armed;
 )sql",
+    // 7: the records are found by time through journal_time, not through an index on their times: the
+    // index took an entry for every record, a page of its own in nearly every commit. The writer adds
+    // a row about once a second for the records since the last one (the chunk ending at record id):
+    // the earliest time among them, and the latest time of any record up to id. The latest times
+    // never decrease, so the records timed at or after T all come after the last row whose latest
+    // time is before T; those timed before T all lie in chunks whose earliest time is before T.
+    // History gets a row per 4,096 records.
+    R"sql(
+CREATE TABLE journal_time (id INTEGER PRIMARY KEY, min_at INTEGER NOT NULL, max_at INTEGER NOT NULL);
+INSERT INTO journal_time (id, min_at, max_at)
+  SELECT MAX(id), MIN(at_us), MAX(latest) FROM (SELECT id, at_us, MAX(at_us) OVER (ORDER BY id) AS latest FROM journal)
+  GROUP BY id / 4096;
+CREATE INDEX journal_time_max ON journal_time (max_at, id);
+DROP INDEX journal_at;
+)sql",
 };
 
 // Checkpoints (WAL frames copied back into the database file) run on a thread of their own, so the
@@ -152,9 +168,9 @@ constexpr int purge_chunk = 2000;
 // as the commit brought, so the backlog never grows and no commit waits long for a batch.
 constexpr std::size_t key_slice = 64;
 
-// A terminal's keys are searched from the first record of a time on (its reversal window for a claim,
-// the start of a look-up's range), less this much: records are timed by the threads that write them,
-// a little out of id order.
+// In a journal older than schema version 7 (opened read-only), a terminal's keys are searched from the
+// first record of a look-up's range on, less this much: records are timed by the threads that write
+// them, a little out of id order.
 constexpr std::int64_t window_slack_us = 60'000'000;
 
 constexpr int known_version = static_cast<int>(std::size(migrations));
@@ -265,6 +281,22 @@ std::vector<std::string> quick_check(sqlite3* db, const std::string& table, bool
 
 using detail::queued_write;
 
+// Through journal_time (schema version 7): the record id after which lies every record timed at or
+// after `at` (an SQL expression), and the one up to which lies every record timed before `at`. The
+// records after journal_time's last row (the last second's) are searched whole when any of them is
+// timed before `at`.
+std::string records_from(std::string_view at) {
+  return fmt::format(
+      "COALESCE((SELECT id FROM journal_time WHERE max_at < {} ORDER BY max_at DESC, id DESC LIMIT 1), 0)", at);
+}
+std::string records_before(std::string_view at) {
+  return fmt::format(
+      "(CASE WHEN (SELECT MIN(at_us) FROM journal WHERE id > (SELECT COALESCE(MAX(id), 0) FROM journal_time)) < {0} "
+      "THEN 9223372036854775807 ELSE COALESCE((SELECT id FROM journal_time WHERE min_at < {0} ORDER BY id DESC "
+      "LIMIT 1), 0) END)",
+      at);
+}
+
 // Look-up keys held by the writer until entered ('t' terminal, 'r' RRN, 'p' PAN hash, then the value,
 // with the record id and its transaction's): their text in one buffer, so that holding a key
 // allocates nothing and sorting moves 24 bytes a key.
@@ -360,10 +392,16 @@ class sqlite_journal final : public detail::queued_journal {
             kind, column, param, bound, key.empty() ? std::string(param) : key);
       };
       // A terminal's records in a time range: its keys from the first record of the range on, not all
-      // of its history (records are timed a little out of id order: the bound has a margin).
-      const char* from_bound =
-          q.from_us != 0 ? " AND id >= (SELECT id FROM journal WHERE at_us >= :from_bound ORDER BY at_us LIMIT 1)" : "";
-      if (!q.terminal.empty()) sql += " AND id IN (" + keyed("t", "terminal", ":terminal", from_bound) + ")";
+      // of its history (before version 7, records timed a little out of id order: the bound has a margin).
+      std::string from_bound;
+      if (q.from_us != 0) {
+        from_bound = time_table_
+                         ? " AND id > " + records_from(":from")
+                         : " AND id >= (SELECT id FROM journal WHERE at_us >= :from_bound ORDER BY at_us LIMIT 1)";
+      }
+      if (!q.terminal.empty()) {
+        sql += " AND id IN (" + keyed("t", "terminal", ":terminal", from_bound.c_str()) + ")";
+      }
       if (!q.rrn.empty()) {
         sql += " AND txn_id IN (SELECT txn_id FROM journal WHERE id IN (" + keyed("r", "rrn", ":rrn") + "))";
       }
@@ -382,6 +420,10 @@ class sqlite_journal final : public detail::queued_journal {
     if (q.txn_id != 0) sql += " AND txn_id = :txn";
     if (q.from_us != 0) sql += " AND at_us >= :from";
     if (q.to_us != 0) sql += " AND at_us < :to";
+    if (time_table_) {  // a time range reads the records of its seconds, not the whole history
+      if (q.from_us != 0) sql += " AND id > " + records_from(":from");
+      if (q.to_us != 0) sql += " AND id <= " + records_before(":to");
+    }
     sql += " ORDER BY id LIMIT :limit";
     const std::lock_guard lock(read_mutex_);
     sqlite3_stmt* raw = nullptr;
@@ -581,6 +623,7 @@ class sqlite_journal final : public detail::queued_journal {
       const auto version = single_int(db_.get(), "SELECT MAX(version) FROM schema_version", qrc).value_or(0);
       short_pan_keys_ = version >= 5;
       armed_mark_ = version >= 6;
+      time_table_ = version >= 7;
       reader_ = std::move(db_);
       return;
     }
@@ -589,6 +632,7 @@ class sqlite_journal final : public detail::queued_journal {
     key_table_ = true;
     short_pan_keys_ = true;
     armed_mark_ = true;
+    time_table_ = true;
     int qrc = 0;
     const auto max_txn =
         single_int(db_.get(),
@@ -604,6 +648,7 @@ class sqlite_journal final : public detail::queued_journal {
     load_link_stans();
     load_late_keys();
     load_armed();
+    load_time();
     wal_bytes_seen_ = detail::wal_bytes_written(db_.get());  // the migrations' are not the writer's
     stats_.counts_wal_bytes = true;
   }
@@ -657,6 +702,30 @@ class sqlite_journal final : public detail::queued_journal {
       refuse_corrupt(options_.path, "its newest records cannot be read: " + errmsg(db));
     }
     keys_brought_ = 0;
+  }
+
+  // journal_time's last row, and the times of the records after it (written in the last second before
+  // a crash), for the writer's next row.
+  void load_time() {
+    sqlite3* db = db_.get();
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.id, t.max_at, (SELECT MIN(at_us) FROM journal WHERE id > t.id), (SELECT "
+                           "MAX(at_us) FROM journal WHERE id > t.id) FROM (SELECT COALESCE(MAX(id), 0) AS id, "
+                           "(SELECT max_at FROM journal_time ORDER BY id DESC LIMIT 1) AS max_at FROM journal_time) t",
+                           -1, &raw, nullptr) != SQLITE_OK) {
+      refuse(options_.path, "cannot be read: " + errmsg(db));
+    }
+    const stmt_ptr s(raw);
+    if (sqlite3_step(raw) != SQLITE_ROW)
+      refuse_corrupt(options_.path, "its record times cannot be read: " + errmsg(db));
+    const auto int_or = [&](int col, std::int64_t fallback) {
+      return sqlite3_column_type(raw, col) == SQLITE_NULL ? fallback : sqlite3_column_int64(raw, col);
+    };
+    time_id_ = int_or(0, 0);
+    chunk_first_at_ = int_or(2, std::numeric_limits<std::int64_t>::max());
+    latest_at_ = std::max(int_or(1, std::numeric_limits<std::int64_t>::min()),
+                          int_or(3, std::numeric_limits<std::int64_t>::min()));
   }
 
   // The armed originals (from the mark on), for the writer to follow from the start.
@@ -779,14 +848,20 @@ class sqlite_journal final : public detail::queued_journal {
     for (int v = version; v < known_version; ++v) {
       // Version 4 enters the look-up keys of the whole history once (6 s for a million
       // transactions, 3 million records, on 2 vCPUs), version 5 rewrites the PAN-hash keys among them
-      // (1.5 s for a million transactions); the switch listens only after it.
-      const auto records = v + 1 == 4 || v + 1 == 5 ? single_int(db, "SELECT MAX(id) FROM journal", rc).value_or(0) : 0;
+      // (1.5 s for a million transactions), version 7 reads every record's time (2.1 s for 2.9 million
+      // records); the switch listens only after it.
+      const char* work[] = {"entering the look-up keys of", "shortening the PAN-hash keys among the look-up keys of",
+                            nullptr, "reading the times of"};
+      const char* pace[] = {"about 2 s a million records", "about 0.5 s a million records", nullptr,
+                            "about 0.7 s a million records"};
+      const int slow = v + 1 - 4;  // versions 4, 5 and 7 read every record
+      const bool reads_all = slow >= 0 && slow < static_cast<int>(std::size(work)) && work[slow] != nullptr;
+      const auto records = reads_all ? single_int(db, "SELECT MAX(id) FROM journal", rc).value_or(0) : 0;
       if (version > 0 && records > 0) {
         spdlog::warn(
-            "journal {}: migrating to schema version {}: {} the look-up keys of up to {} records ({}); the "
-            "switch listens once this is done",
-            options_.path.string(), v + 1, v + 1 == 4 ? "entering" : "shortening the PAN-hash keys among", records,
-            v + 1 == 4 ? "about 2 s a million records" : "about 0.5 s a million records");
+            "journal {}: migrating to schema version {}: {} up to {} records ({}); the switch listens once "
+            "this is done",
+            options_.path.string(), v + 1, work[slow], records, pace[slow]);
       } else if (version > 0) {
         spdlog::info("journal {}: migrating to schema version {}", options_.path.string(), v + 1);
       }
@@ -819,6 +894,7 @@ class sqlite_journal final : public detail::queued_journal {
     insert_key,
     set_key_mark,
     set_armed_mark,
+    insert_time,
     claim_saf,
     claim_original,
     purge_originals,
@@ -859,13 +935,14 @@ class sqlite_journal final : public detail::queued_journal {
     stmts_[remove_original] = prepare(db, "DELETE FROM original WHERE txn_id = ? AND state = 'armed'");
     stmts_[acknowledge_saf] = prepare(db, "DELETE FROM saf WHERE txn_id = ? AND kind = ?");
     // A terminal's originals by the ids it gave them, newest first: those whose keys are entered
-    // (from the first record of the reversal window on, found through journal_at) ...
-    stmts_[find_original] = prepare(db,
-                                    "SELECT j.txn_id, j.amount, o.state FROM journal_key k JOIN journal j ON "
-                                    "j.id = k.id JOIN original o ON o.txn_id = j.txn_id WHERE k.k = ?1 AND "
-                                    "k.id >= (SELECT id FROM journal WHERE at_us >= ?5 ORDER BY at_us LIMIT 1) AND "
-                                    "j.event = 'received' AND j.terminal_stan = ?2 AND j.transmission = ?3 AND "
-                                    "j.at_us >= ?4 ORDER BY k.id DESC");
+    // (from the first record of the reversal window on, found through journal_time) ...
+    const std::string find_sql =
+        "SELECT j.txn_id, j.amount, o.state FROM journal_key k JOIN journal j ON j.id = k.id JOIN original o ON "
+        "o.txn_id = j.txn_id WHERE k.k = ?1 AND k.id > " +
+        records_from("?4") +
+        " AND j.event = 'received' AND j.terminal_stan = ?2 AND j.transmission = ?3 AND j.at_us >= ?4 ORDER BY "
+        "k.id DESC";
+    stmts_[find_original] = prepare(db, find_sql.c_str());
     // ... and one whose key waits in the writer, by its record id.
     stmts_[find_original_at] = prepare(db,
                                        "SELECT j.txn_id, j.amount, o.state FROM journal j JOIN original o ON "
@@ -875,6 +952,7 @@ class sqlite_journal final : public detail::queued_journal {
     stmts_[insert_key] = prepare(db, "INSERT OR IGNORE INTO journal_key (k, id) VALUES (?, ?)");
     stmts_[set_key_mark] = prepare(db, "UPDATE journal_key_mark SET id = ?");
     stmts_[set_armed_mark] = prepare(db, "UPDATE original_mark SET txn_id = ?");
+    stmts_[insert_time] = prepare(db, "INSERT INTO journal_time (id, min_at, max_at) VALUES (?, ?, ?)");
     // A stand-in approval's advice still queued is replaced by the advice's reversal: sent or not,
     // the host ends with nothing to charge. Any other item of the transaction stays as it is.
     stmts_[claim_saf] = prepare(db,
@@ -926,6 +1004,8 @@ class sqlite_journal final : public detail::queued_journal {
       bind_text(ins, 19, r.detail);
       if (!step_reset(ins)) return false;
       newest_id_ = sqlite3_last_insert_rowid(db_.get());
+      chunk_first_at_ = std::min(chunk_first_at_, r.at_us);
+      latest_at_ = std::max(latest_at_, r.at_us);
       keep_keys(r, newest_id_);
       if ((r.event == journal_event::forwarded || r.event == journal_event::reversed) && !r.host_stan.empty() &&
           !r.link.empty()) {
@@ -989,6 +1069,20 @@ class sqlite_journal final : public detail::queued_journal {
       sqlite3_bind_text(s, 2, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
       if (!step_reset(s)) return false;
     }
+    return true;
+  }
+
+  // A journal_time row for the records since the last one, inside the group's transaction; false when
+  // the database failed.
+  bool keep_time() {
+    if (newest_id_ == time_id_) return true;
+    sqlite3_stmt* s = stmts_[insert_time].get();
+    sqlite3_bind_int64(s, 1, newest_id_);
+    sqlite3_bind_int64(s, 2, chunk_first_at_);
+    sqlite3_bind_int64(s, 3, latest_at_);
+    if (!step_reset(s)) return false;
+    time_id_ = newest_id_;
+    chunk_first_at_ = std::numeric_limits<std::int64_t>::max();
     return true;
   }
 
@@ -1139,7 +1233,6 @@ class sqlite_journal final : public detail::queued_journal {
       sqlite3_stmt* find = stmts_[find_original].get();
       sqlite3_bind_text(find, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
       bind(find);
-      sqlite3_bind_int64(find, 5, window_start - window_slack_us);
       if (!judge_found(find, ref, out)) return false;
     }
     if (out.status != original_claim_status::claimed) return true;
@@ -1181,7 +1274,7 @@ class sqlite_journal final : public detail::queued_journal {
         if (ok && purge_due) {
           // A full chunk: more is due at the next commit, else in a second.
           next_purge = purge(ok) ? now : now + std::chrono::seconds(1);
-          ok = ok && keep_link_stans() && keep_armed_mark();
+          ok = ok && keep_link_stans() && keep_armed_mark() && keep_time();
         }
         ok = ok && enter_keys(false);
         ok = ok && step_reset(stmts_[commit_group].get());
@@ -1197,9 +1290,10 @@ class sqlite_journal final : public detail::queued_journal {
       finish(group, result, now);
     }
     // A clean stop leaves nothing for the next start to search.
-    if (!failed_ && (newest_id_ != kept_id_ || newest_id_ != key_mark_ || armed_mark_wanted() > armed_mark_at_)) {
+    if (!failed_ && (newest_id_ != kept_id_ || newest_id_ != key_mark_ || newest_id_ != time_id_ ||
+                     armed_mark_wanted() > armed_mark_at_)) {
       bool ok = step_reset(stmts_[begin_group].get()) && keep_link_stans() && enter_keys(true) && keep_armed_mark() &&
-                step_reset(stmts_[commit_group].get());
+                keep_time() && step_reset(stmts_[commit_group].get());
       if (!ok && sqlite3_get_autocommit(db_.get()) == 0) (void)step_reset(stmts_[rollback_group].get());
       count_wal_bytes();
     }
@@ -1315,6 +1409,12 @@ class sqlite_journal final : public detail::queued_journal {
   bool key_table_ = false;       // schema version 4 or newer: the spread keys are in journal_key
   bool short_pan_keys_ = false;  // schema version 5 or newer: PAN-hash keys hold pan_key_digits
   bool armed_mark_ = false;      // schema version 6 or newer: armed originals from original_mark's txn_id on
+  bool time_table_ = false;      // schema version 7 or newer: records found by time through journal_time
+  // The writer's: journal_time's last row (its record id), the earliest time of the records after it,
+  // and the latest time of any record.
+  std::int64_t time_id_ = 0;
+  std::int64_t chunk_first_at_ = std::numeric_limits<std::int64_t>::max();
+  std::int64_t latest_at_ = std::numeric_limits<std::int64_t>::min();
   // The writer's: the originals armed (exactly those of the database), the newest id ever armed, and
   // original_mark's txn_id (at most the first of armed_).
   std::set<std::int64_t> armed_;

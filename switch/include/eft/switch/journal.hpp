@@ -441,7 +441,8 @@ struct sqlite_journal_options {
 /// 4: (SQLite) the terminal, RRN and PAN-hash keys in a key table entered late (journal_key).
 /// 5: (SQLite) a PAN-hash key holds the hash's first 20 hex digits.
 /// 6: (SQLite) the armed originals found from a mark (original_mark), without an index.
-inline constexpr int journal_schema_version = 6;
+/// 7: (SQLite) the records found by time through a row a second (journal_time), without an index.
+inline constexpr int journal_schema_version = 7;
 
 /// Opens (creating when absent) the SQLite journal in WAL mode and starts its writer thread.
 ///
