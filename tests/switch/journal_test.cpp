@@ -242,6 +242,18 @@ journal_record received(std::int64_t id, const journal_keys& k) {
   return r;
 }
 
+// An armed original of transaction `id`, as the pipeline posts it before forwarding.
+saf_item armed_original(std::int64_t id) {
+  saf_item it;
+  it.txn_id = id;
+  it.link_group = "acquirer";
+  it.mti = "0400";
+  it.summary = "0400 476173******0119 000000001000";
+  it.created_us = journal_now_us();
+  it.message = std::vector<std::uint8_t>(180, 0x30);
+  return it;
+}
+
 TEST_F(JournalTest, CreatesAWalDatabaseAtTheCurrentSchemaVersion) {
   auto j = open();
   j->close();
@@ -1265,18 +1277,6 @@ TEST_F(JournalTest, MigratingAVersionFourJournalShortensItsPanHashKeys) {
   expect_every_key_found(*j, n, *keys);
 }
 
-// An armed original of transaction `id`, as the pipeline posts it before forwarding.
-saf_item armed_original(std::int64_t id) {
-  saf_item it;
-  it.txn_id = id;
-  it.link_group = "acquirer";
-  it.mti = "0400";
-  it.summary = "0400 476173******0119 000000001000";
-  it.created_us = journal_now_us();
-  it.message = std::vector<std::uint8_t>(120, 0x30);
-  return it;
-}
-
 std::set<std::int64_t> armed_ids(journal& j) {
   std::set<std::int64_t> out;
   for (const auto& it : j.saf_items({}, false)) {
@@ -1527,16 +1527,7 @@ TEST_F(JournalTest, RefusesAFileThatIsNotADatabaseAndLeavesItUntouched) {
 void write_history(journal& j) {
   journal_batch b;
   for (int i = 0; i < 2000; ++i) b.records.push_back(received(j.next_txn_id(), *test_keys()));
-  for (int i = 0; i < 200; ++i) {
-    saf_item it;
-    it.txn_id = b.records[static_cast<std::size_t>(i)].txn_id;
-    it.link_group = "acquirer";
-    it.mti = "0400";
-    it.summary = "0400 476173******0119 000000001000";
-    it.created_us = journal_now_us();
-    it.message = std::vector<std::uint8_t>(180, 0x30);
-    b.saf_put.push_back(it);
-  }
+  for (int i = 0; i < 200; ++i) b.saf_put.push_back(armed_original(b.records[static_cast<std::size_t>(i)].txn_id));
   ASSERT_TRUE(j.post(std::move(b)));
   ASSERT_TRUE(j.flush());
 }
