@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -167,6 +168,9 @@ constexpr int purge_chunk = 2000;
 // Late keys (schema version 4) are entered this many per commit at least, and at least twice as many
 // as the commit brought, so the backlog never grows and no commit waits long for a batch.
 constexpr std::size_t key_slice = 64;
+// Late keys go into the key table this many to a statement: one statement's fixed cost (its step,
+// reset and bindings cleared) for all of them.
+constexpr std::size_t keys_per_insert = 16;
 
 // In a journal older than schema version 7 (opened read-only), a terminal's keys are searched from the
 // first record of a look-up's range on, less this much: records are timed by the threads that write
@@ -892,6 +896,7 @@ class sqlite_journal final : public detail::queued_journal {
     find_original,
     find_original_at,
     insert_key,
+    insert_keys,
     set_key_mark,
     set_armed_mark,
     insert_time,
@@ -950,6 +955,9 @@ class sqlite_journal final : public detail::queued_journal {
                                        "j.event = 'received' AND j.terminal_stan = ?2 AND j.transmission = ?3 AND "
                                        "j.at_us >= ?4");
     stmts_[insert_key] = prepare(db, "INSERT OR IGNORE INTO journal_key (k, id) VALUES (?, ?)");
+    std::string many = "INSERT OR IGNORE INTO journal_key (k, id) VALUES (?, ?)";
+    for (std::size_t i = 1; i < keys_per_insert; ++i) many += ", (?, ?)";
+    stmts_[insert_keys] = prepare(db, many.c_str());
     stmts_[set_key_mark] = prepare(db, "UPDATE journal_key_mark SET id = ?");
     stmts_[set_armed_mark] = prepare(db, "UPDATE original_mark SET txn_id = ?");
     stmts_[insert_time] = prepare(db, "INSERT INTO journal_time (id, min_at, max_at) VALUES (?, ?, ?)");
@@ -1160,6 +1168,15 @@ class sqlite_journal final : public detail::queued_journal {
       const std::size_t left = entering_keys_.size() - entered_;
       const std::size_t n = all ? left : std::min(left, std::max(key_slice, 2 * brought));
       const auto& entries = entering_keys_.entries();
+      // Entered keys_per_insert to a statement, the last few one at a time.
+      sqlite3_stmt* many = stmts_[insert_keys].get();
+      std::array<std::size_t, keys_per_insert> held{};
+      std::size_t holding = 0;
+      const auto bind_key = [&](sqlite3_stmt* s, int at, std::size_t i) {
+        const std::string_view k = entering_keys_.key(entries[i]);
+        sqlite3_bind_text(s, at, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(s, at + 1, entries[i].id);
+      };
       for (std::size_t i = entered_; i < entered_ + n; ++i) {
         const auto& e = entries[i];
         const std::string_view k = entering_keys_.key(e);
@@ -1169,8 +1186,14 @@ class sqlite_journal final : public detail::queued_journal {
             entering_keys_.key(entries[i - 1]) == k) {
           continue;
         }
-        sqlite3_bind_text(ins, 1, k.data(), static_cast<int>(k.size()), SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, e.id);
+        held[holding++] = i;
+        if (holding < keys_per_insert) continue;
+        for (std::size_t h = 0; h < holding; ++h) bind_key(many, static_cast<int>(2 * h + 1), held[h]);
+        if (!step_reset(many)) return false;
+        holding = 0;
+      }
+      for (std::size_t h = 0; h < holding; ++h) {
+        bind_key(ins, 1, held[h]);
         if (!step_reset(ins)) return false;
       }
       entered_ += n;
