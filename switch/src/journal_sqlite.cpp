@@ -178,6 +178,28 @@ constexpr std::size_t keys_per_insert = 16;
 constexpr std::int64_t window_slack_us = 60'000'000;
 
 constexpr int known_version = static_cast<int>(std::size(migrations));
+
+// The migrations that read every record, announced in a warning with the number of records.
+struct slow_migration {
+  const char* work;
+  const char* pace;
+};
+const slow_migration* slow_migration_to(int version) {
+  static constexpr slow_migration enter_keys{"entering the look-up keys of", "about 2 s a million records"};
+  static constexpr slow_migration shorten_keys{"shortening the PAN-hash keys among the look-up keys of",
+                                               "about 0.5 s a million records"};
+  static constexpr slow_migration read_times{"reading the times of", "about 0.7 s a million records"};
+  switch (version) {
+    case 4:
+      return &enter_keys;
+    case 5:
+      return &shorten_keys;
+    case 7:
+      return &read_times;
+    default:
+      return nullptr;
+  }
+}
 static_assert(known_version == journal_schema_version);
 
 // The journal's application_id (PRAGMA application_id): "EFTJ".
@@ -712,24 +734,24 @@ class sqlite_journal final : public detail::queued_journal {
   // a crash), for the writer's next row.
   void load_time() {
     sqlite3* db = db_.get();
+    int rc = 0;
+    int rc_latest = 0;
+    time_id_ = single_int(db, "SELECT MAX(id) FROM journal_time", rc).value_or(0);
+    const auto last_latest = single_int(db, "SELECT max_at FROM journal_time ORDER BY id DESC LIMIT 1", rc_latest);
     sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT t.id, t.max_at, (SELECT MIN(at_us) FROM journal WHERE id > t.id), (SELECT "
-                           "MAX(at_us) FROM journal WHERE id > t.id) FROM (SELECT COALESCE(MAX(id), 0) AS id, "
-                           "(SELECT max_at FROM journal_time ORDER BY id DESC LIMIT 1) AS max_at FROM journal_time) t",
-                           -1, &raw, nullptr) != SQLITE_OK) {
-      refuse(options_.path, "cannot be read: " + errmsg(db));
+    if (rc != SQLITE_OK || rc_latest != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT MIN(at_us), MAX(at_us) FROM journal WHERE id > ?1", -1, &raw, nullptr) !=
+            SQLITE_OK) {
+      refuse_corrupt(options_.path, "its record times cannot be read: " + errmsg(db));
     }
     const stmt_ptr s(raw);
+    sqlite3_bind_int64(raw, 1, time_id_);
     if (sqlite3_step(raw) != SQLITE_ROW)
       refuse_corrupt(options_.path, "its record times cannot be read: " + errmsg(db));
-    const auto int_or = [&](int col, std::int64_t fallback) {
-      return sqlite3_column_type(raw, col) == SQLITE_NULL ? fallback : sqlite3_column_int64(raw, col);
-    };
-    time_id_ = int_or(0, 0);
-    chunk_first_at_ = int_or(2, std::numeric_limits<std::int64_t>::max());
-    latest_at_ = std::max(int_or(1, std::numeric_limits<std::int64_t>::min()),
-                          int_or(3, std::numeric_limits<std::int64_t>::min()));
+    const bool tail = sqlite3_column_type(raw, 0) != SQLITE_NULL;  // records after the last row
+    chunk_first_at_ = tail ? sqlite3_column_int64(raw, 0) : std::numeric_limits<std::int64_t>::max();
+    latest_at_ = std::max<std::int64_t>(last_latest.value_or(std::numeric_limits<std::int64_t>::min()),
+                                        tail ? sqlite3_column_int64(raw, 1) : std::numeric_limits<std::int64_t>::min());
   }
 
   // The armed originals (from the mark on), for the writer to follow from the start.
@@ -854,18 +876,13 @@ class sqlite_journal final : public detail::queued_journal {
       // transactions, 3 million records, on 2 vCPUs), version 5 rewrites the PAN-hash keys among them
       // (1.5 s for a million transactions), version 7 reads every record's time (2.1 s for 2.9 million
       // records); the switch listens only after it.
-      const char* work[] = {"entering the look-up keys of", "shortening the PAN-hash keys among the look-up keys of",
-                            nullptr, "reading the times of"};
-      const char* pace[] = {"about 2 s a million records", "about 0.5 s a million records", nullptr,
-                            "about 0.7 s a million records"};
-      const int slow = v + 1 - 4;  // versions 4, 5 and 7 read every record
-      const bool reads_all = slow >= 0 && slow < static_cast<int>(std::size(work)) && work[slow] != nullptr;
-      const auto records = reads_all ? single_int(db, "SELECT MAX(id) FROM journal", rc).value_or(0) : 0;
+      const slow_migration* slow = slow_migration_to(v + 1);
+      const auto records = slow != nullptr ? single_int(db, "SELECT MAX(id) FROM journal", rc).value_or(0) : 0;
       if (version > 0 && records > 0) {
         spdlog::warn(
             "journal {}: migrating to schema version {}: {} up to {} records ({}); the switch listens once "
             "this is done",
-            options_.path.string(), v + 1, work[slow], records, pace[slow]);
+            options_.path.string(), v + 1, slow->work, records, slow->pace);
       } else if (version > 0) {
         spdlog::info("journal {}: migrating to schema version {}", options_.path.string(), v + 1);
       }
